@@ -1,0 +1,9 @@
+"""Connections to Okta, Google Workspace, Zoom and Microsoft Graph, their clients and the sandbox."""
+
+from django.apps import AppConfig
+
+
+class ConnectionsConfig(AppConfig):
+    name = "connections"
+    verbose_name = "Connections"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,15 @@
+"""The portal's roles. Each is a Django group, created by a data migration."""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class Role(models.TextChoices):
+    HELPDESK = "Helpdesk", "Helpdesk"
+    APPROVER = "Approver", "Approver"
+    AUDITOR = "Auditor", "Auditor"
+    CONNECTION_ADMIN = "Connection admin", "Connection admin"
+
+
+ALL_ROLES: tuple[str, ...] = tuple(Role.values)

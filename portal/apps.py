@@ -1,0 +1,11 @@
+"""The portal app: base views, navigation, settings checks."""
+
+from django.apps import AppConfig
+
+
+class PortalConfig(AppConfig):
+    name = "portal"
+    verbose_name = "Portal"
+
+    def ready(self) -> None:
+        from portal import checks  # noqa: F401  (registers system checks)

@@ -1,0 +1,68 @@
+"""`make run`: the web server, a django-q2 cluster and the sandbox, stopped together by Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def _manage(*args: str) -> list[str]:
+    return [sys.executable, str(BASE_DIR / "manage.py"), *args]
+
+
+def _sandbox_available() -> bool:
+    return (BASE_DIR / "connections" / "management" / "commands" / "sandbox.py").exists()
+
+
+def main() -> int:
+    host = os.environ.get("PORTAL_HOST", "127.0.0.1")
+    port = os.environ.get("PORTAL_PORT", "8000")
+    commands = {"web": _manage("runserver", f"{host}:{port}", "--noreload")}
+    commands["worker"] = _manage("qcluster")
+    if _sandbox_available():
+        sandbox_port = os.environ.get("PORTAL_SANDBOX_PORT", "8100")
+        users = os.environ.get("PORTAL_SANDBOX_USERS", "500")
+        commands["sandbox"] = _manage(
+            "sandbox", "--port", sandbox_port, "--users", users, "--seed", "1"
+        )
+    processes: dict[str, subprocess.Popen] = {}
+    for name, command in commands.items():
+        processes[name] = subprocess.Popen(command, cwd=BASE_DIR)  # noqa: S603 (our own manage.py)
+        print(f"started {name} (pid {processes[name].pid})", flush=True)
+    print(f"\nPortal: http://{host}:{port}/  (Ctrl-C stops everything)\n", flush=True)
+    stopping = False
+
+    def stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    exit_code = 0
+    while not stopping:
+        for name, process in processes.items():
+            if process.poll() is not None:
+                print(f"{name} stopped (exit {process.returncode}); stopping the rest.", flush=True)
+                exit_code = process.returncode or 1
+                stopping = True
+        time.sleep(0.3)
+    for process in processes.values():
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + 10
+    for process in processes.values():
+        try:
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            process.kill()
+    return exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

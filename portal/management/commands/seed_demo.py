@@ -1,0 +1,92 @@
+"""Create one demo user per role (for `make run`). Passwords are printed, never committed."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from offboarding.roles import Role
+
+DEMO_CAST: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("helpdesk", "Hana Helpdesk", (Role.HELPDESK,)),
+    ("approver", "Ari Approver", (Role.APPROVER,)),
+    ("approver2", "Bea Backup-Approver", (Role.APPROVER,)),
+    ("auditor", "Ada Auditor", (Role.AUDITOR,)),
+    ("connadmin", "Cole Connection-Admin", (Role.CONNECTION_ADMIN,)),
+    ("admin", "Sam Superuser", ()),
+)
+
+
+def _password() -> str:
+    return "-".join(secrets.token_urlsafe(6) for _ in range(3))
+
+
+class Command(BaseCommand):
+    help = "Create the demo users (one per role) and print their passwords once."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--reset-passwords", action="store_true", help="Give every demo user a new password."
+        )
+        parser.add_argument(
+            "--credentials-file",
+            default=str(Path(settings.VAR_DIR) / "demo-credentials.txt"),
+            help="Where to keep the passwords for later runs (outside git, mode 600).",
+        )
+
+    def handle(self, *args, **options):
+        if not settings.DEBUG and not options["reset_passwords"]:
+            raise CommandError("Demo users are for debug runs only (DEBUG is off).")
+        path = Path(options["credentials_file"])
+        lines = self._ensure_users(reset=options["reset_passwords"])
+        if lines:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            kept = {} if options["reset_passwords"] or not path.exists() else self._read(path)
+            kept.update(dict(lines))
+            path.write_text("".join(f"{u} {p}\n" for u, p in kept.items()), encoding="utf-8")
+            path.chmod(0o600)
+        shown = self._read(path) if path.exists() else {}
+        self.stdout.write(self.style.MIGRATE_HEADING("Demo sign-ins (http://127.0.0.1:8000/):"))
+        for username, full_name, roles in DEMO_CAST:
+            role = ", ".join(roles) or "superuser"
+            password = shown.get(username, "(unknown: run `make demo-passwords`)")
+            self.stdout.write(f"  {username:<10} {password:<26} {role:<17} {full_name}")
+
+    @staticmethod
+    def _read(path: Path) -> dict[str, str]:
+        pairs = (
+            line.split(" ", 1)
+            for line in path.read_text(encoding="utf-8").splitlines()
+            if " " in line
+        )
+        return {u: p.strip() for u, p in pairs}
+
+    @transaction.atomic
+    def _ensure_users(self, *, reset: bool) -> list[tuple[str, str]]:
+        user_model = get_user_model()
+        changed = []
+        for username, full_name, roles in DEMO_CAST:
+            first, _, last = full_name.partition(" ")
+            user, created = user_model.objects.get_or_create(
+                username=username,
+                defaults={
+                    "first_name": first,
+                    "last_name": last,
+                    "email": f"{username}@portal.example",
+                },
+            )
+            if created or reset:
+                password = _password()
+                user.set_password(password)
+                changed.append((username, password))
+            if username == "admin":
+                user.is_staff = user.is_superuser = True
+            user.save()
+            user.groups.set(Group.objects.filter(name__in=roles))
+        return changed
