@@ -50,6 +50,12 @@ def _no_real_network():
 PASSWORD = "correct-horse-battery-staple-42"
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """PBKDF2's deliberate slowness only slows the suite; production keeps Django's default."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def _make_user(django_user_model, username: str, *roles: str, **extra):
     user = django_user_model.objects.create_user(
         username=username, email=f"{username}@portal.test", password=PASSWORD, **extra
@@ -92,3 +98,6 @@ def connection_admin(django_user_model):
 @pytest.fixture
 def outsider(django_user_model):
     return _make_user(django_user_model, "outsider")
+
+
+pytest_plugins = ["tests.fixtures_sandbox"]

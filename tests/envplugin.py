@@ -5,6 +5,7 @@ import os
 _TEST_ENV = {
     "SECRET_KEY": "test-secret-key-" + "x" * 48,
     "PORTAL_HTTPS": "false",
+    "PORTAL_STATIC_MANIFEST": "false",
     "PORTAL_AUDIT_KEY": "test-audit-key-" + "y" * 32,
     # A fixed test key (Fernet format); never used outside tests.
     "PORTAL_ENCRYPTION_KEYS": "dGVzdC1lbmNyeXB0aW9uLWtleS0wMDAwMDAwMDAwMDA=",

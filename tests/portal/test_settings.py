@@ -1,0 +1,165 @@
+"""Settings come from the environment; every bad value is refused with a message naming it."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from portal.env import env_bool, env_int, env_secret
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+SETTINGS_FILE = BASE_DIR / "portal" / "settings.py"
+
+PRODUCTION_ENV = {
+    "DEBUG": "false",
+    "SECRET_KEY": "prod-" + "k" * 60,
+    "ALLOWED_HOSTS": "portal.example.com",
+    "CSRF_TRUSTED_ORIGINS": "https://portal.example.com",
+    "PORTAL_AUDIT_KEY": "audit-" + "a" * 40,
+    "PORTAL_ENCRYPTION_KEYS": "dGVzdC1lbmNyeXB0aW9uLWtleS0wMDAwMDAwMDAwMDA=",
+}
+
+
+def load_settings(monkeypatch, tmp_path, **env):
+    """Execute portal/settings.py afresh under the given environment."""
+    for name in list(os.environ):
+        if name.startswith(("PORTAL_", "DATABASE_", "REDIS_", "Q_", "OKTA_", "EMAIL_")) or name in (
+            "DEBUG",
+            "SECRET_KEY",
+            "ALLOWED_HOSTS",
+            "CSRF_TRUSTED_ORIGINS",
+        ):
+            monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("PORTAL_VAR_DIR", str(tmp_path))
+    for name, value in {**PRODUCTION_ENV, **env}.items():
+        if value is None:
+            monkeypatch.delenv(name, raising=False)
+        else:
+            monkeypatch.setenv(name, value)
+    spec = importlib.util.spec_from_file_location("settings_under_test", SETTINGS_FILE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_production_defaults_are_safe(monkeypatch, tmp_path):
+    s = load_settings(monkeypatch, tmp_path)
+    assert s.DEBUG is False
+    assert s.SECURE_SSL_REDIRECT and s.SESSION_COOKIE_SECURE and s.CSRF_COOKIE_SECURE
+    assert s.SECURE_HSTS_SECONDS >= 31_536_000
+    assert s.X_FRAME_OPTIONS == "DENY"
+    assert "default-src 'self'" in s.CONTENT_SECURITY_POLICY
+    assert s.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
+    assert s.Q_CLUSTER["orm"] == "default"
+
+
+def test_redis_url_switches_the_task_broker_and_cache(monkeypatch, tmp_path):
+    s = load_settings(monkeypatch, tmp_path, REDIS_URL="redis://127.0.0.1:6379/2")
+    assert s.Q_CLUSTER["redis"] == "redis://127.0.0.1:6379/2"
+    assert "orm" not in s.Q_CLUSTER
+    assert s.CACHES["default"]["BACKEND"].endswith("RedisCache")
+
+
+def test_database_url_selects_postgresql(monkeypatch, tmp_path):
+    s = load_settings(monkeypatch, tmp_path, DATABASE_URL="postgres://u:p@db.internal:5432/portal")
+    db = s.DATABASES["default"]
+    assert (db["ENGINE"], db["HOST"], db["NAME"]) == (
+        "django.db.backends.postgresql",
+        "db.internal",
+        "portal",
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "names"),
+    [
+        ({"DEBUG": "maybe"}, "DEBUG"),
+        ({"SECRET_KEY": None}, "SECRET_KEY"),
+        ({"SECRET_KEY": "short"}, "SECRET_KEY"),
+        ({"ALLOWED_HOSTS": None}, "ALLOWED_HOSTS"),
+        ({"DATABASE_URL": "mysql://root@localhost/db"}, "DATABASE_URL"),
+        ({"DATABASE_URL": "not a url"}, "DATABASE_URL"),
+        ({"REDIS_URL": "http://127.0.0.1:6379"}, "REDIS_URL"),
+        ({"Q_WORKERS": "many"}, "Q_WORKERS"),
+        ({"Q_WORKERS": "0"}, "Q_WORKERS"),
+        ({"Q_TIMEOUT": "300", "Q_RETRY": "200"}, "Q_TIMEOUT"),
+        ({"EMAIL_PORT": "99999"}, "EMAIL_PORT"),
+        ({"CSRF_TRUSTED_ORIGINS": "portal.example.com"}, "CSRF_TRUSTED_ORIGINS"),
+        ({"OKTA_OIDC_ORG_URL": "http://acme.okta.com"}, "OKTA_OIDC_ORG_URL"),
+        ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL"),
+        ({"SECRET_KEY_FILE": "/nonexistent/secret", "SECRET_KEY": None}, "SECRET_KEY_FILE"),
+    ],
+)
+def test_bad_values_name_the_variable(monkeypatch, tmp_path, env, names):
+    with pytest.raises(ImproperlyConfigured, match=names):
+        load_settings(monkeypatch, tmp_path, **env)
+
+
+def test_secret_can_come_from_a_file(monkeypatch, tmp_path):
+    secret_file = tmp_path / "secret"
+    secret_file.write_text("file-" + "s" * 60 + "\n")
+    s = load_settings(monkeypatch, tmp_path, SECRET_KEY=None, SECRET_KEY_FILE=str(secret_file))
+    assert s.SECRET_KEY == "file-" + "s" * 60
+
+
+def test_debug_run_needs_no_secrets_and_keeps_its_generated_key(monkeypatch, tmp_path):
+    first = load_settings(monkeypatch, tmp_path, DEBUG="true", SECRET_KEY=None, ALLOWED_HOSTS=None)
+    second = load_settings(monkeypatch, tmp_path, DEBUG="true", SECRET_KEY=None, ALLOWED_HOSTS=None)
+    assert first.SECRET_KEY == second.SECRET_KEY and len(first.SECRET_KEY) >= 50
+    assert first.SECURE_SSL_REDIRECT is False
+    assert "127.0.0.1" in first.ALLOWED_HOSTS
+
+
+def test_okta_sign_in_appears_only_when_fully_configured(monkeypatch, tmp_path):
+    partial = load_settings(monkeypatch, tmp_path, OKTA_OIDC_CLIENT_ID="abc")
+    assert partial.OKTA_SSO_ENABLED is False
+    assert "APPS" not in partial.SOCIALACCOUNT_PROVIDERS["okta"]
+    full = load_settings(
+        monkeypatch,
+        tmp_path,
+        OKTA_OIDC_CLIENT_ID="abc",
+        OKTA_OIDC_CLIENT_SECRET="shh",
+        OKTA_OIDC_ORG_URL="https://acme.okta.com",
+    )
+    assert full.OKTA_SSO_ENABLED is True
+    assert full.SOCIALACCOUNT_PROVIDERS["okta"]["OKTA_BASE_URL"] == "acme.okta.com"
+
+
+def test_env_helpers(monkeypatch):
+    monkeypatch.setenv("X_BOOL", "Yes")
+    assert env_bool("X_BOOL") is True
+    monkeypatch.setenv("X_INT", " 12 ")
+    assert env_int("X_INT", 1, maximum=20) == 12
+    with pytest.raises(ImproperlyConfigured, match="X_INT must be at most 10"):
+        env_int("X_INT", 1, maximum=10)
+    monkeypatch.setenv("X_SECRET", "a")
+    monkeypatch.setenv("X_SECRET_FILE", "secret.txt")
+    with pytest.raises(ImproperlyConfigured, match="not both"):
+        env_secret("X_SECRET")
+
+
+def test_check_deploy_is_clean_with_production_variables(tmp_path):
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("PORTAL_", "DATABASE_URL", "REDIS_URL"))
+    }
+    env.update(PRODUCTION_ENV)
+    env["PORTAL_VAR_DIR"] = str(tmp_path)
+    env.pop("DEBUG", None)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
