@@ -1,0 +1,1 @@
+"""Pytest fixtures that run the sandbox in-process on a free loopback port (filled in by the Sandbox work)."""
