@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 
@@ -52,7 +53,8 @@ class Command(BaseCommand):
             path.write_text("".join(f"{u} {p}\n" for u, p in kept.items()), encoding="utf-8")
             path.chmod(0o600)
         shown = self._read(path) if path.exists() else {}
-        self.stdout.write(self.style.MIGRATE_HEADING("Demo sign-ins (http://127.0.0.1:8000/):"))
+        port = os.environ.get("PORTAL_PORT", "8000")
+        self.stdout.write(self.style.MIGRATE_HEADING(f"Demo sign-ins (http://127.0.0.1:{port}/):"))
         for username, full_name, roles in DEMO_CAST:
             role = ", ".join(roles) or "superuser"
             password = shown.get(username, "(unknown: run `make demo-passwords`)")
