@@ -1,0 +1,22 @@
+"""`manage.py sandbox`: serve the simulated Okta, Google, Zoom and Graph APIs on loopback."""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from connections.sandbox.cli import add_arguments, run
+from connections.sandbox.server import NotLoopback, check_loopback
+
+
+class Command(BaseCommand):
+    help = "Serve the sandbox organisation (Okta, Google Directory, Zoom, Microsoft Graph) on loopback."
+
+    def add_arguments(self, parser):
+        add_arguments(parser)
+
+    def handle(self, *args, **options):
+        try:
+            check_loopback(options["host"])
+        except NotLoopback as exc:
+            raise CommandError(str(exc)) from exc
+        code = run(options, out=self.stdout)
+        if code:
+            raise CommandError("the sandbox could not start")
