@@ -7,3 +7,6 @@ class ConnectionsConfig(AppConfig):
     name = "connections"
     verbose_name = "Connections"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from connections import checks  # noqa: F401 (registers the system checks)

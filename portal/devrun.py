@@ -8,16 +8,30 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+SANDBOX_URL = os.environ.get("PORTAL_SANDBOX_URL", "http://127.0.0.1:8100").rstrip("/")
 
 
 def _manage(*args: str) -> list[str]:
     return [sys.executable, str(BASE_DIR / "manage.py"), *args]
 
 
-def _sandbox_available() -> bool:
-    return (BASE_DIR / "connections" / "management" / "commands" / "sandbox.py").exists()
+def _test_connections_when_sandbox_is_up() -> None:
+    """Wait for the sandbox, then run "Test connection" on every enabled connection."""
+    import httpx
+
+    url = SANDBOX_URL + "/_sandbox/health"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    subprocess.run(_manage("test_connections"), cwd=BASE_DIR, check=False)  # noqa: S603
 
 
 def main() -> int:
@@ -25,16 +39,16 @@ def main() -> int:
     port = os.environ.get("PORTAL_PORT", "8000")
     commands = {"web": _manage("runserver", f"{host}:{port}", "--noreload")}
     commands["worker"] = _manage("qcluster")
-    if _sandbox_available():
-        sandbox_port = os.environ.get("PORTAL_SANDBOX_PORT", "8100")
-        users = os.environ.get("PORTAL_SANDBOX_USERS", "500")
-        commands["sandbox"] = _manage(
-            "sandbox", "--port", sandbox_port, "--users", users, "--seed", "1"
-        )
+    sandbox_port = str(urlsplit(SANDBOX_URL).port or 8100)
+    users = os.environ.get("PORTAL_SANDBOX_USERS", "500")
+    commands["sandbox"] = _manage(
+        "sandbox", "--port", sandbox_port, "--users", users, "--seed", "1"
+    )
     processes: dict[str, subprocess.Popen] = {}
     for name, command in commands.items():
         processes[name] = subprocess.Popen(command, cwd=BASE_DIR)  # noqa: S603 (our own manage.py)
         print(f"started {name} (pid {processes[name].pid})", flush=True)
+    _test_connections_when_sandbox_is_up()
     print(f"\nPortal: http://{host}:{port}/  (Ctrl-C stops everything)\n", flush=True)
     stopping = False
 

@@ -27,13 +27,12 @@ def main() -> int:
     _ensure_encryption_key(var_dir)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
     import django
-    from django.core.management import call_command, get_commands
+    from django.core.management import call_command
 
     django.setup()
     call_command("migrate", interactive=False, verbosity=0)
     call_command("createcachetable", verbosity=0)
-    if "configure_sandbox_connections" in get_commands():
-        call_command("configure_sandbox_connections")
+    call_command("configure_sandbox_connections")
     call_command("seed_demo")
     return 0
 

@@ -10,6 +10,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
+    path("connections/", include("connections.urls")),
 ]
 
 handler403 = "portal.views.error_403"

@@ -153,6 +153,7 @@ def test_check_deploy_is_clean_with_production_variables(tmp_path):
     env.update(PRODUCTION_ENV)
     env["PORTAL_VAR_DIR"] = str(tmp_path)
     env.pop("DEBUG", None)
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=BASE_DIR,

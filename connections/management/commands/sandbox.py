@@ -1,5 +1,8 @@
 """`manage.py sandbox`: serve the simulated Okta, Google, Zoom and Graph APIs on loopback."""
 
+from pathlib import Path
+
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from connections.sandbox.cli import add_arguments, run
@@ -11,6 +14,8 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         add_arguments(parser)
+        # The portal reads the credentials from its own var/ folder, wherever PORTAL_VAR_DIR points.
+        parser.set_defaults(data_dir=str(Path(settings.VAR_DIR) / "sandbox"))
 
     def handle(self, *args, **options):
         try:

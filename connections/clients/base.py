@@ -1,0 +1,449 @@
+"""Shared base for provider clients: httpx with explicit timeouts, token cache, errors, paging."""
+
+from __future__ import annotations
+
+import email.utils
+import hashlib
+import json
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+from urllib.parse import quote, urlsplit
+
+import httpx
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+from connections import url_policy
+from connections.exceptions import UrlRefused
+from connections.types import AccountState, CallRecord, ConnectorError, System, record_call
+
+# Read timeout well under the worker's task timeout (Q_TIMEOUT 90 s), so a hung call fails first.
+DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=20.0, write=10.0, pool=5.0)
+DEFAULT_LIMITS = httpx.Limits(max_connections=20, max_keepalive_connections=10, keepalive_expiry=30)
+MUTATING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+TOKEN_EXPIRY_MARGIN = 60.0  # drop a cached token this many seconds before it expires
+USER_AGENT = "offboarding-portal/0.1"
+
+
+@dataclass(frozen=True)
+class ClientConfig:
+    """What a client needs from a Connection. `secret` is kept out of repr."""
+
+    connection_id: str
+    secret_version: int
+    api_base_url: str
+    token_url: str
+    settings: Mapping[str, Any] = field(default_factory=dict)
+    secret: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    extra_hosts: tuple[str, ...] = ()
+
+
+class TokenCache:
+    """Per-process access tokens, keyed by system, connection id and secret version."""
+
+    def __init__(self) -> None:
+        self._tokens: dict[tuple[str, str, int], tuple[str, float]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, str, int]) -> str | None:
+        with self._lock:
+            entry = self._tokens.get(key)
+        if entry and entry[1] > time.monotonic():
+            return entry[0]
+        return None
+
+    def put(self, key: tuple[str, str, int], token: str, expires_in: float) -> None:
+        lifetime = max(0.0, expires_in - TOKEN_EXPIRY_MARGIN)
+        with self._lock:
+            self._tokens[key] = (token, time.monotonic() + lifetime)
+
+    def drop(self, key: tuple[str, str, int]) -> None:
+        with self._lock:
+            self._tokens.pop(key, None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._tokens.clear()
+
+    def __repr__(self) -> str:
+        return f"<TokenCache {len(self._tokens)} tokens>"
+
+
+TOKEN_CACHE = TokenCache()
+
+
+def segment(value: str) -> str:
+    """One URL path segment, percent-encoded (a login with '/' cannot escape its segment)."""
+    return quote(str(value), safe="@")
+
+
+def parse_retry_after(headers: httpx.Headers, *, now: float | None = None) -> float | None:
+    """Seconds to wait from Retry-After (seconds or HTTP-date) or Okta's X-Rate-Limit-Reset."""
+    now = time.time() if now is None else now
+    value = headers.get("Retry-After", "").strip()
+    if value:
+        if value.isdigit():
+            return float(value)
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            when = None
+        if when is not None and when.tzinfo is not None:
+            return max(0.0, when.timestamp() - now)
+    reset = headers.get("X-Rate-Limit-Reset", "").strip()
+    if reset.isdigit():
+        return max(0.0, float(reset) - now)
+    return None
+
+
+def _short(text: Any, limit: int = 200) -> str:
+    return " ".join(str(text).split())[:limit]
+
+
+class ProviderClient:
+    """Base client: one httpx.Client, auth header, URL policy, call records, error mapping."""
+
+    system: ClassVar[System]
+    uses_token_cache: ClassVar[bool] = True
+
+    def __init__(
+        self,
+        config: ClientConfig,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        timeout: httpx.Timeout | None = None,
+    ) -> None:
+        self.config = config
+        self._http = httpx.Client(
+            timeout=timeout or DEFAULT_TIMEOUT,
+            limits=DEFAULT_LIMITS,
+            trust_env=False,
+            follow_redirects=False,
+            transport=transport,
+            headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+        )
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.config.connection_id}>"
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> ProviderClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- auth ---------------------------------------------------------------------------------
+    def _token_key(self) -> tuple[str, str, int]:
+        # Settings (client id, scopes, admin to impersonate...) shape the token too.
+        settings = json.dumps(dict(self.config.settings), sort_keys=True, default=str)
+        fingerprint = hashlib.sha256(settings.encode()).hexdigest()[:16]
+        return (
+            self.system.value,
+            f"{self.config.connection_id}:{fingerprint}",
+            self.config.secret_version,
+        )
+
+    def _authorization(self) -> str:
+        """The Authorization header value; subclasses with a static token override this."""
+        token = TOKEN_CACHE.get(self._token_key())
+        if token is None:
+            token, expires_in = self._fetch_token()
+            TOKEN_CACHE.put(self._token_key(), token, expires_in)
+        return f"Bearer {token}"
+
+    def _fetch_token(self) -> tuple[str, float]:
+        raise NotImplementedError
+
+    def _token_request(
+        self,
+        *,
+        data: Mapping[str, str] | None = None,
+        params: Mapping[str, str] | None = None,
+        auth: tuple[str, str] | None = None,
+    ) -> tuple[str, float]:
+        """POST to the token URL; return (access token, seconds it lives)."""
+        url = self.config.token_url
+        start = time.perf_counter()
+        response = self._send("POST", url, data=data, params=params, auth=auth)
+        if response.is_error:
+            error = self._token_error(response)
+            self._record("POST", url, response.status_code, start, error)
+            raise error
+        self._record("POST", url, response.status_code, start)
+        try:
+            body = response.json()
+            token = str(body["access_token"])
+            expires_in = float(body.get("expires_in", 3600))
+        except (ValueError, KeyError, TypeError):
+            raise ConnectorError(
+                f"{self.system.label}: the token endpoint answered without an access token.",
+                system=self.system.value,
+                status=response.status_code,
+                code="bad_token_response",
+            ) from None
+        return token, expires_in
+
+    def _token_error(self, response: httpx.Response) -> ConnectorError:
+        code, description = "", ""
+        try:
+            body = response.json()
+            code = _short(body.get("error", ""), 60) if isinstance(body, dict) else ""
+            description = _short(body.get("error_description", "")) if code else ""
+        except ValueError:
+            pass
+        words = self._token_error_words(code, description)
+        return ConnectorError(
+            f"{self.system.label}: getting an access token failed: {words}"
+            + (f" ({code})" if code else f" (HTTP {response.status_code})"),
+            system=self.system.value,
+            retryable=response.status_code == 429 or response.status_code >= 500,
+            retry_after=parse_retry_after(response.headers),
+            status=response.status_code,
+            code=code or f"http_{response.status_code}",
+        )
+
+    def _token_error_words(self, code: str, description: str) -> str:
+        return description or "the credential was refused"
+
+    # --- transport ----------------------------------------------------------------------------
+    def _check_url(self, url: str) -> None:
+        parts = urlsplit(url)
+        try:
+            url_policy.check_url(
+                f"{parts.scheme}://{parts.netloc}",
+                system=self.system,
+                extra_hosts=self.config.extra_hosts,
+            )
+        except UrlRefused as exc:
+            raise ConnectorError(
+                f"{self.system.label}: the outbound URL was refused: {exc}",
+                system=self.system.value,
+                code="url_refused",
+            ) from None
+
+    def _record(
+        self,
+        method: str,
+        url: str,
+        status: int | None,
+        start: float,
+        error: Exception | None = None,
+    ) -> None:
+        record_call(
+            CallRecord(
+                system=self.system.value,
+                method=method,
+                path=urlsplit(url).path,
+                status=status,
+                duration_ms=round((time.perf_counter() - start) * 1000, 1),
+                error_code=getattr(error, "code", "") if error else "",
+                message=getattr(error, "message", "") if error else "",
+            )
+        )
+
+    def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        self._check_url(url)
+        start = time.perf_counter()
+        try:
+            return self._http.request(method, url, **kwargs)
+        except httpx.HTTPError as exc:
+            error = self._transport_error(exc, method)
+            self._record(method, url, None, start, error)
+            raise error from None
+
+    def _transport_error(self, exc: httpx.HTTPError, method: str) -> ConnectorError:
+        # Not sent at all: connect/pool problems. Sent, answer lost: read/write/protocol problems.
+        not_sent = isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout | httpx.ConnectError)
+        unknown = method in MUTATING_METHODS and not not_sent
+        if isinstance(exc, httpx.TimeoutException):
+            words = "could not connect in time" if not_sent else "no answer in time (timeout)"
+            code = "timeout"
+        else:
+            words = "could not connect" if not_sent else "the connection dropped"
+            code = "connection_error"
+        if unknown:
+            words += "; the change may or may not have been made"
+        return ConnectorError(
+            f"{self.system.label}: {words}.",
+            system=self.system.value,
+            retryable=True,
+            code=code,
+            outcome_unknown=unknown,
+        )
+
+    def _url(self, path_or_url: str) -> str:
+        if path_or_url.startswith(("http://", "https://")):
+            base = urlsplit(self.config.api_base_url)
+            link = urlsplit(path_or_url)
+            if (link.scheme, link.netloc) != (base.scheme, base.netloc):
+                raise ConnectorError(
+                    f"{self.system.label}: refused to follow a link to another host.",
+                    system=self.system.value,
+                    code="foreign_link",
+                )
+            return path_or_url
+        return self.config.api_base_url.rstrip("/") + path_or_url
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        resource: str = "resource",
+    ) -> httpx.Response:
+        """Send one API call with auth; on a 401 fetch a new token once; raise ConnectorError."""
+        url = self._url(path)
+        for attempt in (1, 2):
+            headers = {"Authorization": self._authorization()}
+            start = time.perf_counter()
+            response = self._send(method, url, params=params, json=json, headers=headers)
+            if response.status_code == 401 and attempt == 1 and self.uses_token_cache:
+                self._record(method, url, 401, start)
+                TOKEN_CACHE.drop(self._token_key())
+                continue
+            break
+        if not response.is_success:  # redirects are not followed: they are errors too
+            error = self.error_for(response, method=method, resource=resource)
+            self._record(method, url, response.status_code, start, error)
+            raise error
+        self._record(method, url, response.status_code, start)
+        return response
+
+    def get_json(
+        self, path: str, *, params: Mapping[str, Any] | None = None, resource: str = "resource"
+    ) -> Any:
+        response = self.request("GET", path, params=params, resource=resource)
+        try:
+            return response.json()
+        except ValueError:
+            raise ConnectorError(
+                f"{self.system.label}: the answer was not JSON (HTTP {response.status_code}).",
+                system=self.system.value,
+                status=response.status_code,
+                code="bad_response",
+                retryable=response.status_code >= 500,
+            ) from None
+
+    # --- errors -------------------------------------------------------------------------------
+    def error_for(self, response: httpx.Response, *, method: str, resource: str) -> ConnectorError:
+        """Map an error answer to a ConnectorError with words a helpdesk agent understands."""
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        code, words = self._parse_error(
+            response.status_code, body if isinstance(body, dict) else {}
+        )
+        status = response.status_code
+        if not words:
+            words = _generic_words(status, resource)
+        elif status == 404 and resource != "resource":
+            words = f"{resource} not found"
+        retryable = status in (408, 429) or status >= 500 or self._retryable_code(status, code)
+        return ConnectorError(
+            f"{self.system.label}: {words} ({code or f'HTTP {status}'})",
+            system=self.system.value,
+            retryable=retryable,
+            retry_after=parse_retry_after(response.headers) if retryable else None,
+            status=status,
+            code=code or f"http_{status}",
+        )
+
+    def _parse_error(self, status: int, body: Mapping[str, Any]) -> tuple[str, str]:
+        """(provider error code, short words) from an error body; subclasses know the shape."""
+        return "", ""
+
+    def _retryable_code(self, status: int, code: str) -> bool:
+        return False
+
+    # --- paging -------------------------------------------------------------------------------
+    def iter_link_pages(
+        self, path: str, *, params: Mapping[str, Any] | None = None, resource: str = "resource"
+    ) -> Iterator[httpx.Response]:
+        """Follow `Link: <…>; rel="next"` headers (Okta)."""
+        url: str | None = path
+        while url:
+            response = self.request("GET", url, params=params, resource=resource)
+            yield response
+            url = response.links.get("next", {}).get("url")
+            params = None  # the next link carries its own query
+
+    def iter_page_token(
+        self,
+        path: str,
+        *,
+        items_key: str,
+        params: Mapping[str, Any] | None = None,
+        resource: str = "resource",
+    ) -> Iterator[dict[str, Any]]:
+        """Items across pages linked by `nextPageToken` (Google)."""
+        query = dict(params or {})
+        while True:
+            body = self.get_json(path, params=query, resource=resource)
+            yield from body.get(items_key) or []
+            token = body.get("nextPageToken")
+            if not token:
+                return
+            query["pageToken"] = token
+
+    def iter_odata(
+        self, path: str, *, params: Mapping[str, Any] | None = None, resource: str = "resource"
+    ) -> Iterator[dict[str, Any]]:
+        """Items across pages linked by `@odata.nextLink` (Microsoft Graph)."""
+        url: str | None = path
+        while url:
+            body = self.get_json(url, params=params, resource=resource)
+            yield from body.get("value") or []
+            url = body.get("@odata.nextLink")
+            params = None
+
+    # --- the contract every provider fulfils --------------------------------------------------
+    def test_connection(self) -> str:
+        """A harmless read; returns words saying what it proved. Raises ConnectorError."""
+        raise NotImplementedError
+
+    def account_state(self, account: str) -> AccountState:
+        """The person's account in this system, read live."""
+        raise NotImplementedError
+
+
+def _generic_words(status: int, resource: str) -> str:
+    if status == 401:
+        return "the credential was refused"
+    if status == 403:
+        return "permission denied (the credential lacks a scope, permission or admin role)"
+    if status == 404:
+        return f"{resource} not found"
+    if status == 429:
+        return "rate limit reached; try again later"
+    if status >= 500:
+        return "the service is unavailable"
+    if 300 <= status < 400:
+        return "unexpected redirect (not followed)"
+    return "the request was refused"
+
+
+def signing_key(pem: str, system: System) -> tuple[Any, str]:
+    """Load a PEM private key; return it with its JWS algorithm (RS256 or ES256/384/512)."""
+    try:
+        key = serialization.load_pem_private_key(str(pem).encode("utf-8"), password=None)
+    except (ValueError, TypeError):
+        raise config_error(system, "the stored private key is not a readable PEM key.") from None
+    if isinstance(key, rsa.RSAPrivateKey):
+        return key, "RS256"
+    if isinstance(key, ec.EllipticCurvePrivateKey):
+        return key, {256: "ES256", 384: "ES384", 521: "ES512"}.get(key.curve.key_size, "ES256")
+    raise config_error(system, "the stored private key must be RSA or EC.")
+
+
+def config_error(system: System, words: str, code: str = "bad_configuration") -> ConnectorError:
+    """A permanent error about the connection's own settings."""
+    return ConnectorError(f"{system.label}: {words}", system=system.value, code=code)

@@ -1,0 +1,287 @@
+"""Okta Management API client: users, groups, sessions, factors, grants, lifecycle."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import jwt
+
+from connections.clients.base import ProviderClient, config_error, segment, signing_key
+from connections.types import AccountState, ConnectorError, OperationResult, Outcome, System
+
+DEFAULT_SCOPES = ("okta.users.read", "okta.users.manage", "okta.groups.manage")
+REMOVABLE_GROUP_TYPES = frozenset({"OKTA_GROUP"})
+LOCKED_STATUSES = frozenset({"SUSPENDED", "DEPROVISIONED"})
+_CODE_WORDS = {
+    "E0000006": "permission denied (the token or service app lacks the scope or admin role)",
+    "E0000047": "rate limit exceeded",
+    "E0000028": "a required parameter is missing",
+}
+
+
+class OktaClient(ProviderClient):
+    """Okta org API, authenticated by an SSWS API token or an OAuth service app."""
+
+    system = System.OKTA
+
+    @property
+    def _auth_mode(self) -> str:
+        return str(self.config.settings.get("auth_mode") or "oauth")
+
+    @property
+    def uses_token_cache(self) -> bool:  # type: ignore[override]
+        return self._auth_mode == "oauth"
+
+    def _authorization(self) -> str:
+        if self._auth_mode == "ssws":
+            token = self.config.secret.get("api_token")
+            if not token:
+                raise config_error(self.system, "no API token is stored.", "not_configured")
+            return f"SSWS {token}"
+        return super()._authorization()
+
+    def _fetch_token(self) -> tuple[str, float]:
+        settings, secret = self.config.settings, self.config.secret
+        client_id, key = settings.get("client_id"), secret.get("private_key_pem")
+        if not client_id or not key:
+            raise config_error(
+                self.system, "the service app's client id or private key is missing."
+            )
+        now = int(time.time())
+        claims = {
+            "iss": client_id,
+            "sub": client_id,
+            "aud": self.config.token_url,
+            "iat": now,
+            "exp": now + 300,
+            "jti": uuid.uuid4().hex,
+        }
+        headers = {"kid": settings["key_id"]} if settings.get("key_id") else None
+        private_key, algorithm = signing_key(key, self.system)
+        assertion = jwt.encode(claims, private_key, algorithm=algorithm, headers=headers)
+        scopes = settings.get("scopes") or DEFAULT_SCOPES
+        return self._token_request(
+            data={
+                "grant_type": "client_credentials",
+                "scope": " ".join(scopes),
+                "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                "client_assertion": assertion,
+            }
+        )
+
+    def _token_error_words(self, code: str, description: str) -> str:
+        if code in ("invalid_dpop_proof", "use_dpop_nonce"):
+            return "the service app requires DPoP; turn off “Require DPoP” on the app in Okta"
+        if code == "invalid_scope":
+            return "a requested scope is not granted to the service app"
+        if code == "invalid_client":
+            return "the client id, key id or private key was refused"
+        return super()._token_error_words(code, description)
+
+    def _parse_error(self, status: int, body: Mapping[str, Any]) -> tuple[str, str]:
+        code = str(body.get("errorCode") or "")[:20]
+        if not code:
+            return "", ""
+        summary = " ".join(str(body.get("errorSummary") or "").split())[:160]
+        causes = body.get("errorCauses") or []
+        cause = ""
+        if causes and isinstance(causes[0], dict):
+            cause = " ".join(str(causes[0].get("errorSummary") or "").split())[:160]
+        words = _CODE_WORDS.get(code) or (f"{summary}: {cause}" if cause else summary)
+        return code, words
+
+    # --- reads --------------------------------------------------------------------------------
+    def search_users(
+        self, *, query: str = "", expression: str = "", after: str | None = None, limit: int = 20
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """Users matching a `q` prefix or a `search` expression; returns (users, next cursor)."""
+        params: dict[str, Any] = {"limit": max(1, min(int(limit), 200))}
+        if expression:
+            params["search"] = expression
+        elif query:
+            params["q"] = query
+        if after:
+            params["after"] = after
+        response = self.request("GET", "/users", params=params, resource="user")
+        users = [_without_credentials(u) for u in response.json()]
+        next_url = response.links.get("next", {}).get("url")
+        cursor = parse_qs(urlsplit(next_url).query).get("after", [None])[0] if next_url else None
+        return users, cursor
+
+    def get_user(self, user_id_or_login: str) -> dict[str, Any]:
+        """One user by id or login (credentials left out); ConnectorError E0000007 when absent."""
+        user = self.get_json(f"/users/{segment(user_id_or_login)}", resource="user")
+        return _without_credentials(user)
+
+    def find_user(self, user_id_or_login: str) -> dict[str, Any] | None:
+        """One user, or None when Okta has no such user."""
+        try:
+            return self.get_user(user_id_or_login)
+        except ConnectorError as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    def user_groups(self, user_id: str) -> list[dict[str, Any]]:
+        """Every group the user belongs to (all pages)."""
+        groups: list[dict[str, Any]] = []
+        for response in self.iter_link_pages(f"/users/{segment(user_id)}/groups", resource="user"):
+            groups.extend(response.json())
+        return groups
+
+    def account_state(self, account: str) -> AccountState:
+        user = self.find_user(account)
+        if user is None:
+            return AccountState(exists=False, detail="No Okta user with this id.")
+        status = str(user.get("status", ""))
+        return AccountState(
+            exists=True, state=status, locked_out=status in LOCKED_STATUSES, account_id=user["id"]
+        )
+
+    def test_connection(self) -> str:
+        users, _ = self.search_users(limit=1)
+        mode = "OAuth service app" if self._auth_mode == "oauth" else "API token"
+        return f"Signed in with the {mode} and listed users ({len(users)} returned): users can be read."
+
+    # --- changes ------------------------------------------------------------------------------
+    def _lifecycle(
+        self, user_id: str, action: str, params: Mapping[str, Any] | None = None
+    ) -> None:
+        self.request(
+            "POST", f"/users/{segment(user_id)}/lifecycle/{action}", params=params, resource="user"
+        )
+
+    def suspend_user(self, user_id: str) -> OperationResult:
+        """Suspend an ACTIVE user; a suspended or deactivated user is already done."""
+        user = self.find_user(user_id)
+        if user is None:
+            return OperationResult(Outcome.NO_ACCOUNT, "No Okta user with this id.")
+        status = user.get("status")
+        if status in LOCKED_STATUSES:
+            return OperationResult(Outcome.ALREADY_DONE, f"Already {str(status).lower()}.")
+        try:
+            self._lifecycle(user["id"], "suspend")
+        except ConnectorError as exc:
+            # Okta answers 400 E0000001 when the user is not ACTIVE (raced with someone else?).
+            if (
+                exc.code == "E0000001"
+                and (self.find_user(user["id"]) or {}).get("status") in LOCKED_STATUSES
+            ):
+                return OperationResult(Outcome.ALREADY_DONE, "Already suspended.")
+            raise
+        return OperationResult(Outcome.DONE, "Suspended.")
+
+    def unsuspend_user(self, user_id: str) -> OperationResult:
+        """Unsuspend a SUSPENDED user; an ACTIVE user is already done."""
+        user = self.find_user(user_id)
+        if user is None:
+            return OperationResult(Outcome.NO_ACCOUNT, "No Okta user with this id.")
+        status = user.get("status")
+        if status != "SUSPENDED":
+            if status == "DEPROVISIONED":
+                raise ConnectorError(
+                    "Okta: the user is deactivated; unsuspend cannot reinstate them.",
+                    system=self.system.value,
+                    code="deprovisioned",
+                )
+            return OperationResult(Outcome.ALREADY_DONE, f"Not suspended (status {status}).")
+        self._lifecycle(user["id"], "unsuspend")
+        return OperationResult(Outcome.DONE, "Unsuspended.")
+
+    def clear_sessions(
+        self, user_id: str, *, oauth_tokens: bool = True, forget_devices: bool = True
+    ) -> OperationResult:
+        """End every Okta session of the user, revoking OAuth/OIDC tokens when asked."""
+        params = {
+            "oauthTokens": str(bool(oauth_tokens)).lower(),
+            "forgetDevices": str(bool(forget_devices)).lower(),
+        }
+        try:
+            self.request(
+                "DELETE", f"/users/{segment(user_id)}/sessions", params=params, resource="user"
+            )
+        except ConnectorError as exc:
+            if exc.status == 404:
+                return OperationResult(Outcome.NO_ACCOUNT, "No Okta user with this id.")
+            raise
+        tokens = " and OAuth tokens" if oauth_tokens else ""
+        return OperationResult(Outcome.DONE, f"Sessions{tokens} cleared.")
+
+    def reset_factors(self, user_id: str) -> OperationResult:
+        """Unenroll every authenticator; nothing enrolled means already done."""
+        if self.find_user(user_id) is None:
+            return OperationResult(Outcome.NO_ACCOUNT, "No Okta user with this id.")
+        factors = self.get_json(f"/users/{segment(user_id)}/factors", resource="user")
+        if not factors:
+            return OperationResult(Outcome.ALREADY_DONE, "No authenticators enrolled.")
+        self._lifecycle(user_id, "reset_factors")
+        return OperationResult(Outcome.DONE, f"Reset {len(factors)} authenticator(s).")
+
+    def remove_from_groups(self, user_id: str) -> OperationResult:
+        """Remove the user from every Okta-mastered group (built-in and app groups stay)."""
+        try:
+            groups = self.user_groups(user_id)
+        except ConnectorError as exc:
+            if exc.status == 404:
+                return OperationResult(Outcome.NO_ACCOUNT, "No Okta user with this id.")
+            raise
+        removable = [g for g in groups if g.get("type") in REMOVABLE_GROUP_TYPES]
+        kept = len(groups) - len(removable)
+        if not removable:
+            return OperationResult(Outcome.ALREADY_DONE, f"No removable groups ({kept} kept).")
+        for group in removable:
+            try:
+                self.request(
+                    "DELETE",
+                    f"/groups/{segment(group['id'])}/users/{segment(user_id)}",
+                    resource="group membership",
+                )
+            except ConnectorError as exc:
+                if exc.status != 404:  # already gone is fine
+                    raise
+        return OperationResult(
+            Outcome.DONE,
+            f"Removed from {len(removable)} group(s); {kept} built-in or directory group(s) kept.",
+        )
+
+    def revoke_grants(self, user_id: str) -> OperationResult:
+        """Revoke every OAuth consent grant the user gave; none means already done."""
+        try:
+            grants = self.get_json(
+                f"/users/{segment(user_id)}/grants", params={"limit": 1}, resource="user"
+            )
+        except ConnectorError as exc:
+            if exc.status == 404:
+                return OperationResult(Outcome.NO_ACCOUNT, "No Okta user with this id.")
+            raise
+        if not grants:
+            return OperationResult(Outcome.ALREADY_DONE, "No grants to revoke.")
+        self.request("DELETE", f"/users/{segment(user_id)}/grants", resource="user")
+        return OperationResult(Outcome.DONE, "Grants revoked.")
+
+    def deactivate_user(self, user_id: str) -> OperationResult:
+        """Deactivate (irreversible, deprovisions apps); a DEPROVISIONED user is already done."""
+        user = self.find_user(user_id)
+        if user is None:
+            return OperationResult(Outcome.NO_ACCOUNT, "No Okta user with this id.")
+        if user.get("status") == "DEPROVISIONED":
+            return OperationResult(Outcome.ALREADY_DONE, "Already deactivated.")
+        try:
+            self._lifecycle(user["id"], "deactivate", params={"sendEmail": "false"})
+        except ConnectorError as exc:
+            # A deactivated user answers 404 E0000007: re-read before calling it an error.
+            if exc.status == 404 and (self.find_user(user["id"]) or {}).get("status") in (
+                None,
+                "DEPROVISIONED",
+            ):
+                return OperationResult(Outcome.ALREADY_DONE, "Already deactivated.")
+            raise
+        return OperationResult(Outcome.DONE, "Deactivated.")
+
+
+def _without_credentials(user: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in user.items() if k != "credentials"}

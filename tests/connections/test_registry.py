@@ -1,0 +1,240 @@
+"""The registry: the step runner's only door to the clients."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from connections import registry, services
+from connections.models import Connection
+from connections.types import ConnectorError, Outcome, System, Target
+
+from .conftest import CANARY, okta_error, okta_user, token_response
+
+pytestmark = pytest.mark.django_db
+
+OKTA_API = "https://acme.okta.com/api/v1"
+TARGET = Target(
+    okta_id="00u1",
+    login="ann.login@acme.com",
+    email="ann@acme.com",
+    profile={"upn": "ann.upn@acme.com"},
+)
+
+
+def make_connection(
+    system: System, settings: dict, secret: dict, enabled: bool = True
+) -> Connection:
+    result = services.connection_save(
+        system=system, actor=None, label="", settings=settings, secret=secret
+    )
+    if enabled:
+        services.connection_set_enabled(connection=result.connection, actor=None, enabled=True)
+    return Connection.objects.get(system=system.value)
+
+
+@pytest.fixture
+def okta(rsa_pem):
+    return make_connection(
+        System.OKTA,
+        {"org_url": "https://acme.okta.com", "auth_mode": "ssws"},
+        {"api_token": CANARY},
+    )
+
+
+@pytest.fixture
+def use_router(router, transport):
+    registry.transport = transport
+    return router
+
+
+def test_operation_names_per_system():
+    assert registry.operation_names(System.OKTA) == (
+        "suspend",
+        "unsuspend",
+        "clear_sessions",
+        "reset_factors",
+        "remove_from_groups",
+        "revoke_grants",
+        "deactivate",
+    )
+    assert registry.operation_names(System.GOOGLE) == (
+        "suspend",
+        "unsuspend",
+        "sign_out",
+        "revoke_oauth_tokens",
+        "delete_app_passwords",
+    )
+    assert registry.operation_names(System.MSGRAPH) == ("disable", "enable", "revoke_sessions")
+    assert registry.operation_names(System.ZOOM) == ("deactivate", "activate", "revoke_token")
+
+
+def test_missing_connection_is_not_configured():
+    with pytest.raises(ConnectorError) as info:
+        registry.run_operation(System.ZOOM, "deactivate", target=TARGET)
+    assert info.value.code == "not_configured" and not info.value.retryable
+
+
+def test_disabled_connection_is_not_configured(okta):
+    services.connection_set_enabled(connection=okta, actor=None, enabled=False)
+    with pytest.raises(ConnectorError) as info:
+        registry.run_operation(System.OKTA, "suspend", target=TARGET)
+    assert info.value.code == "not_configured"
+    assert registry.configured_systems() == []
+
+
+def test_unknown_operation_is_refused(okta):
+    with pytest.raises(ConnectorError) as info:
+        registry.run_operation(System.OKTA, "delete_everything", target=TARGET)
+    assert info.value.code == "unknown_operation"
+
+
+def test_run_okta_operation_uses_the_okta_id(okta, use_router):
+    use_router.get(f"{OKTA_API}/users/00u1").mock(
+        return_value=httpx.Response(200, json=okta_user())
+    )
+    route = use_router.post(f"{OKTA_API}/users/00u1/lifecycle/suspend").mock(
+        return_value=httpx.Response(200)
+    )
+    result = registry.run_operation(System.OKTA, "suspend", target=TARGET)
+    assert result.outcome == Outcome.DONE and route.called
+    assert registry.configured_systems() == [System.OKTA]
+
+
+def test_clear_sessions_options_are_passed_through(okta, use_router):
+    route = use_router.delete(f"{OKTA_API}/users/00u1/sessions").mock(
+        return_value=httpx.Response(204)
+    )
+    registry.run_operation(
+        System.OKTA,
+        "clear_sessions",
+        target=TARGET,
+        options={"oauth_tokens": False, "forget_devices": "false"},
+    )
+    params = route.calls[0].request.url.params
+    assert params["oauthTokens"] == "false" and params["forgetDevices"] == "false"
+
+
+def test_identity_attribute_picks_the_account(use_router):
+    make_connection(
+        System.ZOOM,
+        {"account_id": "acc", "client_id": "cid", "identity_attribute": "upn"},
+        {"client_secret": CANARY},
+    )
+    use_router.post("https://zoom.us/oauth/token").mock(return_value=token_response())
+    route = use_router.delete("https://api.zoom.us/v2/users/ann.upn@acme.com/token").mock(
+        return_value=httpx.Response(204)
+    )
+    assert (
+        registry.run_operation(System.ZOOM, "revoke_token", target=TARGET).outcome == Outcome.DONE
+    )
+    assert route.called
+
+
+def test_default_identity_attribute_for_google_is_email(use_router, rsa_pem):
+    make_connection(
+        System.GOOGLE,
+        {"admin_email": "admin@acme.com"},
+        {
+            "service_account": {
+                "type": "service_account",
+                "client_email": "sa@x.iam.gserviceaccount.com",
+                "private_key": rsa_pem,
+            }
+        },
+    )
+    use_router.post("https://oauth2.googleapis.com/token").mock(return_value=token_response())
+    route = use_router.post(
+        "https://admin.googleapis.com/admin/directory/v1/users/ann@acme.com/signOut"
+    ).mock(return_value=httpx.Response(204))
+    assert registry.run_operation(System.GOOGLE, "sign_out", target=TARGET).outcome == Outcome.DONE
+    assert route.called
+
+
+def test_empty_identity_attribute_is_an_error_not_a_skip(use_router):
+    make_connection(
+        System.ZOOM,
+        {"account_id": "acc", "client_id": "cid", "identity_attribute": "employeeNumber"},
+        {"client_secret": CANARY},
+    )
+    with pytest.raises(ConnectorError) as info:
+        registry.run_operation(System.ZOOM, "deactivate", target=TARGET)
+    assert info.value.code == "no_identity"
+
+
+def test_graph_token_url_gets_the_tenant(use_router):
+    make_connection(
+        System.MSGRAPH,
+        {"tenant_id": "t-123", "client_id": "app", "auth_mode": "secret"},
+        {"client_secret": CANARY},
+    )
+    token = use_router.post("https://login.microsoftonline.com/t-123/oauth2/v2.0/token").mock(
+        return_value=token_response()
+    )
+    use_router.get("https://graph.microsoft.com/v1.0/users/ann.login@acme.com").mock(
+        return_value=httpx.Response(200, json={"id": "m1", "accountEnabled": False})
+    )
+    state = registry.read_account(System.MSGRAPH, target=TARGET)
+    assert token.called and state.exists and state.locked_out and state.state == "disabled"
+
+
+def test_read_account_for_missing_person(okta, use_router):
+    use_router.get(f"{OKTA_API}/users/00u1").mock(
+        return_value=okta_error(404, "E0000007", "Not found")
+    )
+    assert registry.read_account(System.OKTA, target=TARGET).exists is False
+
+
+def test_concurrency_limit_defaults_and_override(okta):
+    assert registry.concurrency_limit(System.OKTA) == 10
+    assert registry.concurrency_limit(System.ZOOM) == 5
+    services.connection_save(
+        system=System.OKTA, actor=None, label="", settings=okta.settings, max_concurrency=3
+    )
+    assert registry.concurrency_limit(System.OKTA) == 3
+
+
+def test_okta_reads(okta, use_router):
+    use_router.get(f"{OKTA_API}/users/ann@acme.com").mock(
+        return_value=httpx.Response(200, json=okta_user())
+    )
+    use_router.get(f"{OKTA_API}/users/00u1/groups").mock(
+        return_value=httpx.Response(
+            200,
+            json=[
+                {
+                    "id": "00g1",
+                    "type": "OKTA_GROUP",
+                    "profile": {"name": "Sales", "description": "x"},
+                }
+            ],
+        )
+    )
+    use_router.get(f"{OKTA_API}/users").mock(return_value=httpx.Response(200, json=[okta_user()]))
+    user = registry.okta_get_user("ann@acme.com")
+    assert user["id"] == "00u1" and "credentials" not in user
+    assert registry.okta_user_groups("00u1") == [
+        {"id": "00g1", "name": "Sales", "type": "OKTA_GROUP"}
+    ]
+    users, cursor = registry.okta_search_users(query="ann")
+    assert len(users) == 1 and cursor is None
+
+
+def test_unreadable_secret_becomes_a_connector_error(okta):
+    Connection.objects.filter(pk=okta.pk).update(secret_ciphertext="gAAAAAbroken")
+    with pytest.raises(ConnectorError) as info:
+        registry.run_operation(System.OKTA, "suspend", target=TARGET)
+    assert info.value.code == "secret_unavailable" and CANARY not in info.value.message
+
+
+def test_clients_are_reused_until_the_connection_changes(okta):
+    first = registry.client_for(okta)
+    assert registry.client_for(Connection.objects.get(pk=okta.pk)) is first
+    services.connection_save(
+        system=System.OKTA,
+        actor=None,
+        label="",
+        settings=okta.settings,
+        secret={"api_token": "new"},
+    )
+    assert registry.client_for(Connection.objects.get(pk=okta.pk)) is not first
