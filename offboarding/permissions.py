@@ -48,3 +48,59 @@ def primary_role_label(user: Any) -> str:
     if names:
         return ", ".join(names)
     return "Administrator" if getattr(user, "is_superuser", False) else "No role"
+
+
+# --- Scope-aware predicates (one request, one user) ------------------------------------------------
+
+
+def _in_group(user: Any, group_id: int | None) -> bool:
+    if group_id is None or not getattr(user, "is_authenticated", False):
+        return False
+    cache = getattr(user, "_portal_group_ids", None)
+    if cache is None:
+        cache = frozenset(user.groups.values_list("id", flat=True))
+        user._portal_group_ids = cache
+    return group_id in cache
+
+
+def is_requester(user: Any, action_request: Any) -> bool:
+    return getattr(user, "pk", None) is not None and action_request.requester_id == user.pk
+
+
+def can_decide_request(user: Any, action_request: Any) -> bool:
+    """Approve or reject: an Approver in the request's approver group, never the requester."""
+    return (
+        can_approve(user)
+        and not is_requester(user, action_request)
+        and _in_group(user, action_request.approver_group_id)
+    )
+
+
+def can_view_request(user: Any, action_request: Any) -> bool:
+    if getattr(user, "is_superuser", False) or can_view_audit(user):
+        return True
+    if is_requester(user, action_request):
+        return True
+    return can_approve(user) and _in_group(user, action_request.approver_group_id)
+
+
+def can_cancel_request(user: Any, action_request: Any) -> bool:
+    return (is_requester(user, action_request) and can_request(user)) or can_decide_request(
+        user, action_request
+    )
+
+
+def can_retry_request(user: Any, action_request: Any) -> bool:
+    return can_cancel_request(user, action_request)
+
+
+def can_change_request(user: Any, action_request: Any) -> bool:
+    return is_requester(user, action_request) and can_request(user)
+
+
+def can_verify_audit(user: Any) -> bool:
+    return can_view_audit(user)
+
+
+def can_manage_delegations(user: Any) -> bool:
+    return can_manage_connections(user) or getattr(user, "is_superuser", False)

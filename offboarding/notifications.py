@@ -1,0 +1,73 @@
+"""Emails: to the approvers who may approve a request, and to the requester on each outcome.
+
+Called from `transaction.on_commit`, so a mail failure never undoes a decision; it is logged.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from offboarding.models import ActionRequest
+from offboarding.roles import Role
+
+logger = logging.getLogger(__name__)
+
+
+def eligible_approvers(action_request: ActionRequest) -> list[Any]:
+    """Active Approvers in the request's approver group, never the requester."""
+    if action_request.approver_group_id is None:
+        return []
+    return list(
+        get_user_model()
+        .objects.filter(is_active=True, groups__name=Role.APPROVER)
+        .filter(groups__id=action_request.approver_group_id)
+        .exclude(pk=action_request.requester_id)
+        .distinct()
+        .order_by("username")
+    )
+
+
+def _request_url(action_request: ActionRequest) -> str:
+    base = getattr(settings, "PORTAL_BASE_URL", "").rstrip("/")
+    return base + reverse("offboarding:request-detail", kwargs={"pk": action_request.pk})
+
+
+def _send(template: str, recipients: list[str], context: dict[str, Any]) -> int:
+    recipients = [r for r in recipients if r]
+    if not recipients:
+        return 0
+    subject = " ".join(render_to_string(f"emails/{template}_subject.txt", context).split())
+    text = render_to_string(f"emails/{template}.txt", context)
+    html = render_to_string(f"emails/{template}.html", context)
+    message = EmailMultiAlternatives(subject, text, to=recipients)
+    message.attach_alternative(html, "text/html")
+    try:
+        return message.send()
+    except Exception:  # a mail server problem must not break a decision or a worker
+        logger.exception("could not send %s mail for request", template)
+        return 0
+
+
+def notify_approvers(action_request_id: int) -> int:
+    """Tell the people who may approve this request that it waits for them."""
+    req = ActionRequest.objects.select_related("requester").get(pk=action_request_id)
+    if req.state != ActionRequest.State.PENDING_APPROVAL:
+        return 0
+    approvers = eligible_approvers(req)
+    context = {"req": req, "url": _request_url(req)}
+    return _send("approval_needed", [u.email for u in approvers], context)
+
+
+def notify_requester(action_request_id: int, event: str) -> int:
+    """event: approved, rejected, expired, cancelled, succeeded, partially_failed, failed."""
+    req = ActionRequest.objects.select_related("requester").get(pk=action_request_id)
+    steps = list(req.steps.all()) if event in ("succeeded", "partially_failed", "failed") else []
+    context = {"req": req, "url": _request_url(req), "event": event, "steps": steps}
+    return _send("request_update", [req.requester.email], context)

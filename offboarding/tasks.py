@@ -1,0 +1,17 @@
+"""django-q2 entry points: thin shells that take ids and call the runner. Safe to run twice."""
+
+from __future__ import annotations
+
+from offboarding import runner
+
+
+def run_step(step_id: int) -> str:
+    return runner.step_run_execute(step_id=int(step_id))
+
+
+def start_request(action_request_id: int) -> bool:
+    return runner.action_request_start(action_request_id=int(action_request_id))
+
+
+def sweep() -> str:
+    return str(runner.sweep())

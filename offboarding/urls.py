@@ -1,0 +1,20 @@
+"""Routes of the offboarding pages."""
+
+from django.urls import path
+
+from offboarding import views
+
+app_name = "offboarding"
+
+urlpatterns = [
+    path("requests/", views.request_list, name="request-list"),
+    path("requests/<int:pk>/", views.request_detail, name="request-detail"),
+    path("requests/<int:pk>/approve", views.request_approve, name="request-approve"),
+    path("requests/<int:pk>/reject", views.request_reject, name="request-reject"),
+    path("requests/<int:pk>/cancel", views.request_cancel, name="request-cancel"),
+    path("requests/<int:pk>/retry", views.request_retry, name="request-retry"),
+    path("requests/new/<str:okta_id>/", views.request_new, name="request-new"),
+    path("approvals/", views.approvals, name="approvals"),
+    path("audit/", views.audit_list, name="audit"),
+    path("audit/verify", views.audit_verify, name="audit-verify"),
+]
