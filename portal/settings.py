@@ -132,6 +132,8 @@ if _db["ENGINE"].endswith("sqlite3"):
     _db["CONN_MAX_AGE"] = 0
 else:
     _db["CONN_HEALTH_CHECKS"] = True
+# Tests may name their database (a file for SQLite, so a real qcluster process can share it).
+_db["TEST"] = {"NAME": env_str("PORTAL_TEST_DB_NAME") or None}
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -252,6 +254,10 @@ PORTAL_AUDIT_KEY = env_secret("PORTAL_AUDIT_KEY")
 if not PORTAL_AUDIT_KEY and DEBUG:
     PORTAL_AUDIT_KEY = _dev_file_secret("audit-key")
 PORTAL_TIME_ZONE_DEFAULT = env_str("PORTAL_TIME_ZONE", "UTC")
+# Absolute links in emails, e.g. https://portal.example.com (relative links when empty).
+PORTAL_BASE_URL = env_str("PORTAL_BASE_URL").rstrip("/")
+if PORTAL_BASE_URL and urlsplit(PORTAL_BASE_URL).scheme not in ("http", "https"):
+    raise ImproperlyConfigured("PORTAL_BASE_URL must look like https://portal.example.com.")
 LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR"))
 
 # --- Internationalisation --------------------------------------------------------------------------

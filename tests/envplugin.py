@@ -1,6 +1,7 @@
 """Loaded with `-p tests.envplugin` before Django reads its settings: a test environment."""
 
 import os
+import tempfile
 
 _TEST_ENV = {
     "SECRET_KEY": "test-secret-key-" + "x" * 48,
@@ -14,4 +15,10 @@ _TEST_ENV = {
 }
 for _name, _value in _TEST_ENV.items():
     os.environ.setdefault(_name, _value)
+if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+    # A file, not memory: browser and chaos tests start real qcluster processes that share it.
+    os.environ.setdefault(
+        "PORTAL_TEST_DB_NAME",
+        os.path.join(tempfile.gettempdir(), f"portal-test-{os.getpid()}.sqlite3"),
+    )
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")

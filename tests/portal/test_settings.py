@@ -93,6 +93,7 @@ def test_database_url_selects_postgresql(monkeypatch, tmp_path):
         ({"CSRF_TRUSTED_ORIGINS": "portal.example.com"}, "CSRF_TRUSTED_ORIGINS"),
         ({"OKTA_OIDC_ORG_URL": "http://acme.okta.com"}, "OKTA_OIDC_ORG_URL"),
         ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL"),
+        ({"PORTAL_BASE_URL": "portal.example.com"}, "PORTAL_BASE_URL"),
         ({"SECRET_KEY_FILE": "/nonexistent/secret", "SECRET_KEY": None}, "SECRET_KEY_FILE"),
     ],
 )
