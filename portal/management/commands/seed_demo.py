@@ -24,6 +24,10 @@ DEMO_CAST: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 )
 
 
+DEMO_TEAM = "Service desk"
+DEMO_TEAM_MEMBERS = ("helpdesk", "approver", "approver2")
+
+
 def _password() -> str:
     return "-".join(secrets.token_urlsafe(6) for _ in range(3))
 
@@ -52,6 +56,8 @@ class Command(BaseCommand):
             kept.update(dict(lines))
             path.write_text("".join(f"{u} {p}\n" for u, p in kept.items()), encoding="utf-8")
             path.chmod(0o600)
+        if settings.PORTAL_SANDBOX:
+            self._ensure_demo_policy()
         shown = self._read(path) if path.exists() else {}
         port = os.environ.get("PORTAL_PORT", "8000")
         self.stdout.write(self.style.MIGRATE_HEADING(f"Demo sign-ins (http://127.0.0.1:{port}/):"))
@@ -92,3 +98,30 @@ class Command(BaseCommand):
             user.save()
             user.groups.set(Group.objects.filter(name__in=roles))
         return changed
+
+    def _ensure_demo_policy(self) -> None:
+        """The demo team may request every action for everyone, approved by one Approver;
+        the sandbox's Okta "Administrators" group is protected. Made through the audited services."""
+        from connections.sandbox.data import G_ADMINS
+        from connections.sandbox.ids import IdSpace
+        from offboarding.models import ActionRequest, Delegation, ProtectedGroup
+        from offboarding.services import delegation_save, protected_group_add
+
+        admin = get_user_model().objects.get(username="admin")
+        team, _ = Group.objects.get_or_create(name=DEMO_TEAM)
+        team.user_set.add(*get_user_model().objects.filter(username__in=DEMO_TEAM_MEMBERS))
+        if not Delegation.objects.filter(team=team).exists():
+            delegation_save(
+                actor=admin,
+                name="Service desk: all actions, one approver",
+                team=team,
+                allowed_actions=list(ActionRequest.Kind.values),
+                target_group_ids=[],
+                approver_group=Group.objects.get(name=Role.APPROVER),
+                approvals_needed=1,
+                expiry_hours=24,
+                reset_sessions_without_approval=False,
+            )
+        admins_group_id = IdSpace(1).okta_group.make(G_ADMINS)
+        if not ProtectedGroup.objects.filter(okta_group_id=admins_group_id).exists():
+            protected_group_add(actor=admin, okta_group_id=admins_group_id, name="Administrators")
