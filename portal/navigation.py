@@ -16,12 +16,19 @@ class NavItem:
     label: str
     url_name: str
     allowed: Callable[[Any], bool]
+    count: Callable[[Any], int] | None = None  # a number shown beside the label
+
+
+def _pending_approvals(user: Any) -> int:
+    from offboarding.selectors import approvals_pending_for
+
+    return approvals_pending_for(user).count()
 
 
 NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("Dashboard", "home", lambda user: user.is_authenticated),
     NavItem("Search users", "offboarding:search", perms.can_search_users),
-    NavItem("Approvals", "offboarding:approvals", perms.can_approve),
+    NavItem("Approvals", "offboarding:approvals", perms.can_approve, count=_pending_approvals),
     NavItem(
         "Requests",
         "offboarding:request-list",
@@ -43,5 +50,6 @@ def navigation_for(user: Any, current_path: str = "") -> list[dict[str, Any]]:
         except NoReverseMatch:
             continue
         active = current_path == url if url == "/" else current_path.startswith(url)
-        items.append({"label": item.label, "url": url, "active": active})
+        count = item.count(user) if item.count else None
+        items.append({"label": item.label, "url": url, "active": active, "count": count})
     return items
