@@ -17,4 +17,9 @@ urlpatterns = [
     path("approvals/", views.approvals, name="approvals"),
     path("audit/", views.audit_list, name="audit"),
     path("audit/verify", views.audit_verify, name="audit-verify"),
+    path("policies/", views.policies, name="policies"),
+    path("policies/delegations/new", views.delegation_edit, name="delegation-new"),
+    path("policies/delegations/<int:pk>/", views.delegation_edit, name="delegation-edit"),
+    path("policies/protected/add", views.protected_add, name="protected-add"),
+    path("policies/protected/<int:pk>/remove", views.protected_remove, name="protected-remove"),
 ]

@@ -36,6 +36,7 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     ),
     NavItem("Audit", "offboarding:audit", perms.can_view_audit),
     NavItem("Connections", "connections:list", perms.can_manage_connections),
+    NavItem("Policies", "offboarding:policies", perms.can_manage_delegations),
     NavItem("Django admin", "admin:index", lambda user: user.is_superuser),
 )
 

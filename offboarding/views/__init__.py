@@ -1,6 +1,12 @@
 """Offboarding pages, one module per area; short views that call services."""
 
 from offboarding.views.audit import audit_list, audit_verify
+from offboarding.views.policies import (
+    delegation_edit,
+    policies,
+    protected_add,
+    protected_remove,
+)
 from offboarding.views.common import (
     get_request_for_user,
     recent_sign_in_required,
@@ -18,6 +24,10 @@ from offboarding.views.requests import (
 )
 
 __all__ = [
+    "delegation_edit",
+    "policies",
+    "protected_add",
+    "protected_remove",
     "approvals",
     "audit_list",
     "audit_verify",
