@@ -17,9 +17,16 @@ _LOGIN_KEYS = ("username", "login", "email")
 
 
 def client_ip(request: Any) -> str:
-    if request is None:
+    """The client's address as allauth sees it (X-Forwarded-For only from trusted proxies)."""
+    if request is None or not hasattr(request, "META"):
         return ""
-    return str(getattr(request, "META", {}).get("REMOTE_ADDR", ""))[:45]
+    from allauth.account.adapter import get_adapter
+    from django.core.exceptions import PermissionDenied
+
+    try:
+        return str(get_adapter(request).get_client_ip(request))[:45]
+    except PermissionDenied:
+        return ""
 
 
 def on_user_logged_in(sender: Any, request: Any = None, user: Any = None, **kwargs: Any) -> None:

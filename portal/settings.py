@@ -289,8 +289,14 @@ CSRF_COOKIE_SECURE = PORTAL_HTTPS
 SECURE_HSTS_SECONDS = 31_536_000 if PORTAL_HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = PORTAL_HTTPS
 SECURE_HSTS_PRELOAD = PORTAL_HTTPS
-if env_bool("PORTAL_BEHIND_PROXY", False):
+PORTAL_BEHIND_PROXY = env_bool("PORTAL_BEHIND_PROXY", False)
+if PORTAL_BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# How many proxies append to X-Forwarded-For; the client is the entry that many places from the
+# right. 0 ignores the header (it is trivially forged). Rate limits and the audit trail use it.
+ALLAUTH_TRUSTED_PROXY_COUNT = env_int(
+    "PORTAL_TRUSTED_PROXY_COUNT", 1 if PORTAL_BEHIND_PROXY else 0, minimum=0, maximum=5
+)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"

@@ -116,3 +116,14 @@ def test_pages_load_nothing_from_other_origins(client, helpdesk):
     links = re.findall(r'(?:src|href)="([^"]*)"', html)
     assert links and all(link.startswith(("/", "#")) for link in links), links
     assert "/static/django_htmx/htmx" in html and "/static/portal/portal.css" in html
+
+
+def test_a_forged_forwarded_for_header_does_not_change_the_recorded_address(rf, settings):
+    from offboarding.signals import client_ip
+
+    request = rf.get("/", HTTP_X_FORWARDED_FOR="6.6.6.6", REMOTE_ADDR="10.0.0.5")
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 0
+    assert client_ip(request) == "10.0.0.5"
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
+    request = rf.get("/", HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.9", REMOTE_ADDR="10.0.0.5")
+    assert client_ip(request) == "203.0.113.9"
