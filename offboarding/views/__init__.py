@@ -1,16 +1,16 @@
 """Offboarding pages, one module per area; short views that call services."""
 
 from offboarding.views.audit import audit_list, audit_verify
+from offboarding.views.common import (
+    get_request_for_user,
+    recent_sign_in_required,
+    signed_in_recently,
+)
 from offboarding.views.policies import (
     delegation_edit,
     policies,
     protected_add,
     protected_remove,
-)
-from offboarding.views.common import (
-    get_request_for_user,
-    recent_sign_in_required,
-    signed_in_recently,
 )
 from offboarding.views.requests import (
     approvals,
