@@ -5,6 +5,8 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 REDIS  ?= redis://127.0.0.1:6379/0
+# The crash test flushes its Redis database: never the one above.
+CHAOS_REDIS ?= redis://127.0.0.1:6379/15
 DEV_ENV := DEBUG=true PORTAL_HTTPS=false PORTAL_SANDBOX=true
 
 .PHONY: run test test-pg lint format bench demo-passwords clean help
@@ -34,7 +36,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-pg: $(STAMP)
-	DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS) $(BIN)/python -m pytest $(PYTEST_ARGS)
+	DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS) CHAOS_REDIS_URL=$(CHAOS_REDIS) $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

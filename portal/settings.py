@@ -249,6 +249,18 @@ if not PORTAL_ENCRYPTION_KEYS and DEBUG and (VAR_DIR / "encryption-keys").exists
         for k in (VAR_DIR / "encryption-keys").read_text(encoding="utf-8").split()
         if k.strip()
     ]
+# The step runner: attempts per step, crashes before quarantine, lease and re-enqueue ages.
+OFFBOARDING_MAX_ATTEMPTS = env_int("OFFBOARDING_MAX_ATTEMPTS", 6, minimum=1, maximum=20)
+OFFBOARDING_QUARANTINE_AFTER = env_int("OFFBOARDING_QUARANTINE_AFTER", 3, minimum=1, maximum=10)
+OFFBOARDING_LEASE_SECONDS = env_int(
+    "OFFBOARDING_LEASE_SECONDS", Q_CLUSTER["timeout"] + 30, minimum=30
+)
+OFFBOARDING_REQUEUE_AFTER = env_int("OFFBOARDING_REQUEUE_AFTER", 120, minimum=10)
+OFFBOARDING_BACKOFF_CAP = env_int("OFFBOARDING_BACKOFF_CAP", 300, minimum=5)
+if OFFBOARDING_LEASE_SECONDS <= Q_CLUSTER["timeout"]:
+    raise ImproperlyConfigured(
+        "OFFBOARDING_LEASE_SECONDS must be longer than Q_TIMEOUT, or a live step looks abandoned."
+    )
 # HMAC key for the audit chain, kept apart from SECRET_KEY.
 PORTAL_AUDIT_KEY = env_secret("PORTAL_AUDIT_KEY")
 if not PORTAL_AUDIT_KEY and DEBUG:

@@ -16,6 +16,30 @@ from connections.types import AccountState, ConnectorError, OperationResult, Out
 DEFAULT_SCOPES = ("okta.users.read", "okta.users.manage", "okta.groups.manage")
 REMOVABLE_GROUP_TYPES = frozenset({"OKTA_GROUP"})
 LOCKED_STATUSES = frozenset({"SUSPENDED", "DEPROVISIONED"})
+# Okta suspends only ACTIVE users (400 E0000001 otherwise). What suspend means for the others,
+# in words a helpdesk agent can act on. None: nobody can sign in, so the lock is already there.
+# A string: the person can still get in (now or later), so the step fails saying what to do.
+_DEACTIVATE = "Deactivate the account in Okta to close it."
+NOT_SUSPENDABLE: dict[str, str | None] = {
+    "STAGED": None,
+    "PROVISIONED": (
+        "the account is PROVISIONED (activation pending): the person cannot sign in yet, but can "
+        "still activate it from the activation email and then sign in. " + _DEACTIVATE
+    ),
+    "LOCKED_OUT": (
+        "the account is LOCKED_OUT after failed sign-ins, and Okta refuses to suspend a locked-out "
+        "user. The lock lifts by itself after the lockout period, or through self-service unlock. "
+        + _DEACTIVATE
+    ),
+    "RECOVERY": (
+        "the account is in RECOVERY (a password reset is under way): the person can finish the "
+        "reset from the recovery link and sign in. " + _DEACTIVATE
+    ),
+    "PASSWORD_EXPIRED": (
+        "the account's password is expired: the person can still sign in with the old password "
+        "and choose a new one. " + _DEACTIVATE
+    ),
+}
 _CODE_WORDS = {
     "E0000006": "permission denied (the token or service app lacks the scope or admin role)",
     "E0000047": "rate limit exceeded",
@@ -156,24 +180,51 @@ class OktaClient(ProviderClient):
         )
 
     def suspend_user(self, user_id: str) -> OperationResult:
-        """Suspend an ACTIVE user; a suspended or deactivated user is already done."""
+        """Suspend an ACTIVE user; a suspended or deactivated user is already done.
+
+        Other statuses never reach Okta's suspend, which refuses them: STAGED (never activated,
+        cannot sign in) is already done; PROVISIONED, LOCKED_OUT, RECOVERY and PASSWORD_EXPIRED
+        raise a permanent ConnectorError saying how the person could still get in and what to do.
+        """
         user = self.find_user(user_id)
         if user is None:
             return OperationResult(Outcome.NO_ACCOUNT, "No Okta user with this id.")
-        status = user.get("status")
-        if status in LOCKED_STATUSES:
-            return OperationResult(Outcome.ALREADY_DONE, f"Already {str(status).lower()}.")
+        status = str(user.get("status") or "")
+        if status != "ACTIVE":
+            return self._not_suspendable(status)
         try:
             self._lifecycle(user["id"], "suspend")
         except ConnectorError as exc:
-            # Okta answers 400 E0000001 when the user is not ACTIVE (raced with someone else?).
-            if (
-                exc.code == "E0000001"
-                and (self.find_user(user["id"]) or {}).get("status") in LOCKED_STATUSES
-            ):
-                return OperationResult(Outcome.ALREADY_DONE, "Already suspended.")
-            raise
+            # 400 E0000001: no longer ACTIVE (someone else changed it meanwhile). Re-read.
+            if exc.code != "E0000001":
+                raise
+            now = str((self.find_user(user["id"]) or {}).get("status") or "")
+            if now == "ACTIVE":
+                raise
+            return self._not_suspendable(now)
         return OperationResult(Outcome.DONE, "Suspended.")
+
+    def _not_suspendable(self, status: str) -> OperationResult:
+        """The honest outcome of "suspend" for a user who is not ACTIVE (or raise, in words)."""
+        if status in LOCKED_STATUSES:
+            return OperationResult(Outcome.ALREADY_DONE, f"Already {status.lower()}.")
+        if status == "":
+            return OperationResult(Outcome.NO_ACCOUNT, "No Okta user with this id.")
+        words = NOT_SUSPENDABLE.get(
+            status,
+            f"the account's status is {status}, which Okta cannot suspend. " + _DEACTIVATE,
+        )
+        if words is None:
+            return OperationResult(
+                Outcome.ALREADY_DONE,
+                "Not suspended: the account is STAGED (never activated), so the person cannot "
+                "sign in; Okta suspends only active accounts.",
+            )
+        raise ConnectorError(
+            f"Okta: not suspended: {words}",
+            system=self.system.value,
+            code=f"status_{status.lower()}",
+        )
 
     def unsuspend_user(self, user_id: str) -> OperationResult:
         """Unsuspend a SUSPENDED user; an ACTIVE user is already done."""

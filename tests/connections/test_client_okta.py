@@ -125,7 +125,13 @@ def test_suspend_race_with_e0000001_rereads_and_reports_already_done(client, rou
 
 
 def test_suspend_e0000001_on_another_status_is_a_permanent_error(client, router):
-    _user(router, "STAGED")
+    # Read as ACTIVE, then locked out before the suspend arrived: Okta refuses it (E0000001).
+    router.get(f"{API}/users/00u1").mock(
+        side_effect=[
+            httpx.Response(200, json=okta_user(status="ACTIVE")),
+            httpx.Response(200, json=okta_user(status="LOCKED_OUT")),
+        ]
+    )
     router.post(f"{API}/users/00u1/lifecycle/suspend").mock(
         return_value=okta_error(
             400,
@@ -136,8 +142,21 @@ def test_suspend_e0000001_on_another_status_is_a_permanent_error(client, router)
     )
     with pytest.raises(ConnectorError) as info:
         client.suspend_user("00u1")
-    assert not info.value.retryable
-    assert "Cannot suspend a user that is not active" in info.value.message
+    assert not info.value.retryable and info.value.code == "status_locked_out"
+    assert "Okta refuses to suspend a locked-out user" in info.value.message
+
+
+@pytest.mark.parametrize("status", ["STAGED", "PROVISIONED", "LOCKED_OUT", "RECOVERY"])
+def test_suspend_is_never_sent_for_a_status_okta_cannot_suspend(client, router, status):
+    _user(router, status)
+    suspend = router.post(f"{API}/users/00u1/lifecycle/suspend")
+    if status == "STAGED":
+        assert client.suspend_user("00u1").outcome == Outcome.ALREADY_DONE
+    else:
+        with pytest.raises(ConnectorError) as info:
+            client.suspend_user("00u1")
+        assert not info.value.retryable and "Deactivate the account" in info.value.message
+    assert not suspend.called
 
 
 def test_suspend_missing_user_is_no_account(client, router):

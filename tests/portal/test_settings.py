@@ -93,6 +93,8 @@ def test_database_url_selects_postgresql(monkeypatch, tmp_path):
         ({"CSRF_TRUSTED_ORIGINS": "portal.example.com"}, "CSRF_TRUSTED_ORIGINS"),
         ({"OKTA_OIDC_ORG_URL": "http://acme.okta.com"}, "OKTA_OIDC_ORG_URL"),
         ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL"),
+        ({"OFFBOARDING_LEASE_SECONDS": "60"}, "OFFBOARDING_LEASE_SECONDS"),
+        ({"OFFBOARDING_MAX_ATTEMPTS": "0"}, "OFFBOARDING_MAX_ATTEMPTS"),
         ({"PORTAL_BASE_URL": "portal.example.com"}, "PORTAL_BASE_URL"),
         ({"SECRET_KEY_FILE": "/nonexistent/secret", "SECRET_KEY": None}, "SECRET_KEY_FILE"),
     ],
