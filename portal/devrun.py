@@ -39,6 +39,8 @@ def main() -> int:
     port = os.environ.get("PORTAL_PORT", "8000")
     commands = {"web": _manage("runserver", f"{host}:{port}", "--noreload")}
     commands["worker"] = _manage("qcluster")
+    # Due retries within seconds, not at django-q2's ~30 s schedule.
+    commands["sweeper"] = _manage("run_sweeper", "--loop", "5")
     sandbox_port = str(urlsplit(SANDBOX_URL).port or 8100)
     users = os.environ.get("PORTAL_SANDBOX_USERS", "500")
     commands["sandbox"] = _manage(
