@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 
 from offboarding import permissions
 from offboarding.models import ActionRequest, Approval, AuditEvent, StepAttempt, StepRun
@@ -95,3 +96,202 @@ def audit_event_search(
     if until:
         qs = qs.filter(at__lt=until)
     return qs
+
+
+def approvals_in_scope_for(user: Any) -> QuerySet[ActionRequest]:
+    """Pending requests in the approver's groups, their own included (the page says why they
+    cannot decide those), each annotated with `approved_by_me` for the version as it stands.
+    """
+    if not permissions.can_approve(user):
+        return ActionRequest.objects.none()
+    mine = Approval.objects.filter(
+        action_request=OuterRef("pk"),
+        approver_id=user.pk,
+        fingerprint=OuterRef("fingerprint"),
+        decision=Approval.Decision.APPROVED,
+    )
+    return (
+        ActionRequest.objects.select_related("requester", "approver_group")
+        .filter(state=ActionRequest.State.PENDING_APPROVAL, approver_group__in=user.groups.all())
+        .annotate(approved_by_me=Exists(mine))
+        .order_by("requested_at", "id")
+    )
+
+
+# --- History, audit and dashboard reads (keyset pages, exports, figures) ---------------------------
+
+
+@dataclass(frozen=True)
+class KeysetPage:
+    """One page of rows, newest first, and whether there are rows beyond either end."""
+
+    rows: list[Any]
+    has_newer: bool
+    has_older: bool
+
+
+def _beyond(fields: tuple[str, ...], values: tuple[Any, ...], op: str) -> Q:
+    """Rows strictly after `values` in the (fields...) order: lt = older, gt = newer."""
+    condition = Q()
+    for i, name in enumerate(fields):
+        part = Q(**{f"{name}__{op}": values[i]})
+        for j in range(i):
+            part &= Q(**{fields[j]: values[j]})
+        condition |= part
+    return condition
+
+
+def keyset_page(
+    qs: QuerySet[Any],
+    *,
+    fields: tuple[str, ...],
+    older_than: tuple[Any, ...] | None = None,
+    newer_than: tuple[Any, ...] | None = None,
+    size: int = 50,
+) -> KeysetPage:
+    """A page of `qs` ordered by `fields` descending, after a cursor; no OFFSET. Two queries."""
+
+    def key(row: Any) -> tuple[Any, ...]:
+        return tuple(getattr(row, f) for f in fields)
+
+    if newer_than is not None:
+        ascending = qs.filter(_beyond(fields, newer_than, "gt")).order_by(*fields)
+        rows = list(ascending[: size + 1])
+        has_newer = len(rows) > size
+        rows = rows[:size][::-1]
+        has_older = bool(rows) and qs.filter(_beyond(fields, key(rows[-1]), "lt")).exists()
+        return KeysetPage(rows, has_newer, has_older)
+    descending = qs.order_by(*(f"-{f}" for f in fields))
+    if older_than is not None:
+        descending = descending.filter(_beyond(fields, older_than, "lt"))
+    rows = list(descending[: size + 1])
+    has_older = len(rows) > size
+    rows = rows[:size]
+    has_newer = (
+        older_than is not None
+        and bool(rows)
+        and qs.filter(_beyond(fields, key(rows[0]), "gt")).exists()
+    )
+    return KeysetPage(rows, has_newer, has_older)
+
+
+def action_request_history(
+    *,
+    user: Any,
+    state: str | None = None,
+    kind: str | None = None,
+    system: str | None = None,
+    requester: str | None = None,
+    target: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> QuerySet[ActionRequest]:
+    """Submitted requests the user may view, filtered, newest first (requested_at, id)."""
+    qs = action_requests_visible_to(user).filter(requested_at__isnull=False)
+    if state:
+        qs = qs.filter(state=state)
+    if kind:
+        qs = qs.filter(kind=kind)
+    if system:
+        # Steps, not the JSON list: JSON containment is not portable to SQLite.
+        qs = qs.filter(Exists(StepRun.objects.filter(action_request=OuterRef("pk"), system=system)))
+    if requester:
+        qs = qs.filter(requester__username__icontains=requester)
+    if target:
+        qs = qs.filter(
+            Q(target_login__icontains=target)
+            | Q(target_name__icontains=target)
+            | Q(target_email__icontains=target)
+            | Q(target_okta_id=target)
+        )
+    if since:
+        qs = qs.filter(requested_at__gte=since)
+    if until:
+        qs = qs.filter(requested_at__lt=until)
+    return qs.order_by("-requested_at", "-id")
+
+
+def audit_event_list(
+    *,
+    action: str | None = None,
+    actor: str | None = None,
+    target: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> QuerySet[AuditEvent]:
+    """Audit events filtered by words as typed on the page (actor by username), newest first."""
+    qs = audit_event_search(action=action, target=target, since=since, until=until)
+    if actor:
+        qs = qs.filter(actor_label__icontains=actor)
+    return qs
+
+
+def audit_last_verification() -> AuditEvent | None:
+    return (
+        AuditEvent.objects.filter(action=AuditEvent.Action.AUDIT_VERIFIED).order_by("-seq").first()
+    )
+
+
+# Which step locks a person out of a system, per action kind: the first lock step of an offboard,
+# the revoke step of a reset sessions.
+LOCKOUT_STEPS: dict[str, tuple[tuple[str, str], ...]] = {
+    ActionRequest.Kind.OFFBOARD: (
+        ("okta", "suspend"),
+        ("google", "suspend"),
+        ("msgraph", "disable"),
+        ("zoom", "deactivate"),
+    ),
+    ActionRequest.Kind.RESET_SESSIONS: (
+        ("okta", "clear_sessions"),
+        ("google", "sign_out"),
+        ("msgraph", "revoke_sessions"),
+        ("zoom", "revoke_token"),
+    ),
+}
+
+
+def request_counts_by_state(requests: QuerySet[ActionRequest]) -> dict[str, int]:
+    rows = requests.order_by().values_list("state").annotate(n=Count("id"))
+    return {state: n for state, n in rows}
+
+
+def lockout_durations(
+    requests: QuerySet[ActionRequest], *, since: datetime
+) -> dict[str, list[float]]:
+    """Seconds from approval to each succeeded lock step finished since `since`, per system."""
+    which = Q()
+    for kind, steps in LOCKOUT_STEPS.items():
+        for system, operation in steps:
+            which |= Q(action_request__kind=kind, system=system, operation=operation)
+    rows = (
+        StepRun.objects.filter(
+            which,
+            action_request__in=requests.order_by().values("pk"),
+            status=StepRun.Status.SUCCEEDED,
+            finished_at__gte=since,
+            action_request__approved_at__isnull=False,
+        )
+        .order_by()
+        .values_list("system", "finished_at", "action_request__approved_at")
+    )
+    result: dict[str, list[float]] = {}
+    for system, finished, approved in rows:
+        result.setdefault(system, []).append(max(0.0, (finished - approved).total_seconds()))
+    return result
+
+
+def step_failures_by_system(
+    requests: QuerySet[ActionRequest], *, since: datetime
+) -> dict[str, int]:
+    """Steps that ended failed since `since`, per system."""
+    rows = (
+        StepRun.objects.filter(
+            action_request__in=requests.order_by().values("pk"),
+            status=StepRun.Status.FAILED,
+            finished_at__gte=since,
+        )
+        .order_by()
+        .values_list("system")
+        .annotate(n=Count("id"))
+    )
+    return {system: n for system, n in rows}

@@ -142,7 +142,8 @@ def _system_plan(system: str, steps: list[playbooks.PlannedStep], target: Target
     if not state.exists:
         entry["summary"] = f"no {label} account: will skip"
     else:
-        words = ", ".join(s.label.lower() for s in steps)
+        # Only the verb is lower-cased: product names keep their capitals ("revoke the Zoom SSO token").
+        words = ", ".join(s.label[:1].lower() + s.label[1:] for s in steps)
         already = " (already locked)" if state.locked_out else ""
         entry["summary"] = f"{state.state or 'account found'}{already}: will {words}"
     return entry

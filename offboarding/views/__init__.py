@@ -6,6 +6,8 @@ from offboarding.views.common import (
     recent_sign_in_required,
     signed_in_recently,
 )
+from offboarding.views.exports import audit_export, request_export
+from offboarding.views.history import request_list
 from offboarding.views.policies import (
     delegation_edit,
     policies,
@@ -17,11 +19,12 @@ from offboarding.views.requests import (
     request_approve,
     request_cancel,
     request_detail,
-    request_list,
+    request_live,
     request_new,
     request_reject,
     request_retry,
 )
+from offboarding.views.search import search, search_results, user_detail
 
 __all__ = [
     "delegation_edit",
@@ -30,15 +33,21 @@ __all__ = [
     "protected_remove",
     "approvals",
     "audit_list",
+    "audit_export",
     "audit_verify",
     "get_request_for_user",
     "recent_sign_in_required",
     "request_approve",
     "request_cancel",
     "request_detail",
+    "request_export",
+    "request_live",
     "request_list",
     "request_new",
     "request_reject",
     "request_retry",
+    "search",
+    "search_results",
     "signed_in_recently",
+    "user_detail",
 ]

@@ -1,4 +1,4 @@
-"""Request pages: list, detail, new request, approvals and the decisions on them."""
+"""Request pages: list, status (with its live fragment), new request, approvals, decisions."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from offboarding import selectors, services
 from offboarding.audit import audit_record
 from offboarding.exceptions import OffboardingError, TargetLookupFailed
 from offboarding.forms import ActionRequestForm, DecisionForm, RetrySystemForm
-from offboarding.models import ActionRequest, AuditEvent
+from offboarding.models import ActionRequest, AuditEvent, StepRun, SystemChoices
 from offboarding.signals import client_ip
 from offboarding.views.common import (
     get_request_for_user,
@@ -41,24 +41,84 @@ def request_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+# --- Request status: the page and its live fragment ---------------------------------------------
+
+_SYSTEM_ORDER = ("failed", "retrying", "running", "ready", "waiting", "cancelled")
+
+
+def _system_status(steps: list[Any]) -> str:
+    """One word for a system's card: the most urgent step status, or succeeded/skipped."""
+    statuses = {s.status for s in steps}
+    for status in _SYSTEM_ORDER:
+        if status in statuses:
+            return status
+    return "skipped" if statuses == {"skipped"} else "succeeded"
+
+
+def _duration(step: Any) -> str:
+    if not (step.started_at and step.finished_at):
+        return ""
+    seconds = (step.finished_at - step.started_at).total_seconds()
+    return f"{seconds:.1f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
+
+
+def _system_cards(request: HttpRequest, req: ActionRequest) -> list[dict[str, Any]]:
+    may_retry = perms.can_retry_request(request.user, req) and req.state in (
+        ActionRequest.State.PARTIALLY_FAILED,
+        ActionRequest.State.FAILED,
+    )
+    cards = []
+    for group in selectors.steps_by_system(req):
+        status = _system_status(group["steps"])
+        cards.append(
+            {
+                **group,
+                "status": status,
+                "status_label": StepRun.Status(status).label,
+                "steps": [{"step": s, "duration": _duration(s)} for s in group["steps"]],
+                "can_retry": may_retry and status == "failed",
+            }
+        )
+    return cards
+
+
+def _live_context(request: HttpRequest, req: ActionRequest) -> dict[str, Any]:
+    return {
+        "req": req,
+        "cards": _system_cards(request, req),
+        "can_cancel": perms.can_cancel_request(request.user, req)
+        and req.state in (*ActionRequest.NOT_STARTED_STATES, ActionRequest.State.RUNNING),
+        "poll": not req.is_final,
+    }
+
+
 @require_GET
 def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
     req = get_request_for_user(request.user, pk)
+    own = perms.is_requester(request.user, req)
+    pending = req.state == ActionRequest.State.PENDING_APPROVAL
     context = {
-        "req": req,
-        "systems": selectors.steps_by_system(req),
+        **_live_context(request, req),
         "approvals": list(req.approvals.all()),
         "counted": services.approvals_counted(req),
-        "can_decide": perms.can_decide_request(request.user, req)
-        and req.state == ActionRequest.State.PENDING_APPROVAL,
-        "can_cancel": perms.can_cancel_request(request.user, req)
-        and req.state in (*ActionRequest.NOT_STARTED_STATES, ActionRequest.State.RUNNING),
-        "can_retry": perms.can_retry_request(request.user, req)
-        and req.state in (ActionRequest.State.PARTIALLY_FAILED, ActionRequest.State.FAILED),
-        "failed_systems": sorted({s.system for s in req.steps.all() if s.status == "failed"}),
+        "can_decide": perms.can_decide_request(request.user, req) and pending,
+        "own_pending": own and pending and perms.can_approve(request.user),
         "decision_form": DecisionForm(initial={"fingerprint": req.fingerprint}),
     }
     return render(request, "offboarding/request_detail.html", context)
+
+
+@require_GET
+def request_live(request: HttpRequest, pk: int) -> HttpResponse:
+    """The live part of the status page; HTTP 286 tells htmx to stop polling once final."""
+    req = get_request_for_user(request.user, pk)
+    response = render(request, "_partials/_step_cards.html", _live_context(request, req))
+    if req.is_final:
+        response.status_code = 286
+    return response
+
+
+# --- New request ----------------------------------------------------------------------------------
 
 
 def _target_or_error(request: HttpRequest, okta_id: str) -> Any:
@@ -79,61 +139,105 @@ def _target_or_error(request: HttpRequest, okta_id: str) -> Any:
     return target
 
 
+def _preview(user: Any, form: ActionRequestForm, kind: str, target: Any) -> tuple[list, str]:
+    """The pre-flight plan for what the form says now, and why the target is off limits (if so)."""
+    if target is None or kind not in ActionRequest.Kind.values:
+        return [], ""
+    systems = [c for c, _ in form.fields["systems"].choices]
+    options = None
+    if form.is_bound and form.is_valid():
+        systems, options = form.cleaned_data["systems"], form.chosen_options()
+    blocked = ""
+    try:
+        services.scope_check(user=user, kind=kind, target=target)
+    except OffboardingError as exc:
+        blocked = exc.message
+    try:
+        plan = services.preflight_plan(
+            kind=kind, systems=systems, options=options, target=target.as_target()
+        )
+    except OffboardingError as exc:
+        return [], blocked or exc.message
+    return plan, blocked
+
+
+def _submit(request: HttpRequest, form: ActionRequestForm, okta_id: str) -> ActionRequest | None:
+    try:
+        return services.action_request_submit(
+            requester=request.user,
+            target_okta_id=okta_id,
+            kind=form.cleaned_data["kind"],
+            systems=form.cleaned_data["systems"],
+            options=form.chosen_options(),
+            reason=form.cleaned_data["reason"],
+            ticket=form.cleaned_data["ticket"],
+            scheduled_for=form.cleaned_data["scheduled_for"],
+            ip=client_ip(request),
+        )
+    except OffboardingError as exc:
+        form.add_error(None, exc.message)
+        return None
+
+
 @require_http_methods(["GET", "POST"])
 def request_new(request: HttpRequest, okta_id: str) -> HttpResponse:
     if not perms.can_request(request.user):
         raise PermissionDenied
     kind = request.POST.get("kind") or request.GET.get("kind") or ActionRequest.Kind.RESET_SESSIONS
+    if kind not in ActionRequest.Kind.values:
+        kind = ActionRequest.Kind.RESET_SESSIONS
     if request.method == "POST" and kind == ActionRequest.Kind.OFFBOARD:
         require_recent_sign_in(request)
     form = ActionRequestForm(request.POST or None, kind=kind, initial={"kind": kind})
     if request.method == "POST" and form.is_valid():
-        try:
-            req = services.action_request_submit(
-                requester=request.user,
-                target_okta_id=okta_id,
-                kind=form.cleaned_data["kind"],
-                systems=form.cleaned_data["systems"],
-                options=form.chosen_options(),
-                reason=form.cleaned_data["reason"],
-                ticket=form.cleaned_data["ticket"],
-                scheduled_for=form.cleaned_data["scheduled_for"],
-                ip=client_ip(request),
-            )
-        except OffboardingError as exc:
-            form.add_error(None, exc.message)
-        else:
+        req = _submit(request, form, okta_id)
+        if req is not None:
             messages.success(request, f"Request #{req.pk} made: {req.get_state_display().lower()}.")
             return redirect("offboarding:request-detail", pk=req.pk)
     target = _target_or_error(request, okta_id)
-    plan = []
-    if target is not None and kind in ActionRequest.Kind.values:
-        try:
-            plan = services.preflight_plan(
-                kind=kind,
-                systems=[c for c, _ in form.fields["systems"].choices],
-                options=None,
-                target=target.as_target(),
-            )
-        except OffboardingError as exc:
-            messages.error(request, exc.message)
+    plan, blocked = _preview(request.user, form, kind, target)
     context = {
         "form": form,
         "target": target,
         "okta_id": okta_id,
         "kind": kind,
+        "kind_label": ActionRequest.Kind(kind).label,
+        "kinds": ActionRequest.Kind.choices,
         "plan": plan,
-        "option_fields": form.option_fields(kind) if kind in ActionRequest.Kind.values else [],
+        "blocked": blocked,
+        "option_fields": form.option_fields(kind),
     }
-    return render(request, "offboarding/request_new.html", context)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "offboarding/request_new.html", context, status=status)
+
+
+# --- Approvals and decisions ------------------------------------------------------------------------
+
+
+def _approval_row(user: Any, req: ActionRequest) -> dict[str, Any]:
+    own = perms.is_requester(user, req)
+    why = ""
+    if own:
+        why = "You asked for this; another approver must decide."
+    elif req.approved_by_me:
+        why = "You approved this; it waits for another approver."
+    can_decide = not why and perms.can_decide_request(user, req)
+    return {
+        "req": req,
+        "own": own,
+        "why": why,
+        "can_decide": can_decide,
+        "form": DecisionForm(initial={"fingerprint": req.fingerprint}, auto_id=f"id_%s_{req.pk}"),
+    }
 
 
 @require_GET
 def approvals(request: HttpRequest) -> HttpResponse:
     if not perms.can_approve(request.user):
         raise PermissionDenied
-    pending = selectors.approvals_pending_for(request.user)
-    return render(request, "offboarding/approvals.html", {"pending": pending})
+    rows = [_approval_row(request.user, r) for r in selectors.approvals_in_scope_for(request.user)]
+    context = {"rows": rows, "waiting": sum(1 for r in rows if r["can_decide"])}
+    return render(request, "offboarding/approvals.html", context)
 
 
 def _decide(request: HttpRequest, pk: int, *, approve: bool) -> HttpResponse:
@@ -203,16 +307,17 @@ def request_retry(request: HttpRequest, pk: int) -> HttpResponse:
     if not perms.can_retry_request(request.user, req):
         raise PermissionDenied
     form = RetrySystemForm(request.POST)
-    if form.is_valid():
-        try:
-            services.action_request_retry_system(
-                action_request_id=pk,
-                actor=request.user,
-                system=form.cleaned_data["system"],
-                ip=client_ip(request),
-            )
-        except OffboardingError as exc:
-            messages.error(request, exc.message)
-        else:
-            messages.success(request, "The failed steps will run again.")
+    if not form.is_valid():
+        messages.error(request, "Choose a system to retry.")
+        return redirect("offboarding:request-detail", pk=pk)
+    system = form.cleaned_data["system"]
+    try:
+        services.action_request_retry_system(
+            action_request_id=pk, actor=request.user, system=system, ip=client_ip(request)
+        )
+    except OffboardingError as exc:
+        messages.error(request, exc.message)
+    else:
+        label = SystemChoices(system).label
+        messages.success(request, f"The failed {label} steps will run again.")
     return redirect("offboarding:request-detail", pk=pk)

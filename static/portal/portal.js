@@ -6,3 +6,17 @@ document.addEventListener("submit", (event) => {
     event.preventDefault();
   }
 });
+
+// A submit button may ask its own question (e.g. "Reject" next to "Approve" in one form).
+document.addEventListener(
+  "submit",
+  (event) => {
+    const button = event.submitter;
+    const question = button && button.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+    }
+  },
+  true,
+);

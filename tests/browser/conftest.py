@@ -77,3 +77,141 @@ def sign_in(password):
         page.get_by_role("heading", name="Dashboard").wait_for()
 
     return do
+
+
+# --- A real worker, the sandbox, connections and a delegation (for the journeys) -----------------
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def new_page(chromium, live_server):
+    """More browser contexts (one per person), closed at teardown."""
+    contexts = []
+
+    def make(width: int = 1200, height: int = 800):
+        context = chromium.new_context(
+            base_url=live_server.url, viewport={"width": width, "height": height}
+        )
+        context.set_default_timeout(15_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def sandbox_connections(sandbox, settings, transactional_db):
+    """The four connections, enabled, pointing at the in-process sandbox (loopback allowed)."""
+    from connections import registry, services
+    from connections.management.commands.configure_sandbox_connections import (
+        sandbox_connections as specs,
+    )
+
+    settings.PORTAL_SANDBOX = True
+    registry.reset_clients()
+    made = []
+    for system, spec in specs(sandbox.base_url.rstrip("/"), sandbox.credentials).items():
+        result = services.connection_save(
+            system=system,
+            actor=None,
+            label=f"{system.label} (sandbox)",
+            settings=spec["settings"],
+            secret=spec["secret"],
+        )
+        made.append(
+            services.connection_set_enabled(connection=result.connection, actor=None, enabled=True)
+        )
+    yield made
+    registry.reset_clients()
+
+
+@pytest.fixture
+def browser_delegation(helpdesk, approver, other_approver, transactional_db):
+    """Service desk (helpdesk, approver) may request anything for anyone; IT managers approve."""
+    from django.contrib.auth.models import Group
+
+    from offboarding.models import Delegation
+
+    team = Group.objects.create(name="Service desk")
+    managers = Group.objects.create(name="IT managers")
+    helpdesk.groups.add(team)
+    approver.groups.add(team, managers)
+    other_approver.groups.add(managers)
+    return Delegation.objects.create(
+        name="Service desk → everyone",
+        team=team,
+        allowed_actions=["reset_sessions", "offboard", "reinstate"],
+        target_group_ids=[],
+        approver_group=managers,
+        approvals_needed=1,
+        expiry_hours=24,
+    )
+
+
+def _worker_database_url() -> str:
+    """The test database as a DATABASE_URL the worker subprocess can open."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    auth = db.get("USER") or "postgres"
+    if db.get("PASSWORD"):
+        auth += f":{db['PASSWORD']}"
+    return (
+        f"postgres://{auth}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
+    )
+
+
+@pytest.fixture(scope="module")
+def qcluster_process(django_db_setup, django_db_blocker, tmp_path_factory):
+    """A real `manage.py qcluster` sharing the test database, for the whole module (starting and
+    stopping one per test would double the journeys' time). SIGTERM, then SIGKILL, at the end.
+
+    It runs tests/browser/worker_settings.py: the portal's settings with one attempt per step, so
+    that a sandbox fault fails a step at once instead of after minutes of back-off.
+    """
+    import signal
+    import subprocess
+    import sys
+
+    with django_db_blocker.unblock():
+        database_url = _worker_database_url()
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=database_url,
+        DJANGO_SETTINGS_MODULE="tests.browser.worker_settings",
+        PORTAL_SANDBOX="true",
+        Q_WORKERS="2",
+    )
+    env.pop("PORTAL_TEST_DB_NAME", None)
+    log_path = tmp_path_factory.mktemp("qcluster") / "qcluster.log"
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "manage.py", "qcluster"],
+            cwd=ROOT,
+            env=env,
+            start_new_session=True,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            yield proc
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+                try:
+                    proc.wait(timeout=3)
+                except subprocess.TimeoutExpired:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    proc.wait(timeout=10)
+
+
+@pytest.fixture
+def qcluster(qcluster_process, sandbox_connections):
+    """The module's worker, with this test's connections in place; fails if the worker died."""
+    assert qcluster_process.poll() is None, "the qcluster subprocess exited"
+    return qcluster_process

@@ -1,0 +1,217 @@
+"""The dashboard's figures, scoped to what the user may see, and their bar charts as SVG geometry.
+
+Charts are drawn by the template from the numbers here (presentation attributes only: the
+Content-Security-Policy forbids inline styles), each with a text equivalent.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from offboarding import permissions as perms
+from offboarding import selectors
+from offboarding.models import ActionRequest, SystemChoices
+
+WINDOW_DAYS = 30
+FILLS = {
+    "ok": "#1a7f37",
+    "warn": "#9a6700",
+    "bad": "#b42318",
+    "info": "#0b5cad",
+    "idle": "#57606a",
+}
+# The same tones as _partials/_status_badge.html, so a state has one colour everywhere.
+STATE_TONES = {
+    "succeeded": "ok",
+    "failed": "bad",
+    "partially_failed": "bad",
+    "rejected": "bad",
+    "pending_approval": "warn",
+    "expired": "warn",
+    "scheduled": "warn",
+    "draft": "warn",
+    "running": "info",
+    "approved": "info",
+}
+
+# Geometry of a horizontal bar chart, in SVG user units (the SVG scales to its box).
+_WIDTH, _LABEL_W, _VALUE_W, _ROW_H, _BAR_H, _PAD = 480, 150, 90, 30, 20, 6
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    value: float
+    value_text: str
+    fill: str
+    y: float = 0
+    text_y: float = 0
+    width: float = 0
+    value_x: float = 0
+
+
+@dataclass(frozen=True)
+class Chart:
+    key: str
+    title: str
+    value_heading: str
+    bars: list[Bar] = field(default_factory=list)
+    empty_text: str = ""
+
+    @property
+    def label_width(self) -> int:
+        return _LABEL_W
+
+    @property
+    def view_width(self) -> int:
+        return _WIDTH
+
+    @property
+    def height(self) -> int:
+        return max(1, len(self.bars)) * _ROW_H + _PAD
+
+    @property
+    def has_data(self) -> bool:
+        return any(b.value for b in self.bars)
+
+    @property
+    def aria_label(self) -> str:
+        if not self.has_data:
+            return f"{self.title}: {self.empty_text}"
+        return f"{self.title}: " + "; ".join(f"{b.label} {b.value_text}" for b in self.bars)
+
+
+def bar_chart(
+    key: str, title: str, value_heading: str, items: list[tuple[str, float, str, str]], empty: str
+) -> Chart:
+    """items: (label, value, value in words, fill colour). Bars are scaled to the largest value."""
+    top = max((v for _, v, _, _ in items), default=0) or 1
+    span = _WIDTH - _LABEL_W - _VALUE_W
+    bars = []
+    for i, (label, value, text, fill) in enumerate(items):
+        width = round(span * value / top, 1) if value else 0
+        y = i * _ROW_H + _PAD
+        bars.append(
+            Bar(
+                label=label,
+                value=value,
+                value_text=text,
+                fill=fill,
+                y=y,
+                text_y=y + _BAR_H - 5,
+                width=width,
+                value_x=_LABEL_W + width + 6,
+            )
+        )
+    return Chart(key, title, value_heading, bars, empty)
+
+
+def duration_words(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.1f} min"
+    if seconds < 36 * 3600:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} d"
+
+
+def sees_all(user: Any) -> bool:
+    """Auditors and approvers see every request's figures; others those they may view."""
+    return bool(
+        getattr(user, "is_superuser", False)
+        or perms.can_view_audit(user)
+        or perms.can_approve(user)
+    )
+
+
+def requests_in_scope(user: Any) -> QuerySet[ActionRequest]:
+    if sees_all(user):
+        return ActionRequest.objects.all()
+    return selectors.action_requests_visible_to(user)
+
+
+@dataclass(frozen=True)
+class Figures:
+    by_state: Chart
+    lockout: Chart
+    failures: Chart
+    since: datetime
+    at: datetime
+    lockout_medians: dict[str, float | None]
+    lockout_counts: dict[str, int]
+    failure_counts: dict[str, int]
+    state_counts: dict[str, int]
+
+    @property
+    def charts(self) -> list[Chart]:
+        return [self.by_state, self.lockout, self.failures]
+
+
+def dashboard_figures(user: Any, *, now: datetime | None = None) -> Figures:
+    """Requests by state; median approval-to-lockout and failed steps per system over 30 days."""
+    now = now or timezone.now()
+    since = now - timedelta(days=WINDOW_DAYS)
+    scope = requests_in_scope(user)
+    counts = selectors.request_counts_by_state(scope)
+    durations = selectors.lockout_durations(scope, since=since)
+    failures = selectors.step_failures_by_system(scope, since=since)
+    medians = {
+        s: (statistics.median(durations[s]) if durations.get(s) else None)
+        for s in SystemChoices.values
+    }
+    by_state = bar_chart(
+        "by-state",
+        "Requests by state",
+        "Requests",
+        [
+            (label, counts[value], str(counts[value]), FILLS[STATE_TONES.get(value, "idle")])
+            for value, label in ActionRequest.State.choices
+            if counts.get(value)
+        ],
+        "no requests yet",
+    )
+    lockout = bar_chart(
+        "lockout",
+        f"Median time to lockout per system, last {WINDOW_DAYS} days",
+        "Median (lockouts)",
+        [
+            (
+                label,
+                medians[value] or 0,
+                f"{duration_words(medians[value])} ({len(durations[value])})"
+                if medians[value] is not None
+                else "no lockouts",
+                FILLS["info"],
+            )
+            for value, label in SystemChoices.choices
+        ],
+        f"no lockouts in the last {WINDOW_DAYS} days",
+    )
+    failed = bar_chart(
+        "failures",
+        f"Failed steps per system, last {WINDOW_DAYS} days",
+        "Failed steps",
+        [
+            (label, failures.get(value, 0), str(failures.get(value, 0)), FILLS["bad"])
+            for value, label in SystemChoices.choices
+        ],
+        f"no failed steps in the last {WINDOW_DAYS} days",
+    )
+    return Figures(
+        by_state=by_state,
+        lockout=lockout,
+        failures=failed,
+        since=since,
+        at=now,
+        lockout_medians=medians,
+        lockout_counts={s: len(durations.get(s, [])) for s in SystemChoices.values},
+        failure_counts={s: failures.get(s, 0) for s in SystemChoices.values},
+        state_counts=counts,
+    )
