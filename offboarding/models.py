@@ -94,6 +94,8 @@ class ActionRequest(models.Model):
             models.Index(fields=["state", "expires_at"]),
             models.Index(fields=["state", "scheduled_for"]),
             models.Index(fields=["target_okta_id"]),
+            # History pages by (requested_at, id), newest first, with a keyset cursor.
+            models.Index(fields=["-requested_at", "-id"], name="request_history_idx"),
         ]
 
     def __str__(self) -> str:
