@@ -129,6 +129,23 @@ class ProviderClient:
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.config.connection_id}>"
 
+    def get_user(self, key: str) -> dict[str, Any]:
+        """One user by the provider's own key; ConnectorError (404) when absent."""
+        raise NotImplementedError
+
+    def is_missing(self, exc: ConnectorError) -> bool:
+        """Whether this error means "no such user" (providers add their own codes)."""
+        return exc.status == 404
+
+    def find_user(self, key: str) -> dict[str, Any] | None:
+        """One user, or None when the system has no such user."""
+        try:
+            return self.get_user(key)
+        except ConnectorError as exc:
+            if self.is_missing(exc):
+                return None
+            raise
+
     def close(self) -> None:
         self._http.close()
 

@@ -78,15 +78,6 @@ class GoogleWorkspaceClient(ProviderClient):
         """One user by primary email, alias or id; ConnectorError notFound when absent."""
         return self.get_json(self._user_path(user_key), resource="user")
 
-    def find_user(self, user_key: str) -> dict[str, Any] | None:
-        """One user, or None when the directory has no such user."""
-        try:
-            return self.get_user(user_key)
-        except ConnectorError as exc:
-            if exc.status == 404:
-                return None
-            raise
-
     def account_state(self, account: str) -> AccountState:
         user = self.find_user(account)
         if user is None:

@@ -88,15 +88,6 @@ class MicrosoftGraphClient(ProviderClient):
             self._user_path(user), params={"$select": USER_FIELDS}, resource="user"
         )
 
-    def find_user(self, user: str) -> dict[str, Any] | None:
-        """One user, or None when the tenant has no such user."""
-        try:
-            return self.get_user(user)
-        except ConnectorError as exc:
-            if exc.status == 404:
-                return None
-            raise
-
     def account_state(self, account: str) -> AccountState:
         user = self.find_user(account)
         if user is None:

@@ -141,15 +141,6 @@ class OktaClient(ProviderClient):
         user = self.get_json(f"/users/{segment(user_id_or_login)}", resource="user")
         return _without_credentials(user)
 
-    def find_user(self, user_id_or_login: str) -> dict[str, Any] | None:
-        """One user, or None when Okta has no such user."""
-        try:
-            return self.get_user(user_id_or_login)
-        except ConnectorError as exc:
-            if exc.status == 404:
-                return None
-            raise
-
     def user_groups(self, user_id: str) -> list[dict[str, Any]]:
         """Every group the user belongs to (all pages)."""
         groups: list[dict[str, Any]] = []

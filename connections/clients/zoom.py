@@ -41,14 +41,9 @@ class ZoomClient(ProviderClient):
         """One user by id, email or `me`; ConnectorError 1001 when absent."""
         return self.get_json(self._user_path(user_id), resource="user")
 
-    def find_user(self, user_id: str) -> dict[str, Any] | None:
-        """One user, or None when Zoom has no such user."""
-        try:
-            return self.get_user(user_id)
-        except ConnectorError as exc:
-            if exc.status == 404 or exc.code == "1001":
-                return None
-            raise
+    def is_missing(self, exc: ConnectorError) -> bool:
+        """404, or Zoom's code 1001 "User does not exist"."""
+        return exc.status == 404 or exc.code == "1001"
 
     def account_state(self, account: str) -> AccountState:
         user = self.find_user(account)
