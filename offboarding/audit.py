@@ -32,13 +32,18 @@ def _key() -> bytes:
     return key.encode("utf-8")
 
 
+def _secretish(key: Any, value: Any) -> bool:
+    """A secret-looking key whose value could hold one (a yes/no option such as
+    `okta_oauth_tokens: true` cannot, and is kept so auditors see what was chosen)."""
+    if isinstance(value, bool) or value is None:
+        return False
+    return any(word in str(key).lower() for word in _SECRET_WORDS)
+
+
 def _scrub(value: Any) -> Any:
     """Drop anything that looks like a secret from event details, whatever the caller passed."""
     if isinstance(value, dict):
-        return {
-            str(k): ("[removed]" if any(w in str(k).lower() for w in _SECRET_WORDS) else _scrub(v))
-            for k, v in value.items()
-        }
+        return {str(k): ("[removed]" if _secretish(k, v) else _scrub(v)) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_scrub(v) for v in value]
     if isinstance(value, datetime):

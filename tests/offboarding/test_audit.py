@@ -206,3 +206,20 @@ def test_concurrent_writers_never_fork_the_chain():
         t.join()
     assert errors == []
     assert str(audit.audit_chain_verify()) == "chain intact: 80 events"
+
+
+def test_yes_no_options_named_like_secrets_are_kept_but_values_are_not(helpdesk):
+    event = audit.audit_record(
+        action=AuditEvent.Action.REQUEST_SUBMITTED,
+        actor=helpdesk,
+        details={
+            "options": {"okta_oauth_tokens": True, "forget_devices": False},
+            "client_secret": "hunter2-value",
+            "password": 12345,
+        },
+    )
+    assert event.details == {
+        "options": {"okta_oauth_tokens": True, "forget_devices": False},
+        "client_secret": "[removed]",
+        "password": "[removed]",
+    }
