@@ -153,8 +153,16 @@ class OktaClient(ProviderClient):
         if user is None:
             return AccountState(exists=False, detail="No Okta user with this id.")
         status = str(user.get("status", ""))
+        # Warn before anyone asks for an offboard that Okta's suspend will refuse.
+        warning = (
+            NOT_SUSPENDABLE.get(status) if status not in ("ACTIVE", *LOCKED_STATUSES) else None
+        )
         return AccountState(
-            exists=True, state=status, locked_out=status in LOCKED_STATUSES, account_id=user["id"]
+            exists=True,
+            state=status,
+            locked_out=status in LOCKED_STATUSES or status == "STAGED",
+            account_id=user["id"],
+            detail=f"Okta cannot suspend: {warning}" if warning else "",
         )
 
     def test_connection(self) -> str:

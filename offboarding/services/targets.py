@@ -146,6 +146,8 @@ def _system_plan(system: str, steps: list[playbooks.PlannedStep], target: Target
         words = ", ".join(s.label[:1].lower() + s.label[1:] for s in steps)
         already = " (already locked)" if state.locked_out else ""
         entry["summary"] = f"{state.state or 'account found'}{already}: will {words}"
+        if state.detail:
+            entry["warning"] = state.detail
     return entry
 
 
