@@ -7,7 +7,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 REDIS  ?= redis://127.0.0.1:6379/0
 # The crash test flushes its Redis database: never the one above.
 CHAOS_REDIS ?= redis://127.0.0.1:6379/15
-DEV_ENV := DEBUG=true PORTAL_HTTPS=false PORTAL_SANDBOX=true
+DEV_ENV := DEBUG=true PORTAL_HTTPS=false PORTAL_SANDBOX=true PORTAL_BASE_URL=http://127.0.0.1:$${PORTAL_PORT:-8000}
 
 .PHONY: run test test-pg lint format bench demo-passwords clean help
 
