@@ -89,6 +89,8 @@ def _live_context(request: HttpRequest, req: ActionRequest) -> dict[str, Any]:
         "can_cancel": perms.can_cancel_request(request.user, req)
         and req.state in (*ActionRequest.NOT_STARTED_STATES, ActionRequest.State.RUNNING),
         "poll": not req.is_final,
+        # In the live region, so an approval given meanwhile shows without a reload.
+        "counted": services.approvals_counted(req),
     }
 
 
@@ -100,7 +102,6 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         **_live_context(request, req),
         "approvals": list(req.approvals.all()),
-        "counted": services.approvals_counted(req),
         "can_decide": perms.can_decide_request(request.user, req) and pending,
         "own_pending": own and pending and perms.can_approve(request.user),
         "decision_form": DecisionForm(initial={"fingerprint": req.fingerprint}),

@@ -415,3 +415,14 @@ def test_cancel_from_the_status_page(client, make_request, helpdesk):
     req.refresh_from_db()
     assert req.state == ActionRequest.State.CANCELLED
     assert client.get(live_url(req)).status_code == 286
+
+
+def test_the_live_region_carries_the_approval_count(
+    client, make_request, approver, helpdesk, approve
+):
+    req = make_request("reset_sessions")
+    client.force_login(helpdesk)
+    live = reverse("offboarding:request-live", kwargs={"pk": req.pk})
+    assert "Approvals: 0 of 1 needed" in client.get(live).content.decode()
+    approve(req, approver)
+    assert "Approvals: 1 of 1 needed" in client.get(live).content.decode()
