@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import uuid
 
 import pytest
 from django.contrib.auth.models import Group
@@ -48,6 +49,17 @@ def _no_real_network():
 
 
 PASSWORD = "correct-horse-battery-staple-42"
+
+
+@pytest.fixture(autouse=True)
+def _own_cache_namespace(settings):
+    """Each test gets fresh cache keys. With Redis the cache is not rolled back like the database,
+    so one test's failed logins would rate-limit a later test's sign-in (and flushing would also
+    empty the task broker's queue)."""
+    settings.CACHES = {
+        alias: {**config, "KEY_PREFIX": f"test-{uuid.uuid4().hex}"}
+        for alias, config in settings.CACHES.items()
+    }
 
 
 @pytest.fixture(autouse=True)

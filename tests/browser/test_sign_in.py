@@ -50,7 +50,9 @@ def test_login_page_is_usable_at_375px_and_by_keyboard(page, password, helpdesk)
     page.keyboard.type(helpdesk.username)
     page.keyboard.press("Tab")
     page.keyboard.type(password)
-    page.keyboard.press("Enter")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert "/accounts/login/" not in page.url, page.inner_text("main")
     page.get_by_role("heading", name="Dashboard").wait_for()
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 375, f"page is {width}px wide at a 375px viewport"
