@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from pathlib import Path
@@ -28,6 +29,10 @@ RUN_TIMEOUT = 45_000  # ms: the worker polls every 0.2 s; a step takes well unde
 
 
 def keep_for_readme(path: Path, name: str) -> None:
+    """Refresh the README's screenshots only when asked (UPDATE_SCREENSHOTS=1): a test run must
+    not change files that git tracks."""
+    if os.environ.get("UPDATE_SCREENSHOTS") != "1":
+        return
     DOCS_SHOTS.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(path, DOCS_SHOTS / f"{name}.png")
 
