@@ -46,6 +46,27 @@ def request_fingerprint(
     ).hexdigest()
 
 
+# A second request for the same action and person while one is open would only ask approvers
+# twice and run the same steps twice; a scheduled one does not block an urgent one.
+_OPEN_STATES = (RS.DRAFT, RS.PENDING_APPROVAL, RS.APPROVED, RS.RUNNING)
+
+
+def _refuse_duplicate(*, kind: str, target_okta_id: str) -> None:
+    open_request = (
+        ActionRequest.objects.filter(
+            kind=kind, target_okta_id=target_okta_id, state__in=_OPEN_STATES
+        )
+        .order_by("id")
+        .first()
+    )
+    if open_request is not None:
+        raise InvalidRequest(
+            f"Request #{open_request.pk} ({open_request.get_kind_display().lower()} for this "
+            f"person) is already {open_request.get_state_display().lower()}: follow it there "
+            "instead of asking twice."
+        )
+
+
 def _fingerprint_of(req: ActionRequest) -> str:
     return request_fingerprint(
         kind=req.kind, target_okta_id=req.target_okta_id, systems=req.systems, options=req.options
@@ -130,6 +151,7 @@ def action_request_submit(
     now = timezone.now()
     auto = kind == Kind.RESET_SESSIONS and delegation.reset_sessions_without_approval
     with transaction.atomic():
+        _refuse_duplicate(kind=kind, target_okta_id=target.okta_id)
         req = ActionRequest.objects.create(
             kind=kind,
             state=RS.PENDING_APPROVAL,

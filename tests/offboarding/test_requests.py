@@ -336,3 +336,24 @@ def test_scheduled_requests_wait_for_their_time(make_request, approve, approver,
         queue.drain()
     req.refresh_from_db()
     assert req.state == RS.SUCCEEDED
+
+
+def test_a_second_open_request_for_the_same_action_and_person_is_refused(
+    make_request, approver, approve, queue, fake_registry
+):
+    from offboarding.exceptions import InvalidRequest
+    from offboarding.models import ActionRequest
+
+    first = make_request("offboard")
+    with pytest.raises(InvalidRequest, match=rf"Request #{first.pk} .* already pending approval"):
+        make_request("offboard", reason="Someone else asks too")
+    assert ActionRequest.objects.count() == 1
+    # Another action for the same person is a different request.
+    make_request("reset_sessions")
+    # Once the first has ended, the same action may be asked again.
+    approve(first, approver)
+    queue.run_starts()
+    queue.drain()
+    first.refresh_from_db()
+    assert first.is_final
+    assert make_request("offboard", reason="Again").pk != first.pk

@@ -336,8 +336,9 @@ def test_the_sweeper_restarts_an_approved_request_whose_start_was_lost(approved,
 
 def test_concurrency_limit_defers_claims_beyond_it(approved, queue, steps, fake_registry):
     fake_registry.limits["okta"] = 1
+    fake_registry.add_user("00u2", "sam.other@example.com")
     first = approved("reset_sessions", systems=["okta"])
-    second = approved("reset_sessions", systems=["okta"])
+    second = approved("reset_sessions", systems=["okta"], okta_id="00u2")
     queue.run_starts()
     queue.sent.clear()
     a, b = steps(first)["okta.clear_sessions"], steps(second)["okta.clear_sessions"]
