@@ -77,7 +77,8 @@ def test_many_workers_claiming_one_step_get_it_once(approved, queue, steps):
 
 def test_the_concurrency_limit_holds_under_parallel_claims(approved, queue, fake_registry):
     fake_registry.limits["zoom"] = 3
-    reqs = [approved("reset_sessions", systems=["zoom"]) for _ in range(10)]
+    people = [fake_registry.add_user(f"00u{n}", f"p{n}.x@example.com") for n in range(10, 20)]
+    reqs = [approved("reset_sessions", systems=["zoom"], okta_id=okta_id) for okta_id in people]
     queue.run_starts()
     ids = list(StepRun.objects.filter(action_request__in=reqs).values_list("pk", flat=True))
     results = in_threads(
