@@ -12,7 +12,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 
 from offboarding import permissions as perms
 from offboarding import selectors
-from offboarding.models import ActionRequest
+from offboarding.audit import audit_record
+from offboarding.models import ActionRequest, AuditEvent
+from offboarding.signals import client_ip
 
 
 def signed_in_recently(request: HttpRequest) -> bool:
@@ -55,3 +57,16 @@ def get_request_for_user(user: Any, pk: int) -> ActionRequest:
     if not perms.can_view_request(user, req):
         raise Http404("No such request.")
     return req
+
+
+def record_user_view(request: HttpRequest, target: Any, purpose: str) -> None:
+    """Audit that this user looked at a person in Okta ("user view" or "new request")."""
+    audit_record(
+        action=AuditEvent.Action.USER_VIEW,
+        actor=request.user,
+        object_type="okta_user",
+        object_id=target.okta_id,
+        target=target.login,
+        ip=client_ip(request),
+        details={"purpose": purpose},
+    )

@@ -13,14 +13,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from offboarding import permissions as perms
 from offboarding import selectors, services
-from offboarding.audit import audit_record
 from offboarding.exceptions import OffboardingError, TargetLookupFailed
 from offboarding.forms import ActionRequestForm, DecisionForm, RetrySystemForm
-from offboarding.models import ActionRequest, AuditEvent, StepRun, SystemChoices
+from offboarding.models import ActionRequest, StepRun, SystemChoices
 from offboarding.signals import client_ip
 from offboarding.views.common import (
     get_request_for_user,
     recent_sign_in_required,
+    record_user_view,
     require_recent_sign_in,
 )
 
@@ -128,15 +128,7 @@ def _target_or_error(request: HttpRequest, okta_id: str) -> Any:
     except TargetLookupFailed as exc:
         messages.error(request, exc.message)
         return None
-    audit_record(
-        action=AuditEvent.Action.USER_VIEW,
-        actor=request.user,
-        object_type="okta_user",
-        object_id=target.okta_id,
-        target=target.login,
-        ip=client_ip(request),
-        details={"purpose": "new request"},
-    )
+    record_user_view(request, target, "new request")
     return target
 
 

@@ -19,6 +19,7 @@ from offboarding.forms import SearchForm
 from offboarding.models import ActionRequest, AuditEvent
 from offboarding.services.targets import registry as connector_registry
 from offboarding.signals import client_ip
+from offboarding.views.common import record_user_view
 
 PAGE_SIZE = 20
 MIN_QUERY = 2
@@ -142,15 +143,7 @@ def user_detail(request: HttpRequest, okta_id: str) -> HttpResponse:
         status = 503 if exc.retryable else 404
         context = {"okta_id": okta_id, "error": exc.message}
         return render(request, "offboarding/user_detail.html", context, status=status)
-    audit_record(
-        action=AuditEvent.Action.USER_VIEW,
-        actor=request.user,
-        object_type="okta_user",
-        object_id=target.okta_id,
-        target=target.login,
-        ip=client_ip(request),
-        details={"purpose": "user view"},
-    )
+    record_user_view(request, target, "user view")
     protected = ""
     try:
         services.protection_check(target)
