@@ -7,9 +7,11 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 REDIS  ?= redis://127.0.0.1:6379/0
 # The crash test flushes its Redis database: never the one above.
 CHAOS_REDIS ?= redis://127.0.0.1:6379/15
+# mypy's Django plugin loads the settings: give it a harmless, throw-away environment.
+LINT_ENV := SECRET_KEY=lint-only-$$(printf '%064d' 0) DEBUG=true PORTAL_SANDBOX=true DATABASE_URL=
 DEV_ENV := DEBUG=true PORTAL_HTTPS=false PORTAL_SANDBOX=true PORTAL_BASE_URL=http://127.0.0.1:$${PORTAL_PORT:-8000}
 
-.PHONY: run test test-pg lint format bench demo-passwords clean help
+.PHONY: run test test-pg lint typecheck format bench demo-passwords clean help
 
 help:
 	@echo "make run       set up (venv, packages, database, demo users) and start portal + worker + sandbox"
@@ -41,6 +43,9 @@ test-pg: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(LINT_ENV) $(BIN)/mypy
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .
