@@ -12,8 +12,8 @@ from connections import selectors, services
 from connections.exceptions import InvalidSettings
 from connections.forms import FORMS, EnableForm
 from connections.models import Connection
+from connections.permissions import can_manage_connections
 from connections.types import System
-from offboarding.permissions import can_manage_connections
 
 
 def _require_admin(request: HttpRequest) -> None:
