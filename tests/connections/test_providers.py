@@ -28,7 +28,7 @@ def test_every_system_has_its_provider():
 
 def test_an_unknown_system_has_no_provider():
     with pytest.raises(ValueError):
-        provider_for("slack")
+        provider_for("no-such-system")
 
 
 def test_model_choices_are_the_systems():
