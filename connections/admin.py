@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.http import HttpRequest
 from django.utils import formats
 
 from connections import services
@@ -26,7 +28,7 @@ class ConnectionAdminForm(forms.ModelForm):
         model = Connection
         fields = ["system", "label", "settings", "max_concurrency"]
 
-    def clean_replace_secret(self) -> dict | None:
+    def clean_replace_secret(self) -> dict[str, Any] | None:
         raw = self.cleaned_data.get("replace_secret")
         if not raw:
             return None
@@ -38,8 +40,9 @@ class ConnectionAdminForm(forms.ModelForm):
             raise forms.ValidationError("Enter a JSON object.")
         return data
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         system, settings = data.get("system"), data.get("settings")
         if system and isinstance(settings, dict):
             try:
@@ -68,11 +71,13 @@ class ConnectionAdmin(admin.ModelAdmin):
             return f"set on {formats.date_format(obj.secret_set_at, 'DATETIME_FORMAT')}"
         return "not set"
 
-    def save_model(self, request, obj, form, change) -> None:
+    def save_model(
+        self, request: HttpRequest, obj: Connection, form: forms.Form, change: bool
+    ) -> None:
         # Through the service, so validation, encryption and the audit signal are the same.
         try:
             result = services.connection_save(
-                system=obj.system,
+                system=System(obj.system),
                 actor=request.user,
                 label=obj.label,
                 settings=obj.settings,

@@ -1,4 +1,4 @@
-"""Connections to Okta, Google Workspace, Zoom and Microsoft Graph, their clients and the sandbox."""
+"""Connections to the outside systems: credentials, one provider package per system, the sandbox."""
 
 from django.apps import AppConfig
 

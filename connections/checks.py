@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
-from django.core.checks import Error, Tags, Warning, register
+from django.core.checks import CheckMessage, Error, Tags, Warning, register
 
 from connections.crypto import key_problems
 
 
 @register(Tags.security)
-def check_encryption_keys(app_configs, **kwargs):
+def check_encryption_keys(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
     keys = list(getattr(settings, "PORTAL_ENCRYPTION_KEYS", []) or [])
-    messages = []
+    messages: list[CheckMessage] = []
     if not keys:
         message = "PORTAL_ENCRYPTION_KEYS is not set: connection secrets cannot be stored or read."
         hint = (

@@ -92,8 +92,3 @@ def decrypt_secret(token: str, *, bind: str) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise SecretUnavailable("The stored secret is not in a known format.")
     return data
-
-
-def reencrypt_secret(token: str, *, bind: str) -> str:
-    """Decrypt (checking the binding) and encrypt again under the first key."""
-    return encrypt_secret(decrypt_secret(token, bind=bind), bind=bind)

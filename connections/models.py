@@ -11,40 +11,14 @@ from django.db import models
 from connections import crypto
 from connections.types import System
 
-# Per-system defaults: production URLs and how many calls may run at once.
-DEFAULTS: dict[System, dict[str, Any]] = {
-    System.OKTA: {"api_base_url": "", "token_url": "", "max_concurrency": 10},
-    System.GOOGLE: {
-        "api_base_url": "https://admin.googleapis.com",
-        "token_url": "https://oauth2.googleapis.com/token",
-        "max_concurrency": 5,
-    },
-    System.ZOOM: {
-        "api_base_url": "https://api.zoom.us/v2",
-        "token_url": "https://zoom.us/oauth/token",
-        "max_concurrency": 5,
-    },
-    System.MSGRAPH: {
-        "api_base_url": "https://graph.microsoft.com/v1.0",
-        "token_url": "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token",
-        "max_concurrency": 5,
-    },
-}
-
 
 class Connection(models.Model):
     """How the portal reaches one system. The secret is only ever held encrypted."""
 
     SECRET_FIELD = "secret"  # noqa: S105 (a field name, not a password)
 
-    class SystemChoice(models.TextChoices):
-        OKTA = System.OKTA.value, System.OKTA.label
-        GOOGLE = System.GOOGLE.value, System.GOOGLE.label
-        ZOOM = System.ZOOM.value, System.ZOOM.label
-        MSGRAPH = System.MSGRAPH.value, System.MSGRAPH.label
-
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    system = models.CharField(max_length=16, choices=SystemChoice.choices, unique=True)
+    system = models.CharField(max_length=16, choices=System.choices, unique=True)
     label = models.CharField(max_length=100)
     enabled = models.BooleanField(default=False)
     settings = models.JSONField(default=dict, blank=True)
@@ -105,9 +79,3 @@ class Connection(models.Model):
     def decrypt_secret(self) -> dict[str, Any]:
         """The secret values; raises SecretUnavailable. Never log or render the result."""
         return crypto.decrypt_secret(self.secret_ciphertext, bind=self._bind())
-
-    def setting(self, name: str, default: Any = "") -> Any:
-        value = self.settings.get(name)
-        if value in (None, ""):
-            return DEFAULTS[self.system_enum].get(name, default)
-        return value

@@ -13,38 +13,17 @@ from django.utils import timezone
 
 from connections import registry, url_policy
 from connections.exceptions import InvalidSettings, SecretUnavailable, UrlRefused
-from connections.models import DEFAULTS, Connection
+from connections.models import Connection
+from connections.providers import provider_for
 from connections.signals import connection_changed
 from connections.types import ConnectorError, System
 
 logger = logging.getLogger(__name__)
 
-# Non-secret settings each system accepts; anything else is dropped.
-SETTING_KEYS: dict[System, tuple[str, ...]] = {
-    System.OKTA: ("org_url", "auth_mode", "client_id", "key_id", "scopes", "custom_domains"),
-    System.GOOGLE: ("customer_id", "admin_email", "client_email"),
-    System.ZOOM: ("account_id", "client_id"),
-    System.MSGRAPH: ("tenant_id", "client_id", "auth_mode", "thumbprint"),
-}
+# Settings every system accepts besides its own (Provider.setting_keys); anything else is dropped.
 COMMON_KEYS = ("identity_attribute", "api_base_url", "token_url")
 URL_KEYS = ("org_url", "api_base_url", "token_url")
-# Secret values each system and auth mode needs before it can be enabled.
-REQUIRED_SECRETS: dict[tuple[System, str], tuple[str, ...]] = {
-    (System.OKTA, "ssws"): ("api_token",),
-    (System.OKTA, "oauth"): ("private_key_pem",),
-    (System.GOOGLE, ""): ("service_account",),
-    (System.ZOOM, ""): ("client_secret",),
-    (System.MSGRAPH, "secret"): ("client_secret",),
-    (System.MSGRAPH, "certificate"): ("private_key_pem",),
-}
-REQUIRED_SETTINGS: dict[System, tuple[str, ...]] = {
-    System.OKTA: ("org_url", "auth_mode"),
-    System.GOOGLE: ("admin_email",),
-    System.ZOOM: ("account_id", "client_id"),
-    System.MSGRAPH: ("tenant_id", "client_id", "auth_mode"),
-}
 _ATTRIBUTE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
-_TEMPLATE_URL_KEYS = ("token_url",)
 
 
 def validate_settings(system: System, settings: Mapping[str, Any]) -> dict[str, Any]:
@@ -52,7 +31,7 @@ def validate_settings(system: System, settings: Mapping[str, Any]) -> dict[str, 
 
     Raises InvalidSettings with {field: message} in `args[0]`.
     """
-    allowed = SETTING_KEYS[system] + COMMON_KEYS
+    allowed = provider_for(system).setting_keys + COMMON_KEYS
     clean = {k: v for k, v in settings.items() if k in allowed and v not in (None, "", [])}
     errors: dict[str, str] = {}
     attribute = str(clean.get("identity_attribute", ""))
@@ -82,15 +61,9 @@ def validate_settings(system: System, settings: Mapping[str, Any]) -> dict[str, 
 
 def missing_requirements(connection: Connection) -> list[str]:
     """What still has to be filled in before the connection can be used, in words."""
-    system = connection.system_enum
-    missing = [
-        f"setting “{k}”" for k in REQUIRED_SETTINGS[system] if not connection.settings.get(k)
-    ]
-    mode = (
-        str(connection.settings.get("auth_mode", ""))
-        if system in (System.OKTA, System.MSGRAPH)
-        else ""
-    )
+    provider = provider_for(connection.system)
+    settings = connection.settings
+    missing = [f"setting “{k}”" for k in provider.required_settings if not settings.get(k)]
     if not connection.has_secret:
         missing.append("the secret")
         return missing
@@ -98,7 +71,7 @@ def missing_requirements(connection: Connection) -> list[str]:
         secret = connection.decrypt_secret()
     except SecretUnavailable as exc:
         return [*missing, str(exc)]
-    needed = REQUIRED_SECRETS.get((system, mode), ())
+    needed = provider.secrets_needed(settings)
     missing.extend(f"secret “{k}”" for k in needed if not secret.get(k))
     return missing
 
@@ -140,7 +113,7 @@ def connection_save(
         connection = Connection(
             system=system.value,
             created_by=actor,
-            max_concurrency=DEFAULTS[system]["max_concurrency"],
+            max_concurrency=provider_for(system).defaults.max_concurrency,
         )
     changed: list[str] = []
     for field, value in (("label", label.strip() or system.label), ("settings", clean)):

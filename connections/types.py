@@ -12,24 +12,23 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-
-class System(StrEnum):
-    OKTA = "okta"
-    GOOGLE = "google"
-    ZOOM = "zoom"
-    MSGRAPH = "msgraph"
-
-    @property
-    def label(self) -> str:
-        return SYSTEM_LABELS[self]
+from django.db import models
 
 
-SYSTEM_LABELS = {
-    System.OKTA: "Okta",
-    System.GOOGLE: "Google Workspace",
-    System.ZOOM: "Zoom",
-    System.MSGRAPH: "Microsoft 365",
-}
+class System(models.TextChoices):
+    """Every system the portal reaches, listed once: value (the key everywhere) and label.
+
+    Each member has its package at connections/providers/<value>/, whose PROVIDER says all the
+    portal knows about that system (client, operations, connection form, defaults).
+    """
+
+    OKTA = "okta", "Okta"
+    GOOGLE = "google", "Google Workspace"
+    ZOOM = "zoom", "Zoom"
+    MSGRAPH = "msgraph", "Microsoft 365"
+
+
+SYSTEM_LABELS: dict[System, str] = {system: system.label for system in System}
 
 
 class Outcome(StrEnum):

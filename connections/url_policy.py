@@ -11,20 +11,9 @@ from urllib.parse import urlsplit
 from django.conf import settings
 
 from connections.exceptions import UrlRefused
+from connections.providers import provider_for
 from connections.types import System
 
-# Exact host names per system; Okta orgs are any one label under these suffixes.
-FIXED_HOSTS: dict[System, frozenset[str]] = {
-    System.OKTA: frozenset(),
-    System.GOOGLE: frozenset(
-        {"admin.googleapis.com", "oauth2.googleapis.com", "www.googleapis.com"}
-    ),
-    System.ZOOM: frozenset({"api.zoom.us", "zoom.us"}),
-    System.MSGRAPH: frozenset({"graph.microsoft.com", "login.microsoftonline.com"}),
-}
-HOST_SUFFIXES: dict[System, tuple[str, ...]] = {
-    System.OKTA: (".okta.com", ".oktapreview.com", ".okta-emea.com"),
-}
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 Resolver = Callable[..., list]
@@ -45,9 +34,10 @@ def normalise_custom_domain(value: str) -> str:
 
 
 def _host_allowed(system: System, host: str, extra_hosts: Iterable[str]) -> bool:
-    if host in FIXED_HOSTS[system] or host in set(extra_hosts):
+    hosts = provider_for(system).hosts
+    if host in hosts.names or host in set(extra_hosts):
         return True
-    for suffix in HOST_SUFFIXES.get(system, ()):
+    for suffix in hosts.suffixes:
         if host.endswith(suffix) and _LABEL.match(host[: -len(suffix)] or "-"):
             return True
     return False
@@ -133,9 +123,5 @@ def check_url(
 
 
 def _allowed_hint(system: System) -> str:
-    if system == System.OKTA:
-        return (
-            " (use your org's *.okta.com, *.oktapreview.com or *.okta-emea.com name, "
-            "or add your custom domain first)"
-        )
-    return " (allowed: " + ", ".join(sorted(FIXED_HOSTS[system])) + ")"
+    hosts = provider_for(system).hosts
+    return f" ({hosts.hint or 'allowed: ' + ', '.join(sorted(hosts.names))})"

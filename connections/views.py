@@ -10,10 +10,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from connections import selectors, services
 from connections.exceptions import InvalidSettings
-from connections.forms import FORMS, EnableForm
+from connections.forms import EnableForm
 from connections.models import Connection
+from connections.permissions import can_manage_connections
+from connections.providers import provider_for
 from connections.types import System
-from offboarding.permissions import can_manage_connections
 
 
 def _require_admin(request: HttpRequest) -> None:
@@ -47,8 +48,7 @@ def connection_list(request: HttpRequest) -> HttpResponse:
 def connection_edit(request: HttpRequest, system: str) -> HttpResponse:
     chosen = _system_for_user(request, system)
     connection = selectors.connection_get(chosen)
-    form_class = FORMS[chosen]
-    form = form_class(request.POST or None, connection=connection)
+    form = provider_for(chosen).form_class(request.POST or None, connection=connection)
     if request.method == "POST" and form.is_valid():
         try:
             result = services.connection_save(

@@ -11,12 +11,8 @@ from django.db import models
 
 from connections.types import System, Target
 
-
-class SystemChoices(models.TextChoices):
-    OKTA = System.OKTA.value, "Okta"
-    GOOGLE = System.GOOGLE.value, "Google Workspace"
-    ZOOM = System.ZOOM.value, "Zoom"
-    MSGRAPH = System.MSGRAPH.value, "Microsoft 365"
+# The systems, as declared once in connections (values and labels).
+SystemChoices = System
 
 
 class ActionRequest(models.Model):

@@ -11,7 +11,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from connections.types import SYSTEM_LABELS, System
+from connections.providers import Effect, all_providers, provider_for
+from connections.types import System
 from offboarding.exceptions import InvalidPlaybook
 
 ALL_SYSTEMS: tuple[str, ...] = tuple(s.value for s in System)
@@ -27,23 +28,32 @@ class OptionSpec:
     system: str
 
 
+def _option(key: str, words: str, default: bool, system: str) -> OptionSpec:
+    """An option labelled with its system's short name, e.g. "Google: sign out everywhere"."""
+    return OptionSpec(key, f"{provider_for(system).short_label}: {words}", default, system)
+
+
 @dataclass(frozen=True)
 class StepSpec:
     """One step of a playbook. `gate` names the option that switches it on (None = always)."""
 
     system: str
     operation: str
-    label: str
     depends_on: tuple[str, ...] = ()
     gate: str | None = None
     # Connector options taken from request options: {connector option: request option}.
     option_map: tuple[tuple[str, str], ...] = ()
     fixed_options: tuple[tuple[str, Any], ...] = ()
     after_all: bool = False
+    label_suffix: str = ""  # words added to the provider's step label
 
     @property
     def key(self) -> str:
         return f"{self.system}.{self.operation}"
+
+    @property
+    def label(self) -> str:
+        return provider_for(self.system).step_label(self.operation) + self.label_suffix
 
     def connector_options(self, options: dict[str, Any]) -> dict[str, Any]:
         result = dict(self.fixed_options)
@@ -77,8 +87,6 @@ class Playbook:
         return {o.key: o.default for o in self.options}
 
 
-_O = OptionSpec
-
 RESET_SESSIONS = Playbook(
     kind="reset_sessions",
     label="Reset sessions",
@@ -86,19 +94,18 @@ RESET_SESSIONS = Playbook(
         StepSpec(
             "okta",
             "clear_sessions",
-            "Clear Okta sessions",
             option_map=(
                 ("oauth_tokens", "okta_oauth_tokens"),
                 ("forget_devices", "okta_forget_devices"),
             ),
         ),
-        StepSpec("google", "sign_out", "Sign out of Google"),
-        StepSpec("zoom", "revoke_token", "Revoke the Zoom SSO token"),
-        StepSpec("msgraph", "revoke_sessions", "Revoke Microsoft 365 sign-in sessions"),
+        StepSpec("google", "sign_out"),
+        StepSpec("zoom", "revoke_token"),
+        StepSpec("msgraph", "revoke_sessions"),
     ),
     options=(
-        _O("okta_oauth_tokens", "Okta: revoke OAuth/OIDC tokens too", True, "okta"),
-        _O("okta_forget_devices", "Okta: forget remembered devices", False, "okta"),
+        _option("okta_oauth_tokens", "revoke OAuth/OIDC tokens too", True, "okta"),
+        _option("okta_forget_devices", "forget remembered devices", False, "okta"),
     ),
 )
 
@@ -106,91 +113,45 @@ OFFBOARD = Playbook(
     kind="offboard",
     label="Offboard",
     steps=(
-        StepSpec("okta", "suspend", "Suspend in Okta"),
+        StepSpec("okta", "suspend"),
         StepSpec(
             "okta",
             "clear_sessions",
-            "Clear Okta sessions and OAuth tokens",
             depends_on=("okta.suspend",),
             gate="okta_clear_sessions",
             fixed_options=(("oauth_tokens", True),),
             option_map=(("forget_devices", "okta_forget_devices"),),
+            label_suffix=" and OAuth tokens",
+        ),
+        StepSpec("okta", "reset_factors", ("okta.suspend",), "okta_reset_factors"),
+        StepSpec("okta", "remove_from_groups", ("okta.suspend",), "okta_remove_from_groups"),
+        StepSpec("okta", "revoke_grants", ("okta.suspend",), "okta_revoke_grants"),
+        StepSpec("google", "suspend"),
+        StepSpec("google", "sign_out", ("google.suspend",), "google_sign_out"),
+        StepSpec(
+            "google", "revoke_oauth_tokens", ("google.suspend",), "google_revoke_oauth_tokens"
         ),
         StepSpec(
-            "okta",
-            "reset_factors",
-            "Reset Okta authenticators",
-            depends_on=("okta.suspend",),
-            gate="okta_reset_factors",
+            "google", "delete_app_passwords", ("google.suspend",), "google_delete_app_passwords"
         ),
-        StepSpec(
-            "okta",
-            "remove_from_groups",
-            "Remove from Okta groups",
-            depends_on=("okta.suspend",),
-            gate="okta_remove_from_groups",
-        ),
-        StepSpec(
-            "okta",
-            "revoke_grants",
-            "Revoke Okta app grants",
-            depends_on=("okta.suspend",),
-            gate="okta_revoke_grants",
-        ),
-        StepSpec("google", "suspend", "Suspend in Google Workspace"),
-        StepSpec(
-            "google", "sign_out", "Sign out of Google", ("google.suspend",), "google_sign_out"
-        ),
-        StepSpec(
-            "google",
-            "revoke_oauth_tokens",
-            "Revoke Google OAuth tokens",
-            ("google.suspend",),
-            "google_revoke_oauth_tokens",
-        ),
-        StepSpec(
-            "google",
-            "delete_app_passwords",
-            "Delete Google app passwords",
-            ("google.suspend",),
-            "google_delete_app_passwords",
-        ),
-        StepSpec("msgraph", "disable", "Disable the Microsoft 365 account"),
-        StepSpec(
-            "msgraph",
-            "revoke_sessions",
-            "Revoke Microsoft 365 sign-in sessions",
-            ("msgraph.disable",),
-            "msgraph_revoke_sessions",
-        ),
-        StepSpec("zoom", "deactivate", "Deactivate in Zoom"),
-        StepSpec(
-            "zoom",
-            "revoke_token",
-            "Revoke the Zoom SSO token",
-            ("zoom.deactivate",),
-            "zoom_revoke_token",
-        ),
-        StepSpec(
-            "okta",
-            "deactivate",
-            "Deactivate in Okta (irreversible)",
-            gate="okta_deactivate",
-            after_all=True,
-        ),
+        StepSpec("msgraph", "disable"),
+        StepSpec("msgraph", "revoke_sessions", ("msgraph.disable",), "msgraph_revoke_sessions"),
+        StepSpec("zoom", "deactivate"),
+        StepSpec("zoom", "revoke_token", ("zoom.deactivate",), "zoom_revoke_token"),
+        StepSpec("okta", "deactivate", gate="okta_deactivate", after_all=True),
     ),
     options=(
-        _O("okta_clear_sessions", "Okta: clear sessions and OAuth tokens", True, "okta"),
-        _O("okta_forget_devices", "Okta: forget remembered devices", False, "okta"),
-        _O("okta_reset_factors", "Okta: reset authenticators", True, "okta"),
-        _O("okta_remove_from_groups", "Okta: remove from groups", True, "okta"),
-        _O("okta_revoke_grants", "Okta: revoke app grants", True, "okta"),
-        _O("google_sign_out", "Google: sign out everywhere", True, "google"),
-        _O("google_revoke_oauth_tokens", "Google: revoke OAuth tokens", True, "google"),
-        _O("google_delete_app_passwords", "Google: delete app passwords", True, "google"),
-        _O("msgraph_revoke_sessions", "Microsoft 365: revoke sessions", True, "msgraph"),
-        _O("zoom_revoke_token", "Zoom: revoke SSO token", True, "zoom"),
-        _O("okta_deactivate", "Okta: deactivate last (irreversible)", False, "okta"),
+        _option("okta_clear_sessions", "clear sessions and OAuth tokens", True, "okta"),
+        _option("okta_forget_devices", "forget remembered devices", False, "okta"),
+        _option("okta_reset_factors", "reset authenticators", True, "okta"),
+        _option("okta_remove_from_groups", "remove from groups", True, "okta"),
+        _option("okta_revoke_grants", "revoke app grants", True, "okta"),
+        _option("google_sign_out", "sign out everywhere", True, "google"),
+        _option("google_revoke_oauth_tokens", "revoke OAuth tokens", True, "google"),
+        _option("google_delete_app_passwords", "delete app passwords", True, "google"),
+        _option("msgraph_revoke_sessions", "revoke sessions", True, "msgraph"),
+        _option("zoom_revoke_token", "revoke SSO token", True, "zoom"),
+        _option("okta_deactivate", "deactivate last (irreversible)", False, "okta"),
     ),
 )
 
@@ -198,30 +159,39 @@ REINSTATE = Playbook(
     kind="reinstate",
     label="Reinstate",
     steps=(
-        StepSpec("okta", "unsuspend", "Unsuspend in Okta"),
-        StepSpec("google", "unsuspend", "Unsuspend in Google Workspace"),
-        StepSpec("msgraph", "enable", "Enable the Microsoft 365 account"),
-        StepSpec("zoom", "activate", "Activate in Zoom"),
+        StepSpec("okta", "unsuspend"),
+        StepSpec("google", "unsuspend"),
+        StepSpec("msgraph", "enable"),
+        StepSpec("zoom", "activate"),
     ),
 )
 
 PLAYBOOKS: dict[str, Playbook] = {p.kind: p for p in (RESET_SESSIONS, OFFBOARD, REINSTATE)}
 
+
+def _operations_that(effect: Effect) -> frozenset[tuple[str, str]]:
+    return frozenset(
+        (provider.system.value, operation.name)
+        for provider in all_providers()
+        for operation in provider.operations
+        if operation.effect is effect
+    )
+
+
 # How a probe (a live read of the account) tells that a step's effect is already there.
 # Only state-changing steps are probed; revoking sessions or tokens twice is harmless.
-LOCKING_OPERATIONS = {
-    ("okta", "suspend"),
-    ("google", "suspend"),
-    ("msgraph", "disable"),
-    ("zoom", "deactivate"),
+LOCKING_OPERATIONS = _operations_that(Effect.LOCK)
+UNLOCKING_OPERATIONS = _operations_that(Effect.UNLOCK)
+DEACTIVATING_OPERATIONS = _operations_that(Effect.DEACTIVATE)
+
+# Which step locks a person out of each system, per action kind: the steps an offboard or a reset
+# sessions starts at once (an offboard's first lock step, a reset sessions' revoke step).
+LOCKOUT_STEPS: dict[str, tuple[tuple[str, str], ...]] = {
+    playbook.kind: tuple(
+        (s.system, s.operation) for s in playbook.steps if not s.depends_on and not s.after_all
+    )
+    for playbook in (OFFBOARD, RESET_SESSIONS)
 }
-UNLOCKING_OPERATIONS = {
-    ("okta", "unsuspend"),
-    ("google", "unsuspend"),
-    ("msgraph", "enable"),
-    ("zoom", "activate"),
-}
-DEACTIVATING_OPERATIONS = {("okta", "deactivate")}
 
 
 def get_playbook(kind: str) -> Playbook:
@@ -320,7 +290,7 @@ def step_label(key: str, steps: Sequence[PlannedStep] | None = None) -> str:
         if s.key == key:
             return s.label
     system, _, operation = key.partition(".")
-    label = SYSTEM_LABELS.get(System(system), system) if system in ALL_SYSTEMS else system
+    label = System(system).label if system in ALL_SYSTEMS else system
     return f"{label} {operation.replace('_', ' ')}"
 
 
@@ -338,7 +308,7 @@ def render_plan(steps: Sequence[PlannedStep]) -> list[dict[str, Any]]:
             {"key": s.key, "label": s.label, "after": after, "operation": s.operation}
         )
     return [
-        {"system": system, "label": SYSTEM_LABELS[System(system)], "steps": items}
+        {"system": system, "label": System(system).label, "steps": items}
         for system, items in by_system.items()
     ]
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 
-from offboarding import permissions
+from offboarding import permissions, playbooks
 from offboarding.models import ActionRequest, Approval, AuditEvent, StepAttempt, StepRun
 
 
@@ -232,22 +232,8 @@ def audit_last_verification() -> AuditEvent | None:
     )
 
 
-# Which step locks a person out of a system, per action kind: the first lock step of an offboard,
-# the revoke step of a reset sessions.
-LOCKOUT_STEPS: dict[str, tuple[tuple[str, str], ...]] = {
-    ActionRequest.Kind.OFFBOARD: (
-        ("okta", "suspend"),
-        ("google", "suspend"),
-        ("msgraph", "disable"),
-        ("zoom", "deactivate"),
-    ),
-    ActionRequest.Kind.RESET_SESSIONS: (
-        ("okta", "clear_sessions"),
-        ("google", "sign_out"),
-        ("msgraph", "revoke_sessions"),
-        ("zoom", "revoke_token"),
-    ),
-}
+# Which step locks a person out of a system, per action kind (derived from the playbooks).
+LOCKOUT_STEPS = playbooks.LOCKOUT_STEPS
 
 
 def request_counts_by_state(requests: QuerySet[ActionRequest]) -> dict[str, int]:

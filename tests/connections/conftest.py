@@ -13,7 +13,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from connections import registry, url_policy
-from connections.clients.base import TOKEN_CACHE, ClientConfig
+from connections.providers.http import ClientConfig
+from connections.providers.tokens import TOKEN_CACHE
 
 PUBLIC_IP = "93.184.216.34"
 CANARY = "CANARY-s3cr3t-7f1d0c9e"

@@ -11,8 +11,10 @@ import httpx
 import jwt
 import pytest
 
-from connections.clients.base import DEFAULT_TIMEOUT, TOKEN_CACHE, parse_retry_after
-from connections.clients.okta import OktaClient
+from connections.providers.errors import parse_retry_after
+from connections.providers.http import DEFAULT_TIMEOUT
+from connections.providers.okta.client import OktaClient
+from connections.providers.tokens import TOKEN_CACHE
 from connections.types import ConnectorError, capture_calls
 
 from .conftest import CANARY, form_of, okta_error, okta_user, token_response

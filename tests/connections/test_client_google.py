@@ -6,7 +6,7 @@ import httpx
 import jwt
 import pytest
 
-from connections.clients.google_workspace import SCOPES, GoogleWorkspaceClient
+from connections.providers.google.client import SCOPES, GoogleWorkspaceClient
 from connections.types import ConnectorError, Outcome
 
 from .conftest import form_of, json_of, token_response
@@ -179,23 +179,6 @@ def test_forbidden_403_is_not_retryable(client, router):
         info.value.message
         == "Google Workspace: Not Authorized to access this resource/api (forbidden)"
     )
-
-
-def test_next_page_token_pagination(client, router):
-    route = router.get(USERS).mock(
-        side_effect=[
-            httpx.Response(200, json={"users": [{"id": "1"}], "nextPageToken": "p2"}),
-            httpx.Response(200, json={"users": [{"id": "2"}]}),
-        ]
-    )
-    items = list(
-        client.iter_page_token(
-            "/admin/directory/v1/users", items_key="users", params={"customer": "my_customer"}
-        )
-    )
-    assert [u["id"] for u in items] == ["1", "2"]
-    assert route.calls[1].request.url.params["pageToken"] == "p2"
-    assert route.calls[1].request.url.params["customer"] == "my_customer"
 
 
 def test_test_connection_reads_the_admin(client, router):

@@ -14,7 +14,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509.oid import NameOID
 
-from connections.clients.msgraph import MicrosoftGraphClient, thumbprint_to_b64url
+from connections.providers.msgraph.client import MicrosoftGraphClient, thumbprint_to_b64url
 from connections.types import ConnectorError, Outcome
 
 from .conftest import CANARY, form_of, json_of, token_response
@@ -200,19 +200,6 @@ def test_throttling_honours_retry_after(client, router, status):
     with pytest.raises(ConnectorError) as info:
         client.get_user("ann@acme.com")
     assert info.value.retryable and info.value.retry_after == 5.0
-
-
-def test_odata_next_link_pagination(client, router):
-    route = router.get(USERS).mock(
-        side_effect=[
-            httpx.Response(
-                200, json={"value": [{"id": "1"}], "@odata.nextLink": f"{USERS}?$skiptoken=abc"}
-            ),
-            httpx.Response(200, json={"value": [{"id": "2"}]}),
-        ]
-    )
-    assert [u["id"] for u in client.iter_odata("/users", params={"$top": 1})] == ["1", "2"]
-    assert route.calls[1].request.url.params["$skiptoken"] == "abc"
 
 
 def test_token_error_is_in_words(graph_config, router, transport):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from connections.clients.okta import OktaClient
+from connections.providers.okta.client import OktaClient
 from connections.types import ConnectorError, Outcome
 
 from .conftest import okta_error, okta_user

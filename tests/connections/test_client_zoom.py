@@ -7,7 +7,7 @@ import base64
 import httpx
 import pytest
 
-from connections.clients.zoom import ZoomClient
+from connections.providers.zoom.client import ZoomClient
 from connections.types import ConnectorError, Outcome
 
 from .conftest import CANARY, json_of, token_response

@@ -129,11 +129,11 @@ def test_server_errors_are_retryable(connected, system):
 def test_a_hung_mutation_times_out_with_unknown_outcome(connected, system, monkeypatch):
     import httpx
 
-    from connections.clients import base
+    from connections.providers import http
 
     target = alice(connected)
     monkeypatch.setattr(
-        base, "DEFAULT_TIMEOUT", httpx.Timeout(connect=2.0, read=0.5, write=2.0, pool=2.0)
+        http, "DEFAULT_TIMEOUT", httpx.Timeout(connect=2.0, read=0.5, write=2.0, pool=2.0)
     )
     registry.reset_clients()
     registry.read_account(system, target=target)  # warm the token before the fault

@@ -11,8 +11,8 @@ import pytest
 from django.contrib.auth.models import Group
 
 from connections import registry, services
-from connections.clients.base import TOKEN_CACHE
 from connections.management.commands.configure_sandbox_connections import sandbox_connections
+from connections.providers.tokens import TOKEN_CACHE
 from offboarding import tasks
 from offboarding.models import ActionRequest, Delegation, StepRun
 from offboarding.services import requests as request_services

@@ -14,7 +14,7 @@ import time_machine
 from django.utils import timezone
 
 from connections import registry
-from connections.clients import base
+from connections.providers import http
 from offboarding.models import ActionRequest, StepAttempt, StepRun
 from tests.integration.conftest import ALL_SYSTEMS, SANDBOX_NAME
 
@@ -173,7 +173,7 @@ def test_server_errors_are_retried_then_succeed(flow, connected, system):
 
 def test_a_hung_call_times_out_and_is_retried(flow, connected, monkeypatch):
     monkeypatch.setattr(
-        base, "DEFAULT_TIMEOUT", httpx.Timeout(connect=2.0, read=0.5, write=2.0, pool=2.0)
+        http, "DEFAULT_TIMEOUT", httpx.Timeout(connect=2.0, read=0.5, write=2.0, pool=2.0)
     )
     registry.reset_clients()
     req = flow.started("reset_sessions", ALICE, systems=["zoom"])

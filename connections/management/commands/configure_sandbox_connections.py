@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from connections import services
 from connections.exceptions import InvalidSettings
+from connections.sandbox.credentials import ensure_credentials
 from connections.types import System
 
 
@@ -73,15 +74,11 @@ def sandbox_connections(base: str, creds: dict[str, Any]) -> dict[System, dict[s
 class Command(BaseCommand):
     help = "Create or update the four connections against the local sandbox (needs PORTAL_SANDBOX=true)."
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         if not settings.PORTAL_SANDBOX:
             raise CommandError(
                 "PORTAL_SANDBOX is off: refusing to point connections at the sandbox."
             )
-        try:
-            from connections.sandbox.credentials import ensure_credentials
-        except ImportError:
-            raise CommandError("The sandbox is not installed (connections.sandbox).") from None
         creds = ensure_credentials(Path(settings.VAR_DIR) / "sandbox")
         base = settings.PORTAL_SANDBOX_URL.rstrip("/")
         for system, spec in sandbox_connections(base, creds).items():

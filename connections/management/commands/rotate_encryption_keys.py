@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.management.base import BaseCommand, CommandError
 
 from connections import services
@@ -14,7 +16,7 @@ class Command(BaseCommand):
         "Put the new key first, keep the old ones after it, run this, then drop the old keys."
     )
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         try:
             count = services.connection_rotate_keys()
         except SecretUnavailable as exc:

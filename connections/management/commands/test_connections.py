@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.management.base import BaseCommand, CommandError
 
 from connections import selectors, services
@@ -10,7 +12,7 @@ from connections import selectors, services
 class Command(BaseCommand):
     help = "Test every enabled connection (a harmless read each) and print the results."
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         connections = selectors.connection_enabled_list()
         if not connections:
             self.stdout.write("No enabled connections.")

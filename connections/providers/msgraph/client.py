@@ -14,13 +14,14 @@ import jwt
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from connections.clients.base import ProviderClient, config_error, segment, signing_key
+from connections.providers.errors import config_error
+from connections.providers.http import ProviderClient, segment
+from connections.providers.tokens import signing_key
 from connections.types import AccountState, ConnectorError, OperationResult, Outcome, System
 
 GRAPH_SCOPE = "https://graph.microsoft.com/.default"
 USER_FIELDS = "id,userPrincipalName,mail,displayName,accountEnabled,onPremisesSyncEnabled,signInSessionsValidFromDateTime"
 PROBE_USER_ID = "00000000-0000-0000-0000-000000000000"
-PERMISSIONS_HELP = "User.Read.All, User.ReadWrite.All (or User.EnableDisableAccount.All) and User.RevokeSessions.All"
 
 
 class MicrosoftGraphClient(ProviderClient):

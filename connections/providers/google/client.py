@@ -8,7 +8,9 @@ from typing import Any
 
 import jwt
 
-from connections.clients.base import ProviderClient, config_error, segment, signing_key
+from connections.providers.errors import config_error
+from connections.providers.http import ProviderClient, segment
+from connections.providers.tokens import signing_key
 from connections.types import AccountState, ConnectorError, OperationResult, Outcome, System
 
 SCOPES = (

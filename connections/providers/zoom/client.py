@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from connections.clients.base import ProviderClient, config_error, segment
+from connections.providers.errors import config_error
+from connections.providers.http import ProviderClient, segment
 from connections.types import AccountState, ConnectorError, OperationResult, Outcome, System
-
-SCOPES_HELP = "user:read:admin and user:write:admin (granular: user:read:user:admin, user:update:status:admin, user:delete:token:admin)"
 
 
 class ZoomClient(ProviderClient):

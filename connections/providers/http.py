@@ -1,30 +1,27 @@
-"""Shared base for provider clients: httpx with explicit timeouts, token cache, errors, paging."""
+"""The shared base of provider clients: one httpx.Client, auth, URL policy, call records, errors."""
 
 from __future__ import annotations
 
-import email.utils
 import hashlib
 import json
-import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 from urllib.parse import quote, urlsplit
 
 import httpx
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from connections import url_policy
 from connections.exceptions import UrlRefused
+from connections.providers.errors import generic_words, parse_retry_after, short
+from connections.providers.tokens import TOKEN_CACHE
 from connections.types import AccountState, CallRecord, ConnectorError, System, record_call
 
 # Read timeout well under the worker's task timeout (Q_TIMEOUT 90 s), so a hung call fails first.
 DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=20.0, write=10.0, pool=5.0)
 DEFAULT_LIMITS = httpx.Limits(max_connections=20, max_keepalive_connections=10, keepalive_expiry=30)
 MUTATING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-TOKEN_EXPIRY_MARGIN = 60.0  # drop a cached token this many seconds before it expires
 USER_AGENT = "offboarding-portal/0.1"
 
 
@@ -41,73 +38,15 @@ class ClientConfig:
     extra_hosts: tuple[str, ...] = ()
 
 
-class TokenCache:
-    """Per-process access tokens, keyed by system, connection id and secret version."""
-
-    def __init__(self) -> None:
-        self._tokens: dict[tuple[str, str, int], tuple[str, float]] = {}
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple[str, str, int]) -> str | None:
-        with self._lock:
-            entry = self._tokens.get(key)
-        if entry and entry[1] > time.monotonic():
-            return entry[0]
-        return None
-
-    def put(self, key: tuple[str, str, int], token: str, expires_in: float) -> None:
-        lifetime = max(0.0, expires_in - TOKEN_EXPIRY_MARGIN)
-        with self._lock:
-            self._tokens[key] = (token, time.monotonic() + lifetime)
-
-    def drop(self, key: tuple[str, str, int]) -> None:
-        with self._lock:
-            self._tokens.pop(key, None)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._tokens.clear()
-
-    def __repr__(self) -> str:
-        return f"<TokenCache {len(self._tokens)} tokens>"
-
-
-TOKEN_CACHE = TokenCache()
-
-
 def segment(value: str) -> str:
     """One URL path segment, percent-encoded (a login with '/' cannot escape its segment)."""
     return quote(str(value), safe="@")
-
-
-def parse_retry_after(headers: httpx.Headers, *, now: float | None = None) -> float | None:
-    """Seconds to wait from Retry-After (seconds or HTTP-date) or Okta's X-Rate-Limit-Reset."""
-    now = time.time() if now is None else now
-    value = headers.get("Retry-After", "").strip()
-    if value:
-        if value.isdigit():
-            return float(value)
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
-            when = None
-        if when is not None and when.tzinfo is not None:
-            return max(0.0, when.timestamp() - now)
-    reset = headers.get("X-Rate-Limit-Reset", "").strip()
-    if reset.isdigit():
-        return max(0.0, float(reset) - now)
-    return None
-
-
-def _short(text: Any, limit: int = 200) -> str:
-    return " ".join(str(text).split())[:limit]
 
 
 class ProviderClient:
     """Base client: one httpx.Client, auth header, URL policy, call records, error mapping."""
 
     system: ClassVar[System]
-    uses_token_cache: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -128,6 +67,11 @@ class ProviderClient:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.config.connection_id}>"
+
+    @property
+    def uses_token_cache(self) -> bool:
+        """Whether calls carry an access token from the token URL (on a 401, fetch a new one)."""
+        return True
 
     def get_user(self, key: str) -> dict[str, Any]:
         """One user by the provider's own key; ConnectorError (404) when absent."""
@@ -210,8 +154,8 @@ class ProviderClient:
         code, description = "", ""
         try:
             body = response.json()
-            code = _short(body.get("error", ""), 60) if isinstance(body, dict) else ""
-            description = _short(body.get("error_description", "")) if code else ""
+            code = short(body.get("error", ""), 60) if isinstance(body, dict) else ""
+            description = short(body.get("error_description", "")) if code else ""
         except ValueError:
             pass
         words = self._token_error_words(code, description)
@@ -361,7 +305,7 @@ class ProviderClient:
         )
         status = response.status_code
         if not words:
-            words = _generic_words(status, resource)
+            words = generic_words(status, resource)
         elif status == 404 and resource != "resource":
             words = f"{resource} not found"
         retryable = status in (408, 429) or status >= 500 or self._retryable_code(status, code)
@@ -381,47 +325,6 @@ class ProviderClient:
     def _retryable_code(self, status: int, code: str) -> bool:
         return False
 
-    # --- paging -------------------------------------------------------------------------------
-    def iter_link_pages(
-        self, path: str, *, params: Mapping[str, Any] | None = None, resource: str = "resource"
-    ) -> Iterator[httpx.Response]:
-        """Follow `Link: <…>; rel="next"` headers (Okta)."""
-        url: str | None = path
-        while url:
-            response = self.request("GET", url, params=params, resource=resource)
-            yield response
-            url = response.links.get("next", {}).get("url")
-            params = None  # the next link carries its own query
-
-    def iter_page_token(
-        self,
-        path: str,
-        *,
-        items_key: str,
-        params: Mapping[str, Any] | None = None,
-        resource: str = "resource",
-    ) -> Iterator[dict[str, Any]]:
-        """Items across pages linked by `nextPageToken` (Google)."""
-        query = dict(params or {})
-        while True:
-            body = self.get_json(path, params=query, resource=resource)
-            yield from body.get(items_key) or []
-            token = body.get("nextPageToken")
-            if not token:
-                return
-            query["pageToken"] = token
-
-    def iter_odata(
-        self, path: str, *, params: Mapping[str, Any] | None = None, resource: str = "resource"
-    ) -> Iterator[dict[str, Any]]:
-        """Items across pages linked by `@odata.nextLink` (Microsoft Graph)."""
-        url: str | None = path
-        while url:
-            body = self.get_json(url, params=params, resource=resource)
-            yield from body.get("value") or []
-            url = body.get("@odata.nextLink")
-            params = None
-
     # --- the contract every provider fulfils --------------------------------------------------
     def test_connection(self) -> str:
         """A harmless read; returns words saying what it proved. Raises ConnectorError."""
@@ -430,37 +333,3 @@ class ProviderClient:
     def account_state(self, account: str) -> AccountState:
         """The person's account in this system, read live."""
         raise NotImplementedError
-
-
-def _generic_words(status: int, resource: str) -> str:
-    if status == 401:
-        return "the credential was refused"
-    if status == 403:
-        return "permission denied (the credential lacks a scope, permission or admin role)"
-    if status == 404:
-        return f"{resource} not found"
-    if status == 429:
-        return "rate limit reached; try again later"
-    if status >= 500:
-        return "the service is unavailable"
-    if 300 <= status < 400:
-        return "unexpected redirect (not followed)"
-    return "the request was refused"
-
-
-def signing_key(pem: str, system: System) -> tuple[Any, str]:
-    """Load a PEM private key; return it with its JWS algorithm (RS256 or ES256/384/512)."""
-    try:
-        key = serialization.load_pem_private_key(str(pem).encode("utf-8"), password=None)
-    except (ValueError, TypeError):
-        raise config_error(system, "the stored private key is not a readable PEM key.") from None
-    if isinstance(key, rsa.RSAPrivateKey):
-        return key, "RS256"
-    if isinstance(key, ec.EllipticCurvePrivateKey):
-        return key, {256: "ES256", 384: "ES384", 521: "ES512"}.get(key.curve.key_size, "ES256")
-    raise config_error(system, "the stored private key must be RSA or EC.")
-
-
-def config_error(system: System, words: str, code: str = "bad_configuration") -> ConnectorError:
-    """A permanent error about the connection's own settings."""
-    return ConnectorError(f"{system.label}: {words}", system=system.value, code=code)

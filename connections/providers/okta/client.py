@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import httpx
 import jwt
 
-from connections.clients.base import ProviderClient, config_error, segment, signing_key
+from connections.providers.errors import config_error
+from connections.providers.http import ProviderClient, segment
+from connections.providers.tokens import signing_key
 from connections.types import AccountState, ConnectorError, OperationResult, Outcome, System
 
 DEFAULT_SCOPES = ("okta.users.read", "okta.users.manage", "okta.groups.manage")
@@ -57,7 +60,7 @@ class OktaClient(ProviderClient):
         return str(self.config.settings.get("auth_mode") or "oauth")
 
     @property
-    def uses_token_cache(self) -> bool:  # type: ignore[override]
+    def uses_token_cache(self) -> bool:
         return self._auth_mode == "oauth"
 
     def _authorization(self) -> str:
@@ -144,9 +147,17 @@ class OktaClient(ProviderClient):
     def user_groups(self, user_id: str) -> list[dict[str, Any]]:
         """Every group the user belongs to (all pages)."""
         groups: list[dict[str, Any]] = []
-        for response in self.iter_link_pages(f"/users/{segment(user_id)}/groups", resource="user"):
+        for response in self._link_pages(f"/users/{segment(user_id)}/groups", resource="user"):
             groups.extend(response.json())
         return groups
+
+    def _link_pages(self, path: str, *, resource: str) -> Iterator[httpx.Response]:
+        """Every page of a list, following `Link: <…>; rel="next"` headers."""
+        url: str | None = path
+        while url:
+            response = self.request("GET", url, resource=resource)
+            yield response
+            url = response.links.get("next", {}).get("url")
 
     def account_state(self, account: str) -> AccountState:
         user = self.find_user(account)

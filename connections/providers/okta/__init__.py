@@ -1,0 +1,68 @@
+"""Okta: where every request starts (the person is found here), and the first system locked."""
+
+from __future__ import annotations
+
+from connections.providers.okta.client import OktaClient
+from connections.providers.okta.form import OktaForm
+from connections.providers.provider import (
+    Defaults,
+    Effect,
+    Hosts,
+    Operation,
+    Provider,
+    option_flag,
+)
+from connections.types import System
+
+PROVIDER = Provider(
+    system=System.OKTA,
+    short_label="Okta",
+    client_class=OktaClient,
+    form_class=OktaForm,
+    operations=(
+        Operation("suspend", "Suspend in Okta", lambda c, who, o: c.suspend_user(who), Effect.LOCK),
+        Operation(
+            "unsuspend", "Unsuspend in Okta", lambda c, who, o: c.unsuspend_user(who), Effect.UNLOCK
+        ),
+        Operation(
+            "clear_sessions",
+            "Clear Okta sessions",
+            lambda c, who, o: c.clear_sessions(
+                who,
+                oauth_tokens=option_flag(o, "oauth_tokens", True),
+                forget_devices=option_flag(o, "forget_devices", True),
+            ),
+        ),
+        Operation(
+            "reset_factors", "Reset Okta authenticators", lambda c, who, o: c.reset_factors(who)
+        ),
+        Operation(
+            "remove_from_groups",
+            "Remove from Okta groups",
+            lambda c, who, o: c.remove_from_groups(who),
+        ),
+        Operation(
+            "revoke_grants", "Revoke Okta app grants", lambda c, who, o: c.revoke_grants(who)
+        ),
+        Operation(
+            "deactivate",
+            "Deactivate in Okta (irreversible)",
+            lambda c, who, o: c.deactivate_user(who),
+            Effect.DEACTIVATE,
+        ),
+    ),
+    # The person is found by their Okta user id: the request already carries it.
+    identity_attribute="id",
+    hosts=Hosts(
+        suffixes=(".okta.com", ".oktapreview.com", ".okta-emea.com"),
+        hint=(
+            "use your org's *.okta.com, *.oktapreview.com or *.okta-emea.com name, "
+            "or add your custom domain first"
+        ),
+    ),
+    required_settings=("org_url", "auth_mode"),
+    required_secrets={"ssws": ("api_token",), "oauth": ("private_key_pem",)},
+    # No fixed URLs: both derive from the org URL (or a custom domain).
+    defaults=Defaults(max_concurrency=10),
+    org_paths=("/api/v1", "/oauth2/v1/token"),
+)
