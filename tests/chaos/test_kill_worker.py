@@ -60,10 +60,10 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
 from connections import registry
-from offboarding import runner
+from offboarding import progress
 from offboarding.models import ActionRequest, Delegation
 from offboarding.playbooks import normalise_options
-from offboarding.services.requests import _create_steps, request_fingerprint
+from offboarding.services import request_fingerprint, step_runs_create
 
 user, _ = get_user_model().objects.get_or_create(username="chaos-requester")
 team, _ = Group.objects.get_or_create(name="Chaos team")
@@ -86,10 +86,10 @@ for u in users[:%(people)d]:
                 kind="offboard", target_okta_id=u["id"], systems=systems, options=options
             ),
         )
-        _create_steps(req)
+        step_runs_create(req)
         ids.append(req.pk)
 for pk in ids:
-    runner.enqueue_start(pk)
+    progress.enqueue_start(pk)
 print(json.dumps(ids))
 """
 
