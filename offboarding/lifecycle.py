@@ -11,15 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import Any, TypeVar
 
 from django.db import models
 from django.utils import timezone
 
 from offboarding.exceptions import IllegalTransition
-
-if TYPE_CHECKING:
-    from offboarding.models import ActionRequest, StepRun
 
 
 class RequestState(models.TextChoices):
@@ -86,14 +83,17 @@ STEP_MOVES: Mapping[str, frozenset[str]] = {
     S.CANCELLED: frozenset({S.WAITING, S.READY, S.RETRYING}),
 }
 
+# The models that have a lifecycle: the field holding the state, and the table of its moves.
+LIFECYCLES: Mapping[str, tuple[str, Mapping[str, frozenset[str]]]] = {
+    "offboarding.actionrequest": ("state", REQUEST_MOVES),
+    "offboarding.steprun": ("status", STEP_MOVES),
+}
+
 _M = TypeVar("_M", bound=models.Model)
 
 
 class TransitionQuerySet(models.QuerySet[_M, _M]):
-    """A QuerySet whose rows change state only along the lifecycle table."""
-
-    state_field: ClassVar[str]
-    moves: ClassVar[Mapping[str, frozenset[str]]]
+    """The manager of a model with a lifecycle: its rows change state only along the table."""
 
     def transition(
         self,
@@ -109,41 +109,30 @@ class TransitionQuerySet(models.QuerySet[_M, _M]):
         Returns how many rows moved. Raises IllegalTransition when the table forbids a move from
         any state in `fence` to `to`.
         """
-        allowed = self.moves.get(to)
+        state_field, moves = self._lifecycle(fields)
+        allowed = moves.get(to)
+        name = self.model._meta.verbose_name
         if allowed is None:
-            raise IllegalTransition(f"“{to}” is not a {self.model._meta.verbose_name} state.")
+            raise IllegalTransition(f"Unknown {name} state “{to}”.")
         sources = (
             allowed if fence is None else frozenset([fence] if isinstance(fence, str) else fence)
         )
         illegal = sorted(sources - allowed)
         if illegal:
-            raise IllegalTransition(
-                f"A {self.model._meta.verbose_name} cannot go from {', '.join(illegal)} to {to}."
-            )
-        self._refuse_state_field(fields)
-        return self.filter(**{f"{self.state_field}__in": sorted(sources)}).update(
-            **{self.state_field: to}, updated_at=at or timezone.now(), **fields
+            raise IllegalTransition(f"A {name} cannot go from {', '.join(illegal)} to {to}.")
+        return self.filter(**{f"{state_field}__in": sorted(sources)}).update(
+            **{state_field: to}, updated_at=at or timezone.now(), **fields
         )
 
     def amend(self, *, at: datetime | None = None, **fields: Any) -> int:
         """Change fields other than the state, stamping `updated_at`. Returns the rows changed."""
-        self._refuse_state_field(fields)
+        self._lifecycle(fields)
         return self.update(updated_at=at or timezone.now(), **fields)
 
-    def _refuse_state_field(self, fields: Mapping[str, Any]) -> None:
-        if self.state_field in fields or "updated_at" in fields:
+    def _lifecycle(self, fields: Mapping[str, Any]) -> tuple[str, Mapping[str, frozenset[str]]]:
+        state_field, moves = LIFECYCLES[self.model._meta.label_lower]
+        if state_field in fields or "updated_at" in fields:
             raise IllegalTransition(
-                f"Pass the new {self.state_field} as `to` and the time as `at`, not as fields."
+                f"Pass the new {state_field} as `to` and the time as `at`, not as fields."
             )
-
-
-class ActionRequestQuerySet(TransitionQuerySet["ActionRequest"]):
-    model: type[ActionRequest]
-    state_field = "state"
-    moves = REQUEST_MOVES
-
-
-class StepRunQuerySet(TransitionQuerySet["StepRun"]):
-    model: type[StepRun]
-    state_field = "status"
-    moves = STEP_MOVES
+        return state_field, moves

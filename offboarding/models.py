@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import models
 
 from connections.types import System, Target
-from offboarding.lifecycle import ActionRequestQuerySet, RequestState, StepRunQuerySet, StepStatus
+from offboarding.lifecycle import RequestState, StepStatus, TransitionQuerySet
 
 
 class SystemChoices(models.TextChoices):
@@ -77,7 +77,7 @@ class ActionRequest(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
-    objects = ActionRequestQuerySet.as_manager()
+    objects = TransitionQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -192,7 +192,7 @@ class StepRun(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = StepRunQuerySet.as_manager()
+    objects = TransitionQuerySet.as_manager()
 
     class Meta:
         ordering = ["action_request_id", "position", "id"]
