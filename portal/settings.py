@@ -267,8 +267,9 @@ if OFFBOARDING_BACKOFF_CAP < OFFBOARDING_BACKOFF_BASE:
     raise ImproperlyConfigured(
         "OFFBOARDING_BACKOFF_CAP must not be lower than OFFBOARDING_BACKOFF_BASE."
     )
-# The longest wait for one HTTP exchange with a connected system, in seconds; a step makes a few,
-# so the start-up check warns unless three fit in Q_TIMEOUT (offboarding.W001).
+# The longest wait for one HTTP exchange with a connected system, in seconds, as the start-up check
+# assumes it (offboarding.W001 warns unless three fit in Q_TIMEOUT: a step makes a few calls). The
+# clients' own timeouts are set in connections/clients/base.py (read: 20 s).
 PORTAL_HTTP_TIMEOUT = env_float("PORTAL_HTTP_TIMEOUT", 20.0, minimum=1, maximum=300)
 # HMAC key for the audit chain, kept apart from SECRET_KEY.
 PORTAL_AUDIT_KEY = env_secret("PORTAL_AUDIT_KEY")

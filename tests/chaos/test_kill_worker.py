@@ -126,7 +126,7 @@ def _manage(env: dict, *args: str) -> str:
 
 def _start(env: dict, *args: str, log: Path | None = None) -> subprocess.Popen:
     """`manage.py <args>` (or `python -m ...` when args start with -m) in its own process group."""
-    out = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115 (lives with the process)
+    out = open(log, "ab") if log else subprocess.DEVNULL
     argv = [PYTHON, *args] if args[0] == "-m" else [PYTHON, "manage.py", *args]
     return subprocess.Popen(
         argv,

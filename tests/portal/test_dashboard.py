@@ -118,7 +118,7 @@ def test_approver_figures_count_only_the_requests_they_may_see(client, helpdesk,
 
 
 def test_user_without_a_role_sees_empty_figures(django_user_model, known):
-    nobody = django_user_model.objects.create_user(username="nobody", password="x")  # noqa: S106
+    nobody = django_user_model.objects.create_user(username="nobody", password="x")
     assert dashboard_figures(nobody).state_counts == {}
 
 
@@ -146,7 +146,7 @@ def test_dashboard_refreshes_itself_with_a_fragment(client, helpdesk, known):
 
 
 def test_dashboard_keeps_the_role_tiles(client, django_user_model, known):
-    everyone = django_user_model.objects.create_user(username="all", password="x")  # noqa: S106
+    everyone = django_user_model.objects.create_user(username="all", password="x")
     everyone.groups.set([Group.objects.get_or_create(name=r)[0] for r in Role.values])
     client.force_login(everyone)
     html = client.get("/").content.decode()
