@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from datetime import datetime
 
 from django.contrib.auth.models import User
 from django.db import transaction
@@ -34,15 +35,7 @@ def action_request_cancel(
             raise InvalidTransition(
                 f"A {req.get_state_display().lower()} request cannot be cancelled."
             )
-        cancelled = StepRun.objects.filter(action_request=req).transition(
-            to=StepRun.Status.CANCELLED,
-            fence=StepRun.NOT_STARTED,
-            at=now,
-            cancel_reason=StepRun.CancelReason.USER,
-            detail=f"not run: cancelled by {actor.get_username()}",
-            lease_owner="",
-            finished_at=now,
-        )
+        cancelled = _cancel_steps_not_started(req, actor, now)
         note = f"Cancelled by {actor.get_username()}" + (
             f": {comment.strip()}" if comment.strip() else "."
         )
@@ -66,3 +59,15 @@ def action_request_cancel(
         )
     req.refresh_from_db()
     return req
+
+
+def _cancel_steps_not_started(req: ActionRequest, actor: User, now: datetime) -> int:
+    return StepRun.objects.filter(action_request=req).transition(
+        to=StepRun.Status.CANCELLED,
+        fence=StepRun.NOT_STARTED,
+        at=now,
+        cancel_reason=StepRun.CancelReason.USER,
+        detail=f"not run: cancelled by {actor.get_username()}",
+        lease_owner="",
+        finished_at=now,
+    )

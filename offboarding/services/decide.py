@@ -115,30 +115,32 @@ def action_request_approve(
         _check_fingerprint(req, fingerprint)
         if req.approvals.filter(approver=approver, fingerprint=req.fingerprint).exists():
             raise NotAllowed("You have already approved this request; one person counts once.")
-        Approval.objects.create(
-            action_request=req,
-            approver=approver,
-            decision=Approval.Decision.APPROVED,
-            comment=comment.strip(),
-            fingerprint=req.fingerprint,
-        )
-        count = approvals_counted(req)
-        audit_record(
-            action=AuditEvent.Action.REQUEST_APPROVED,
-            actor=approver,
-            obj=req,
-            target=req.target_login,
-            ip=ip,
-            details={
-                "approvals": count,
-                "needed": req.approvals_needed,
-                "comment": comment.strip(),
-            },
-        )
+        count = _record_approval(req, approver, comment=comment.strip(), ip=ip)
         if count >= req.approvals_needed:
             approve_now(req, now)
     req.refresh_from_db()
     return req
+
+
+def _record_approval(req: ActionRequest, approver: User, *, comment: str, ip: str) -> int:
+    """One approval bound to the request as it stands, audited; returns the approvals counted."""
+    Approval.objects.create(
+        action_request=req,
+        approver=approver,
+        decision=Approval.Decision.APPROVED,
+        comment=comment,
+        fingerprint=req.fingerprint,
+    )
+    count = approvals_counted(req)
+    audit_record(
+        action=AuditEvent.Action.REQUEST_APPROVED,
+        actor=approver,
+        obj=req,
+        target=req.target_login,
+        ip=ip,
+        details={"approvals": count, "needed": req.approvals_needed, "comment": comment},
+    )
+    return count
 
 
 def action_request_reject(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
@@ -29,28 +31,7 @@ def action_request_retry_system(
             raise NotAllowed("Only the requester or an approver of this request may retry it.")
         if req.state not in (RS.PARTIALLY_FAILED, RS.FAILED) or req.started_at is None:
             raise InvalidTransition("Only a finished request with failed steps can be retried.")
-        failed = StepRun.objects.filter(action_request=req, system=system, status=S.FAILED)
-        ids = list(failed.values_list("pk", flat=True))
-        if not ids:
-            raise InvalidTransition(f"No failed steps in {system} to retry.")
-        StepRun.objects.filter(pk__in=ids).transition(
-            to=S.READY,
-            fence=S.FAILED,
-            at=now,
-            attempts=0,
-            crash_count=0,
-            last_error="",
-            detail="",
-            outcome="",
-            next_attempt_at=None,
-            enqueued_at=now,
-            finished_at=None,
-        )
-        StepRun.objects.filter(
-            action_request=req, cancel_reason=StepRun.CancelReason.DEPENDENCY
-        ).transition(
-            to=S.WAITING, fence=S.CANCELLED, at=now, cancel_reason="", detail="", finished_at=None
-        )
+        ids = _rerun_failed_steps(req, system, now)
         ActionRequest.objects.filter(pk=req.pk).transition(
             to=RS.RUNNING,
             fence=req.state,
@@ -69,3 +50,34 @@ def action_request_retry_system(
         )
         enqueue_steps_on_commit(ready)
     return ready
+
+
+def _rerun_failed_steps(req: ActionRequest, system: str, now: datetime) -> list[int]:
+    """The system's failed steps become ready again, and the steps cancelled because a dependency
+    failed wait again. Returns the ids of the failed steps; raises when there are none."""
+    ids = list(
+        StepRun.objects.filter(action_request=req, system=system, status=S.FAILED).values_list(
+            "pk", flat=True
+        )
+    )
+    if not ids:
+        raise InvalidTransition(f"No failed steps in {system} to retry.")
+    StepRun.objects.filter(pk__in=ids).transition(
+        to=S.READY,
+        fence=S.FAILED,
+        at=now,
+        attempts=0,
+        crash_count=0,
+        last_error="",
+        detail="",
+        outcome="",
+        next_attempt_at=None,
+        enqueued_at=now,
+        finished_at=None,
+    )
+    StepRun.objects.filter(
+        action_request=req, cancel_reason=StepRun.CancelReason.DEPENDENCY
+    ).transition(
+        to=S.WAITING, fence=S.CANCELLED, at=now, cancel_reason="", detail="", finished_at=None
+    )
+    return ids
