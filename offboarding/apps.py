@@ -6,7 +6,7 @@ from typing import Any
 
 from django.apps import AppConfig
 from django.conf import settings
-from django.core.checks import Error, Warning, register
+from django.core.checks import CheckMessage, Error, Warning, register
 
 
 class OffboardingConfig(AppConfig):
@@ -21,24 +21,9 @@ class OffboardingConfig(AppConfig):
         connect_all()
 
 
-def _http_timeout() -> float | None:
-    value = getattr(settings, "PORTAL_HTTP_TIMEOUT", None)
-    if value is None:
-        try:
-            from connections.clients.base import DEFAULT_TIMEOUT as value
-        except ImportError:
-            return None
-    if isinstance(value, int | float):
-        return float(value)
-    parts = [getattr(value, name, None) for name in ("connect", "read", "write", "pool")]
-    numbers = [float(p) for p in parts if isinstance(p, int | float)]
-    return max(numbers) if numbers else None
-
-
-def check_runner_timeouts(app_configs: Any, **kwargs: Any) -> list:
-    errors: list = []
-    q = getattr(settings, "Q_CLUSTER", {})
-    timeout, retry = q.get("timeout"), q.get("retry")
+def check_runner_timeouts(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
+    errors: list[CheckMessage] = []
+    timeout, retry = settings.Q_CLUSTER.get("timeout"), settings.Q_CLUSTER.get("retry")
     if timeout is None or retry is None or timeout >= retry:
         errors.append(
             Error(
@@ -48,17 +33,15 @@ def check_runner_timeouts(app_configs: Any, **kwargs: Any) -> list:
             )
         )
         return errors
-    from offboarding.runner import lease_seconds
-
-    if lease_seconds() <= timeout:
+    if settings.OFFBOARDING_LEASE_SECONDS <= timeout:
         errors.append(
             Error(
                 "OFFBOARDING_LEASE_SECONDS must be longer than Q_CLUSTER timeout.",
                 id="offboarding.E002",
             )
         )
-    http = _http_timeout()
-    if http is not None and http * 3 >= timeout:
+    http = settings.PORTAL_HTTP_TIMEOUT
+    if http * 3 >= timeout:
         errors.append(
             Warning(
                 f"HTTP timeout {http}s is not well below the task timeout {timeout}s.",

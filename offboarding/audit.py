@@ -15,18 +15,20 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.exceptions import ImproperlyConfigured
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 
 from offboarding.models import AuditChainHead, AuditEvent
+from offboarding.permissions import AnyUser
 
 GENESIS_HASH = "0" * 64
 _SECRET_WORDS = ("password", "secret", "token", "authorization", "private_key", "api_key")
 
 
 def _key() -> bytes:
-    key = getattr(settings, "PORTAL_AUDIT_KEY", "")
+    key = settings.PORTAL_AUDIT_KEY
     if not key:
         raise ImproperlyConfigured("PORTAL_AUDIT_KEY is not set: audit events cannot be signed.")
     return key.encode("utf-8")
@@ -75,8 +77,8 @@ def compute_hash(event: AuditEvent, *, key: bytes | None = None) -> str:
     return hmac.new(key or _key(), canonical_payload(event), hashlib.sha256).hexdigest()
 
 
-def _actor_label(actor: Any) -> str:
-    if actor is None or not getattr(actor, "is_authenticated", False):
+def _actor_label(actor: AnyUser | None) -> str:
+    if actor is None or not actor.is_authenticated:
         return ""
     return actor.get_username()
 
@@ -84,9 +86,9 @@ def _actor_label(actor: Any) -> str:
 def audit_record(
     *,
     action: str,
-    actor: Any = None,
+    actor: AnyUser | None = None,
     actor_label: str = "",
-    obj: Any = None,
+    obj: models.Model | None = None,
     object_type: str = "",
     object_id: str | int = "",
     target: str = "",
@@ -98,14 +100,14 @@ def audit_record(
     Never pass a secret: keys that look like one are replaced with "[removed]" anyway.
     """
     if obj is not None:
-        object_type = object_type or obj._meta.model_name
+        object_type = object_type or str(obj._meta.model_name)
         object_id = object_id or obj.pk
     with transaction.atomic():
         head, _ = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
         event = AuditEvent(
             seq=head.seq + 1,
             at=timezone.now(),
-            actor=actor if getattr(actor, "is_authenticated", False) else None,
+            actor=actor if isinstance(actor, User) and actor.is_authenticated else None,
             actor_label=actor_label or _actor_label(actor),
             action=str(action),
             object_type=object_type,

@@ -19,6 +19,10 @@ class InvalidTransition(OffboardingError):
     """The request or step is not in a state where this action applies."""
 
 
+class IllegalTransition(InvalidTransition):
+    """The lifecycle table forbids this move at all (a defect in the caller, not a race)."""
+
+
 class OutOfScope(NotAllowed):
     """The target is outside every delegation scope the actor has."""
 

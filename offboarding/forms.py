@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from django import forms
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from offboarding import playbooks
-from offboarding.models import ActionRequest, SystemChoices
+from offboarding.models import ActionRequest, AuditEvent, SystemChoices
+from offboarding.roles import Role
 
 
 class SearchForm(forms.Form):
@@ -76,6 +80,10 @@ class ActionRequestForm(forms.Form):
                 if playbook.kind == kind:
                     self.option_specs.append(option)
 
+    def system_values(self) -> list[str]:
+        """Every system the form offers, in its order."""
+        return [str(value) for value, _ in SystemChoices.choices]
+
     def clean_scheduled_for(self) -> Any:
         value = self.cleaned_data.get("scheduled_for")
         if value is not None and value <= timezone.now():
@@ -104,3 +112,130 @@ class DecisionForm(forms.Form):
 
 class RetrySystemForm(forms.Form):
     system = forms.ChoiceField(choices=SystemChoices.choices)
+
+
+# --- Filters of the history and audit pages (and their exports) -------------------------------
+
+
+def _any(choices: Any) -> list[tuple[str, str]]:
+    return [("", "Any"), *choices]
+
+
+class DateRangeForm(forms.Form):
+    """From and to dates (both inclusive), read in the portal's time zone."""
+
+    since = forms.DateField(
+        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    until = forms.DateField(
+        label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
+        since, until = data.get("since"), data.get("until")
+        if since and until and since > until:
+            raise forms.ValidationError("The “From” date must not be after the “To” date.")
+        return data
+
+    def date_bounds(self) -> dict[str, datetime | None]:
+        since, until = self.cleaned_data.get("since"), self.cleaned_data.get("until")
+        return {
+            "since": timezone.make_aware(datetime.combine(since, time.min)) if since else None,
+            "until": (
+                timezone.make_aware(datetime.combine(until + timedelta(days=1), time.min))
+                if until
+                else None
+            ),
+        }
+
+
+class HistoryFilterForm(DateRangeForm):
+    state = forms.ChoiceField(
+        label="State", required=False, choices=_any(ActionRequest.State.choices)
+    )
+    kind = forms.ChoiceField(
+        label="Action", required=False, choices=_any(ActionRequest.Kind.choices)
+    )
+    system = forms.ChoiceField(label="System", required=False, choices=_any(SystemChoices.choices))
+    requester = forms.CharField(label="Requester", required=False, max_length=150)
+    target = forms.CharField(label="Person", required=False, max_length=254)
+    field_order = ("state", "kind", "system", "requester", "target", "since", "until")
+
+    def selector_filters(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            **{k: data.get(k) or None for k in ("state", "kind", "system", "requester", "target")},
+            **self.date_bounds(),
+        }
+
+
+class AuditFilterForm(DateRangeForm):
+    action = forms.ChoiceField(
+        label="Action", required=False, choices=[("", "Any"), *AuditEvent.Action.choices]
+    )
+    actor = forms.CharField(label="Who", required=False, max_length=254)
+    target = forms.CharField(label="Person acted upon", required=False, max_length=254)
+    field_order = ("action", "actor", "target", "since", "until")
+
+    def selector_filters(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            **{k: data.get(k) or None for k in ("action", "actor", "target")},
+            **self.date_bounds(),
+        }
+
+
+# --- Policies ------------------------------------------------------------------------------------
+
+
+class DelegationForm(forms.Form):
+    name = forms.CharField(max_length=120)
+    team = forms.ModelChoiceField(
+        queryset=Group.objects.order_by("name"), help_text="The team whose members may ask."
+    )
+    allowed_actions = forms.MultipleChoiceField(
+        choices=ActionRequest.Kind.choices, widget=forms.CheckboxSelectMultiple
+    )
+    target_group_ids = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="Okta groups they may target",
+        help_text="Okta group ids (00g…), one per line. Empty: everyone who is not protected.",
+    )
+    approver_group = forms.ModelChoiceField(
+        queryset=Group.objects.order_by("name"),
+        help_text="Members of this group who are Approvers decide these requests.",
+    )
+    approvals_needed = forms.IntegerField(min_value=1, max_value=5, initial=1)
+    expiry_hours = forms.IntegerField(
+        min_value=1, max_value=720, initial=72, help_text="Unapproved requests expire after this."
+    )
+    reset_sessions_without_approval = forms.BooleanField(
+        required=False,
+        help_text="Incident policy: reset sessions runs at once. Offboarding always needs approval.",
+    )
+    active = forms.BooleanField(required=False, initial=True)
+
+    def clean_target_group_ids(self) -> list[str]:
+        ids = [line.strip() for line in self.cleaned_data["target_group_ids"].splitlines()]
+        bad = [i for i in ids if i and not i.isalnum()]
+        if bad:
+            raise forms.ValidationError(f"Not an Okta group id: {bad[0]!r}.")
+        return [i for i in ids if i]
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
+        group, needed = data.get("approver_group"), data.get("approvals_needed")
+        if group and needed:
+            role_members = get_user_model().objects.filter(groups__name=Role.APPROVER).values("pk")
+            approvers = group.user_set.filter(is_active=True, pk__in=role_members).count()
+            if approvers < needed:
+                self.add_error(
+                    "approvals_needed",
+                    f"“{group.name}” has {approvers} active Approver(s); "
+                    f"{needed} approvals could never be reached.",
+                )
+        return data

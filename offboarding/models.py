@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import models
 
 from connections.types import System, Target
+from offboarding.lifecycle import RequestState, StepStatus, TransitionQuerySet
 
 # The systems, as declared once in connections (values and labels).
 SystemChoices = System
@@ -23,20 +24,8 @@ class ActionRequest(models.Model):
         OFFBOARD = "offboard", "Offboard"
         REINSTATE = "reinstate", "Reinstate"
 
-    class State(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        PENDING_APPROVAL = "pending_approval", "Pending approval"
-        APPROVED = "approved", "Approved"
-        SCHEDULED = "scheduled", "Scheduled"
-        RUNNING = "running", "Running"
-        SUCCEEDED = "succeeded", "Succeeded"
-        PARTIALLY_FAILED = "partially_failed", "Partially failed"
-        FAILED = "failed", "Failed"
-        REJECTED = "rejected", "Rejected"
-        EXPIRED = "expired", "Expired"
-        CANCELLED = "cancelled", "Cancelled"
+    State = RequestState
 
-    OPEN_STATES = (State.DRAFT, State.PENDING_APPROVAL)
     NOT_STARTED_STATES = (State.DRAFT, State.PENDING_APPROVAL, State.APPROVED, State.SCHEDULED)
     FINAL_STATES = (
         State.SUCCEEDED,
@@ -83,6 +72,8 @@ class ActionRequest(models.Model):
     approved_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = TransitionQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -147,15 +138,7 @@ class Approval(models.Model):
 class StepRun(models.Model):
     """One operation in one system for one request, with its lease and retry bookkeeping."""
 
-    class Status(models.TextChoices):
-        WAITING = "waiting", "Waiting"
-        READY = "ready", "Ready"
-        RUNNING = "running", "Running"
-        RETRYING = "retrying", "Retrying"
-        SUCCEEDED = "succeeded", "Succeeded"
-        SKIPPED = "skipped", "Skipped"
-        FAILED = "failed", "Failed"
-        CANCELLED = "cancelled", "Cancelled"
+    Status = StepStatus
 
     class Outcome(models.TextChoices):
         NONE = "", "—"
@@ -171,6 +154,7 @@ class StepRun(models.Model):
 
     TERMINAL = (Status.SUCCEEDED, Status.SKIPPED, Status.FAILED, Status.CANCELLED)
     CLAIMABLE = (Status.READY, Status.RETRYING)
+    NOT_STARTED = (Status.WAITING, Status.READY, Status.RETRYING)
 
     action_request = models.ForeignKey(
         ActionRequest, on_delete=models.CASCADE, related_name="steps"
@@ -203,6 +187,8 @@ class StepRun(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = TransitionQuerySet.as_manager()
 
     class Meta:
         ordering = ["action_request_id", "position", "id"]

@@ -9,7 +9,7 @@ import logging
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -20,13 +20,12 @@ from offboarding.roles import Role
 logger = logging.getLogger(__name__)
 
 
-def eligible_approvers(action_request: ActionRequest) -> list[Any]:
+def eligible_approvers(action_request: ActionRequest) -> list[User]:
     """Active Approvers in the request's approver group, never the requester."""
     if action_request.approver_group_id is None:
         return []
     return list(
-        get_user_model()
-        .objects.filter(is_active=True, groups__name=Role.APPROVER)
+        User.objects.filter(is_active=True, groups__name=Role.APPROVER)
         .filter(groups__id=action_request.approver_group_id)
         .exclude(pk=action_request.requester_id)
         .distinct()
@@ -35,7 +34,7 @@ def eligible_approvers(action_request: ActionRequest) -> list[Any]:
 
 
 def _request_url(action_request: ActionRequest) -> str:
-    base = getattr(settings, "PORTAL_BASE_URL", "").rstrip("/")
+    base = settings.PORTAL_BASE_URL
     return base + reverse("offboarding:request-detail", kwargs={"pk": action_request.pk})
 
 

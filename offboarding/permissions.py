@@ -1,73 +1,132 @@
-"""Role predicates used by views, templates and services alike."""
+"""Every permission predicate, used by views, templates, selectors and services alike."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
+
+from django.contrib.auth.models import AnonymousUser, User
+from django.db.models import Q
 
 from offboarding.roles import Role
 
+if TYPE_CHECKING:
+    from offboarding.models import ActionRequest
 
-def role_names(user: Any) -> frozenset[str]:
+AnyUser: TypeAlias = User | AnonymousUser
+_T = TypeVar("_T")
+
+
+def _cached(user: AnyUser, name: str, load: Callable[[], _T]) -> _T:
+    """A value kept on the user object for the rest of the HTTP request."""
+    cache: dict[str, Any] = user.__dict__
+    if name not in cache:
+        cache[name] = load()
+    value: _T = cache[name]
+    return value
+
+
+def role_names(user: AnyUser) -> frozenset[str]:
     """The user's role groups, cached on the user object for the request."""
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
+    if not user.is_authenticated or not user.is_active:
         return frozenset()
-    cached = getattr(user, "_portal_roles", None)
-    if cached is None:
-        cached = frozenset(user.groups.filter(name__in=Role.values).values_list("name", flat=True))
-        user._portal_roles = cached
-    return cached
+    return _cached(
+        user,
+        "_portal_roles",
+        lambda: frozenset(user.groups.filter(name__in=Role.values).values_list("name", flat=True)),
+    )
 
 
-def has_role(user: Any, *roles: str) -> bool:
+def has_role(user: AnyUser, *roles: str) -> bool:
     return bool(role_names(user).intersection(roles))
 
 
-def can_search_users(user: Any) -> bool:
+def can_search_users(user: AnyUser) -> bool:
     return has_role(user, Role.HELPDESK, Role.APPROVER)
 
 
-def can_request(user: Any) -> bool:
+def can_request(user: AnyUser) -> bool:
     return has_role(user, Role.HELPDESK, Role.APPROVER)
 
 
-def can_approve(user: Any) -> bool:
+def can_approve(user: AnyUser) -> bool:
     return has_role(user, Role.APPROVER)
 
 
-def can_view_audit(user: Any) -> bool:
+def can_view_audit(user: AnyUser) -> bool:
     return has_role(user, Role.AUDITOR)
 
 
-def can_manage_connections(user: Any) -> bool:
+def can_verify_audit(user: AnyUser) -> bool:
+    return can_view_audit(user)
+
+
+def can_manage_connections(user: AnyUser) -> bool:
     return has_role(user, Role.CONNECTION_ADMIN)
 
 
-def primary_role_label(user: Any) -> str:
+def can_manage_delegations(user: AnyUser) -> bool:
+    return can_manage_connections(user) or user.is_superuser
+
+
+def primary_role_label(user: AnyUser) -> str:
     """A short label for the header, e.g. 'Approver' or 'Helpdesk, Auditor'."""
     names = [r for r in Role.values if r in role_names(user)]
     if names:
         return ", ".join(names)
-    return "Administrator" if getattr(user, "is_superuser", False) else "No role"
+    return "Administrator" if user.is_superuser else "No role"
 
 
-# --- Scope-aware predicates (one request, one user) ------------------------------------------------
+# --- Which requests a user may see: one rule, as a predicate and as a query -----------------------
+#
+# Auditors and superusers see every request. Everyone else sees the requests they made, and an
+# Approver also those of the approver groups they belong to. The history page, the exports, the
+# dashboard's figures, the person page and the status page all apply this rule.
 
 
-def _in_group(user: Any, group_id: int | None) -> bool:
-    if group_id is None or not getattr(user, "is_authenticated", False):
+def can_browse_requests(user: AnyUser) -> bool:
+    """May open the request history (what they see there is `visible_requests`)."""
+    return can_request(user) or can_approve(user) or can_view_audit(user)
+
+
+def sees_every_request(user: AnyUser) -> bool:
+    return user.is_superuser or can_view_audit(user)
+
+
+def visible_requests(user: AnyUser) -> Q:
+    """The rule as a filter on ActionRequest rows (an empty Q: every row)."""
+    if sees_every_request(user):
+        return Q()
+    rule = Q(requester_id=user.pk)
+    if can_approve(user):
+        rule |= Q(approver_group__in=user.groups.all())
+    return rule
+
+
+def _in_group(user: AnyUser, group_id: int | None) -> bool:
+    if group_id is None or not user.is_authenticated:
         return False
-    cache = getattr(user, "_portal_group_ids", None)
-    if cache is None:
-        cache = frozenset(user.groups.values_list("id", flat=True))
-        user._portal_group_ids = cache
-    return group_id in cache
+    ids = _cached(
+        user, "_portal_group_ids", lambda: frozenset(user.groups.values_list("id", flat=True))
+    )
+    return group_id in ids
 
 
-def is_requester(user: Any, action_request: Any) -> bool:
-    return getattr(user, "pk", None) is not None and action_request.requester_id == user.pk
+def can_view_request(user: AnyUser, action_request: ActionRequest) -> bool:
+    """The rule for one request (the same as `visible_requests`)."""
+    if sees_every_request(user) or is_requester(user, action_request):
+        return True
+    return can_approve(user) and _in_group(user, action_request.approver_group_id)
 
 
-def can_decide_request(user: Any, action_request: Any) -> bool:
+# --- What a user may do with one request -----------------------------------------------------------
+
+
+def is_requester(user: AnyUser, action_request: ActionRequest) -> bool:
+    return user.pk is not None and action_request.requester_id == user.pk
+
+
+def can_decide_request(user: AnyUser, action_request: ActionRequest) -> bool:
     """Approve or reject: an Approver in the request's approver group, never the requester."""
     return (
         can_approve(user)
@@ -76,31 +135,15 @@ def can_decide_request(user: Any, action_request: Any) -> bool:
     )
 
 
-def can_view_request(user: Any, action_request: Any) -> bool:
-    if getattr(user, "is_superuser", False) or can_view_audit(user):
-        return True
-    if is_requester(user, action_request):
-        return True
-    return can_approve(user) and _in_group(user, action_request.approver_group_id)
-
-
-def can_cancel_request(user: Any, action_request: Any) -> bool:
+def can_cancel_request(user: AnyUser, action_request: ActionRequest) -> bool:
     return (is_requester(user, action_request) and can_request(user)) or can_decide_request(
         user, action_request
     )
 
 
-def can_retry_request(user: Any, action_request: Any) -> bool:
+def can_retry_request(user: AnyUser, action_request: ActionRequest) -> bool:
     return can_cancel_request(user, action_request)
 
 
-def can_change_request(user: Any, action_request: Any) -> bool:
+def can_change_request(user: AnyUser, action_request: ActionRequest) -> bool:
     return is_requester(user, action_request) and can_request(user)
-
-
-def can_verify_audit(user: Any) -> bool:
-    return can_view_audit(user)
-
-
-def can_manage_delegations(user: Any) -> bool:
-    return can_manage_connections(user) or getattr(user, "is_superuser", False)

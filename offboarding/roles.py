@@ -10,6 +10,3 @@ class Role(models.TextChoices):
     APPROVER = "Approver", "Approver"
     AUDITOR = "Auditor", "Auditor"
     CONNECTION_ADMIN = "Connection admin", "Connection admin"
-
-
-ALL_ROLES: tuple[str, ...] = tuple(Role.values)

@@ -6,31 +6,31 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 
 from offboarding import permissions, playbooks
-from offboarding.models import ActionRequest, Approval, AuditEvent, StepAttempt, StepRun
+from offboarding.models import (
+    ActionRequest,
+    Approval,
+    AuditChainHead,
+    AuditEvent,
+    Delegation,
+    ProtectedGroup,
+    StepAttempt,
+    StepRun,
+)
+from offboarding.permissions import AnyUser
 
 
-def action_requests_visible_to(user: Any) -> QuerySet[ActionRequest]:
-    """Auditors and superusers: all. Approvers: their approver groups' and their own. Else: own."""
-    qs = ActionRequest.objects.select_related("requester", "approver_group")
-    if getattr(user, "is_superuser", False) or permissions.can_view_audit(user):
-        return qs
-    mine = Q(requester_id=user.pk)
-    if permissions.can_approve(user):
-        mine |= Q(approver_group__in=user.groups.all())
-    return qs.filter(mine)
+def action_requests_visible_to(user: AnyUser) -> QuerySet[ActionRequest]:
+    """The requests `permissions.visible_requests` lets this user see."""
+    return ActionRequest.objects.select_related("requester", "approver_group").filter(
+        permissions.visible_requests(user)
+    )
 
 
-def action_request_list(*, user: Any, state: str | None = None) -> QuerySet[ActionRequest]:
-    qs = action_requests_visible_to(user)
-    if state:
-        qs = qs.filter(state=state)
-    return qs.order_by("-created_at", "-id")
-
-
-def approvals_pending_for(user: Any) -> QuerySet[ActionRequest]:
+def approvals_pending_for(user: AnyUser) -> QuerySet[ActionRequest]:
     """Pending requests this user may decide and has not yet approved as they stand."""
     if not permissions.can_approve(user):
         return ActionRequest.objects.none()
@@ -78,7 +78,7 @@ def steps_by_system(action_request: ActionRequest) -> list[dict[str, Any]]:
 
 def audit_event_search(
     *,
-    actor: Any = None,
+    actor: User | None = None,
     action: str | None = None,
     target: str | None = None,
     since: datetime | None = None,
@@ -98,7 +98,7 @@ def audit_event_search(
     return qs
 
 
-def approvals_in_scope_for(user: Any) -> QuerySet[ActionRequest]:
+def approvals_in_scope_for(user: AnyUser) -> QuerySet[ActionRequest]:
     """Pending requests in the approver's groups, their own included (the page says why they
     cannot decide those), each annotated with `approved_by_me` for the version as it stands.
     """
@@ -177,7 +177,7 @@ def keyset_page(
 
 def action_request_history(
     *,
-    user: Any,
+    user: AnyUser,
     state: str | None = None,
     kind: str | None = None,
     system: str | None = None,
@@ -232,6 +232,41 @@ def audit_last_verification() -> AuditEvent | None:
     )
 
 
+def audit_chain_state() -> dict[str, Any]:
+    """The last verification's result, in words, and how many events came after it."""
+    last = audit_last_verification()
+    if last is None:
+        return {"checked": False}
+    details = last.details or {}
+    head = AuditChainHead.objects.filter(pk=1).values_list("seq", flat=True).first() or 0
+    intact = details.get("intact")
+    if intact is None:  # recorded before the page kept the figures: read the words
+        intact = str(details.get("result", "")).startswith("chain intact")
+    return {
+        "checked": True,
+        "intact": bool(intact),
+        "count": details.get("count"),
+        "broken_at": details.get("broken_at"),
+        "problem": details.get("problem", ""),
+        "result": details.get("result", ""),
+        "at": last.at,
+        "by": last.actor_label or "the system",
+        "since": max(0, head - last.seq),
+    }
+
+
+def delegation_list() -> QuerySet[Delegation]:
+    return Delegation.objects.select_related("team", "approver_group")
+
+
+def delegation_get(pk: int) -> Delegation | None:
+    return delegation_list().filter(pk=pk).first()
+
+
+def protected_group_list() -> QuerySet[ProtectedGroup]:
+    return ProtectedGroup.objects.all()
+
+
 # Which step locks a person out of a system, per action kind (derived from the playbooks).
 LOCKOUT_STEPS = playbooks.LOCKOUT_STEPS
 
@@ -262,7 +297,8 @@ def lockout_durations(
     )
     result: dict[str, list[float]] = {}
     for system, finished, approved in rows:
-        result.setdefault(system, []).append(max(0.0, (finished - approved).total_seconds()))
+        if finished and approved:  # both set by the filter; the type does not know it
+            result.setdefault(system, []).append(max(0.0, (finished - approved).total_seconds()))
     return result
 
 

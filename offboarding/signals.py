@@ -5,31 +5,34 @@ Receivers only record; they decide nothing. Never a password or a secret.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
+from allauth.account.adapter import get_adapter
+from django.contrib.auth.models import User
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest
+
+from connections.signals import connection_changed
 from offboarding.audit import audit_record
 from offboarding.models import AuditEvent
-
-logger = logging.getLogger(__name__)
 
 _LOGIN_KEYS = ("username", "login", "email")
 
 
-def client_ip(request: Any) -> str:
+def client_ip(request: HttpRequest | None) -> str:
     """The client's address as allauth sees it (X-Forwarded-For only from trusted proxies)."""
     if request is None or not hasattr(request, "META"):
         return ""
-    from allauth.account.adapter import get_adapter
-    from django.core.exceptions import PermissionDenied
-
     try:
         return str(get_adapter(request).get_client_ip(request))[:45]
     except PermissionDenied:
         return ""
 
 
-def on_user_logged_in(sender: Any, request: Any = None, user: Any = None, **kwargs: Any) -> None:
+def on_user_logged_in(
+    sender: Any, request: HttpRequest | None = None, user: User | None = None, **kwargs: Any
+) -> None:
     audit_record(
         action=AuditEvent.Action.SIGN_IN,
         actor=user,
@@ -39,14 +42,19 @@ def on_user_logged_in(sender: Any, request: Any = None, user: Any = None, **kwar
     )
 
 
-def on_user_logged_out(sender: Any, request: Any = None, user: Any = None, **kwargs: Any) -> None:
+def on_user_logged_out(
+    sender: Any, request: HttpRequest | None = None, user: User | None = None, **kwargs: Any
+) -> None:
     if user is None:
         return
     audit_record(action=AuditEvent.Action.SIGN_OUT, actor=user, ip=client_ip(request))
 
 
 def on_user_login_failed(
-    sender: Any, credentials: dict | None = None, request: Any = None, **kwargs: Any
+    sender: Any,
+    credentials: dict[str, Any] | None = None,
+    request: HttpRequest | None = None,
+    **kwargs: Any,
 ) -> None:
     """Record who tried (the login name given), never the password."""
     credentials = credentials or {}
@@ -62,7 +70,7 @@ def on_user_login_failed(
 def on_connection_changed(
     sender: Any,
     connection: Any = None,
-    actor: Any = None,
+    actor: User | None = None,
     action: str = "",
     changed_fields: Any = (),
     **kwargs: Any,
@@ -83,14 +91,7 @@ def on_connection_changed(
 
 
 def connect_all() -> None:
-    from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
-
     user_logged_in.connect(on_user_logged_in, dispatch_uid="offboarding.audit.sign_in")
     user_logged_out.connect(on_user_logged_out, dispatch_uid="offboarding.audit.sign_out")
     user_login_failed.connect(on_user_login_failed, dispatch_uid="offboarding.audit.sign_in_failed")
-    try:
-        from connections.signals import connection_changed
-    except ImportError:  # the connections work lands separately; connect when it exists
-        logger.info("connections.signals not available yet: connection changes are not audited")
-        return
     connection_changed.connect(on_connection_changed, dispatch_uid="offboarding.audit.connection")

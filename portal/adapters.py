@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from django.http import HttpRequest
@@ -15,5 +17,5 @@ class PortalAccountAdapter(DefaultAccountAdapter):
 class PortalSocialAccountAdapter(DefaultSocialAccountAdapter):
     """Okta sign-in links to an existing portal account by verified email; it never creates one."""
 
-    def is_open_for_signup(self, request: HttpRequest, sociallogin) -> bool:
+    def is_open_for_signup(self, request: HttpRequest, sociallogin: Any) -> bool:
         return False

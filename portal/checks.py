@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
-from django.core.checks import Error, Tags, register
+from django.core.checks import CheckMessage, Error, Tags, register
 
 
 @register(Tags.security, deploy=True)
-def check_production_essentials(app_configs, **kwargs):
-    errors = []
+def check_production_essentials(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
+    errors: list[CheckMessage] = []
     if not settings.DEBUG and not settings.PORTAL_AUDIT_KEY:
         errors.append(
             Error(

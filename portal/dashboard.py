@@ -9,14 +9,12 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
-from django.db.models import QuerySet
 from django.utils import timezone
 
-from offboarding import permissions as perms
 from offboarding import selectors
 from offboarding.models import ActionRequest, SystemChoices
+from offboarding.permissions import AnyUser
 
 WINDOW_DAYS = 30
 FILLS = {
@@ -122,21 +120,6 @@ def duration_words(seconds: float) -> str:
     return f"{seconds / 86400:.1f} d"
 
 
-def sees_all(user: Any) -> bool:
-    """Auditors and approvers see every request's figures; others those they may view."""
-    return bool(
-        getattr(user, "is_superuser", False)
-        or perms.can_view_audit(user)
-        or perms.can_approve(user)
-    )
-
-
-def requests_in_scope(user: Any) -> QuerySet[ActionRequest]:
-    if sees_all(user):
-        return ActionRequest.objects.all()
-    return selectors.action_requests_visible_to(user)
-
-
 @dataclass(frozen=True)
 class Figures:
     by_state: Chart
@@ -154,19 +137,8 @@ class Figures:
         return [self.by_state, self.lockout, self.failures]
 
 
-def dashboard_figures(user: Any, *, now: datetime | None = None) -> Figures:
-    """Requests by state; median approval-to-lockout and failed steps per system over 30 days."""
-    now = now or timezone.now()
-    since = now - timedelta(days=WINDOW_DAYS)
-    scope = requests_in_scope(user)
-    counts = selectors.request_counts_by_state(scope)
-    durations = selectors.lockout_durations(scope, since=since)
-    failures = selectors.step_failures_by_system(scope, since=since)
-    medians = {
-        s: (statistics.median(durations[s]) if durations.get(s) else None)
-        for s in SystemChoices.values
-    }
-    by_state = bar_chart(
+def _state_chart(counts: dict[str, int]) -> Chart:
+    return bar_chart(
         "by-state",
         "Requests by state",
         "Requests",
@@ -177,7 +149,14 @@ def dashboard_figures(user: Any, *, now: datetime | None = None) -> Figures:
         ],
         "no requests yet",
     )
-    lockout = bar_chart(
+
+
+def _lockout_words(median: float | None, count: int) -> str:
+    return f"{duration_words(median)} ({count})" if median is not None else "no lockouts"
+
+
+def _lockout_chart(medians: dict[str, float | None], durations: dict[str, list[float]]) -> Chart:
+    return bar_chart(
         "lockout",
         f"Median time to lockout per system, last {WINDOW_DAYS} days",
         "Median (lockouts)",
@@ -185,16 +164,17 @@ def dashboard_figures(user: Any, *, now: datetime | None = None) -> Figures:
             (
                 label,
                 medians[value] or 0,
-                f"{duration_words(medians[value])} ({len(durations[value])})"
-                if medians[value] is not None
-                else "no lockouts",
+                _lockout_words(medians[value], len(durations.get(value, []))),
                 FILLS["info"],
             )
             for value, label in SystemChoices.choices
         ],
         f"no lockouts in the last {WINDOW_DAYS} days",
     )
-    failed = bar_chart(
+
+
+def _failure_chart(failures: dict[str, int]) -> Chart:
+    return bar_chart(
         "failures",
         f"Failed steps per system, last {WINDOW_DAYS} days",
         "Failed steps",
@@ -204,10 +184,25 @@ def dashboard_figures(user: Any, *, now: datetime | None = None) -> Figures:
         ],
         f"no failed steps in the last {WINDOW_DAYS} days",
     )
+
+
+def dashboard_figures(user: AnyUser, *, now: datetime | None = None) -> Figures:
+    """Requests by state; median approval-to-lockout and failed steps per system over 30 days,
+    counting only the requests the user may see (`permissions.visible_requests`)."""
+    now = now or timezone.now()
+    since = now - timedelta(days=WINDOW_DAYS)
+    scope = selectors.action_requests_visible_to(user)
+    counts = selectors.request_counts_by_state(scope)
+    durations = selectors.lockout_durations(scope, since=since)
+    failures = selectors.step_failures_by_system(scope, since=since)
+    medians = {
+        s: (statistics.median(durations[s]) if durations.get(s) else None)
+        for s in SystemChoices.values
+    }
     return Figures(
-        by_state=by_state,
-        lockout=lockout,
-        failures=failed,
+        by_state=_state_chart(counts),
+        lockout=_lockout_chart(medians, durations),
+        failures=_failure_chart(failures),
         since=since,
         at=now,
         lockout_medians=medians,

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from portal.env import env_bool, env_choice, env_int, env_list, env_secret, env_str
+from portal.env import env_bool, env_choice, env_float, env_int, env_list, env_secret, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("PORTAL_VAR_DIR", str(BASE_DIR / "var")))
@@ -249,18 +249,27 @@ if not PORTAL_ENCRYPTION_KEYS and DEBUG and (VAR_DIR / "encryption-keys").exists
         for k in (VAR_DIR / "encryption-keys").read_text(encoding="utf-8").split()
         if k.strip()
     ]
-# The step runner: attempts per step, crashes before quarantine, lease and re-enqueue ages.
+# The step runner (docs/RUNNER.md "Knobs"): attempts per step, crashes before quarantine, lease and
+# re-enqueue ages, backoff between attempts. The code reads these settings and nothing else.
 OFFBOARDING_MAX_ATTEMPTS = env_int("OFFBOARDING_MAX_ATTEMPTS", 6, minimum=1, maximum=20)
 OFFBOARDING_QUARANTINE_AFTER = env_int("OFFBOARDING_QUARANTINE_AFTER", 3, minimum=1, maximum=10)
 OFFBOARDING_LEASE_SECONDS = env_int(
     "OFFBOARDING_LEASE_SECONDS", Q_CLUSTER["timeout"] + 30, minimum=30
 )
 OFFBOARDING_REQUEUE_AFTER = env_int("OFFBOARDING_REQUEUE_AFTER", 120, minimum=10)
-OFFBOARDING_BACKOFF_CAP = env_int("OFFBOARDING_BACKOFF_CAP", 300, minimum=5)
+OFFBOARDING_BACKOFF_BASE = env_float("OFFBOARDING_BACKOFF_BASE", 2.0, minimum=0.1, maximum=60)
+OFFBOARDING_BACKOFF_CAP = env_float("OFFBOARDING_BACKOFF_CAP", 300.0, minimum=5)
 if OFFBOARDING_LEASE_SECONDS <= Q_CLUSTER["timeout"]:
     raise ImproperlyConfigured(
         "OFFBOARDING_LEASE_SECONDS must be longer than Q_TIMEOUT, or a live step looks abandoned."
     )
+if OFFBOARDING_BACKOFF_CAP < OFFBOARDING_BACKOFF_BASE:
+    raise ImproperlyConfigured(
+        "OFFBOARDING_BACKOFF_CAP must not be lower than OFFBOARDING_BACKOFF_BASE."
+    )
+# The clients' read timeout for one HTTP exchange with a connected system, in seconds
+# (connections/providers/http.py); offboarding.W001 warns unless three fit in Q_TIMEOUT.
+PORTAL_HTTP_TIMEOUT = env_float("PORTAL_HTTP_TIMEOUT", 20.0, minimum=1, maximum=300)
 # HMAC key for the audit chain, kept apart from SECRET_KEY.
 PORTAL_AUDIT_KEY = env_secret("PORTAL_AUDIT_KEY")
 if not PORTAL_AUDIT_KEY and DEBUG:

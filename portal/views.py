@@ -5,13 +5,13 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from offboarding import permissions as perms
 from portal import health
-from portal.dashboard import dashboard_figures, sees_all
+from portal.dashboard import dashboard_figures
 
 
 @require_GET
@@ -19,7 +19,7 @@ def home(request: HttpRequest) -> HttpResponse:
     """The dashboard: role tiles and figures; `?part=figures` is the fragment htmx refreshes."""
     user = request.user
     figures = dashboard_figures(user)
-    scoped = not sees_all(user)
+    scoped = not perms.sees_every_request(user)
     if request.GET.get("part") == "figures":
         return render(
             request, "_partials/_dashboard_figures.html", {"figures": figures, "scoped": scoped}
@@ -30,18 +30,11 @@ def home(request: HttpRequest) -> HttpResponse:
         "can_audit": perms.can_view_audit(user),
         "can_manage_connections": perms.can_manage_connections(user),
         "has_role": bool(perms.role_names(user)),
-        "search_url": _url_or_empty("offboarding:search"),
+        "search_url": reverse("offboarding:search"),
         "figures": figures,
         "scoped": scoped,
     }
     return render(request, "portal/home.html", context)
-
-
-def _url_or_empty(name: str) -> str:
-    try:
-        return reverse(name)
-    except NoReverseMatch:
-        return ""
 
 
 @login_not_required

@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 from urllib.parse import quote, urlsplit
 
 import httpx
+from django.conf import settings
 
 from connections import url_policy
 from connections.exceptions import UrlRefused
@@ -20,6 +21,12 @@ from connections.types import AccountState, CallRecord, ConnectorError, System, 
 
 # Read timeout well under the worker's task timeout (Q_TIMEOUT 90 s), so a hung call fails first.
 DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=20.0, write=10.0, pool=5.0)
+
+
+def default_timeout() -> httpx.Timeout:
+    """DEFAULT_TIMEOUT with the read wait from settings.PORTAL_HTTP_TIMEOUT (what W001 checks)."""
+    return httpx.Timeout(connect=5.0, read=float(settings.PORTAL_HTTP_TIMEOUT), write=10.0, pool=5.0)
+
 DEFAULT_LIMITS = httpx.Limits(max_connections=20, max_keepalive_connections=10, keepalive_expiry=30)
 MUTATING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 USER_AGENT = "offboarding-portal/0.1"
@@ -57,7 +64,7 @@ class ProviderClient:
     ) -> None:
         self.config = config
         self._http = httpx.Client(
-            timeout=timeout or DEFAULT_TIMEOUT,
+            timeout=timeout or default_timeout(),
             limits=DEFAULT_LIMITS,
             trust_env=False,
             follow_redirects=False,

@@ -1,24 +1,39 @@
-"""Business actions (writes). Import from here: `from offboarding import services`."""
+"""Business actions (writes, and reads that leave an audit trace). Import from here:
+`from offboarding import services`.
+
+Services sit above the runner, the selectors and `offboarding.targets` (the live Okta reads they
+share with the runner); nothing below imports them.
+"""
 
 from offboarding.audit import audit_chain_verify, audit_record
+from offboarding.runner import action_request_expire
+from offboarding.services.cancel import action_request_cancel
+from offboarding.services.decide import (
+    action_request_approve,
+    action_request_reject,
+    approvals_counted,
+    step_runs_create,
+)
 from offboarding.services.delegations import (
     delegation_delete,
     delegation_save,
     protected_group_add,
     protected_group_remove,
 )
-from offboarding.services.requests import (
-    action_request_approve,
-    action_request_cancel,
+from offboarding.services.reads import (
+    PersonSearch,
+    audit_chain_check,
+    export_record,
+    person_search,
+    record_user_view,
+)
+from offboarding.services.retry import action_request_retry_system
+from offboarding.services.submit import (
     action_request_change,
-    action_request_expire,
-    action_request_reject,
-    action_request_retry_system,
     action_request_submit,
-    approvals_counted,
     request_fingerprint,
 )
-from offboarding.services.targets import (
+from offboarding.targets import (
     TargetInfo,
     preflight_plan,
     protection_check,
@@ -26,26 +41,8 @@ from offboarding.services.targets import (
     target_lookup,
 )
 
-
-def action_request_start(**kwargs):  # noqa: ANN003, ANN201 (a lazy alias: runner imports services)
-    from offboarding.runner import action_request_start as start
-
-    return start(**kwargs)
-
-
-def step_run_execute(**kwargs):  # noqa: ANN003, ANN201
-    from offboarding.runner import step_run_execute as execute
-
-    return execute(**kwargs)
-
-
-def sweep(**kwargs):  # noqa: ANN003, ANN201
-    from offboarding.runner import sweep as run_sweep
-
-    return run_sweep(**kwargs)
-
-
 __all__ = [
+    "PersonSearch",
     "TargetInfo",
     "action_request_approve",
     "action_request_cancel",
@@ -53,20 +50,22 @@ __all__ = [
     "action_request_expire",
     "action_request_reject",
     "action_request_retry_system",
-    "action_request_start",
     "action_request_submit",
     "approvals_counted",
+    "audit_chain_check",
     "audit_chain_verify",
     "audit_record",
     "delegation_delete",
     "delegation_save",
+    "export_record",
+    "person_search",
     "preflight_plan",
-    "protection_check",
     "protected_group_add",
     "protected_group_remove",
+    "protection_check",
+    "record_user_view",
     "request_fingerprint",
     "scope_check",
-    "step_run_execute",
-    "sweep",
+    "step_runs_create",
     "target_lookup",
 ]

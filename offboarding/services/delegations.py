@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, User
 from django.db import transaction
 
 from offboarding import permissions
@@ -51,7 +51,7 @@ def _validate(values: dict[str, Any]) -> None:
 
 
 def delegation_save(
-    *, actor: Any, delegation_id: int | None = None, ip: str = "", **values: Any
+    *, actor: User, delegation_id: int | None = None, ip: str = "", **values: Any
 ) -> Delegation:
     """Create (no id) or update a delegation. Only connection admins and superusers."""
     if not permissions.can_manage_delegations(actor):
@@ -84,7 +84,7 @@ def delegation_save(
     return delegation
 
 
-def delegation_delete(*, actor: Any, delegation_id: int, ip: str = "") -> None:
+def delegation_delete(*, actor: User, delegation_id: int, ip: str = "") -> None:
     if not permissions.can_manage_delegations(actor):
         raise NotAllowed("Only connection admins may change delegations.")
     with transaction.atomic():
@@ -101,7 +101,7 @@ def delegation_delete(*, actor: Any, delegation_id: int, ip: str = "") -> None:
 
 
 def protected_group_add(
-    *, actor: Any, okta_group_id: str, name: str = "", ip: str = ""
+    *, actor: User, okta_group_id: str, name: str = "", ip: str = ""
 ) -> ProtectedGroup:
     if not permissions.can_manage_delegations(actor):
         raise NotAllowed("Only connection admins may change protected groups.")
@@ -126,7 +126,7 @@ def protected_group_add(
     return group
 
 
-def protected_group_remove(*, actor: Any, okta_group_id: str, ip: str = "") -> bool:
+def protected_group_remove(*, actor: User, okta_group_id: str, ip: str = "") -> bool:
     if not permissions.can_manage_delegations(actor):
         raise NotAllowed("Only connection admins may change protected groups.")
     with transaction.atomic():

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
@@ -12,29 +11,13 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from offboarding import permissions as perms
-from offboarding import selectors
-from offboarding.audit import audit_chain_verify, audit_record
-from offboarding.models import AuditChainHead, AuditEvent
+from offboarding import selectors, services
+from offboarding.forms import AuditFilterForm
 from offboarding.signals import client_ip
-from offboarding.views.history import DateRangeForm, filter_query
+from offboarding.views.common import signed_in_user
+from offboarding.views.history import filter_query
 
 PAGE_SIZE = 100
-
-
-class AuditFilterForm(DateRangeForm):
-    action = forms.ChoiceField(
-        label="Action", required=False, choices=[("", "Any"), *AuditEvent.Action.choices]
-    )
-    actor = forms.CharField(label="Who", required=False, max_length=254)
-    target = forms.CharField(label="Person acted upon", required=False, max_length=254)
-    field_order = ("action", "actor", "target", "since", "until")
-
-    def selector_filters(self) -> dict[str, Any]:
-        data = self.cleaned_data
-        return {
-            **{k: data.get(k) or None for k in ("action", "actor", "target")},
-            **self.date_bounds(),
-        }
 
 
 def _cursor(value: str | None) -> tuple[int] | None:
@@ -51,29 +34,6 @@ def _page(qs: Any, request: HttpRequest) -> selectors.KeysetPage:
         return selectors.keyset_page(qs, fields=("seq",), newer_than=newer, size=PAGE_SIZE)
     older = _cursor(request.GET.get("older"))
     return selectors.keyset_page(qs, fields=("seq",), older_than=older, size=PAGE_SIZE)
-
-
-def chain_state() -> dict[str, Any]:
-    """The last verification's result, in words, and how many events came after it."""
-    last = selectors.audit_last_verification()
-    if last is None:
-        return {"checked": False}
-    details = last.details or {}
-    head = AuditChainHead.objects.filter(pk=1).values_list("seq", flat=True).first() or 0
-    intact = details.get("intact")
-    if intact is None:  # recorded before the page kept the figures: read the words
-        intact = str(details.get("result", "")).startswith("chain intact")
-    return {
-        "checked": True,
-        "intact": bool(intact),
-        "count": details.get("count"),
-        "broken_at": details.get("broken_at"),
-        "problem": details.get("problem", ""),
-        "result": details.get("result", ""),
-        "at": last.at,
-        "by": last.actor_label or "the system",
-        "since": max(0, head - last.seq),
-    }
 
 
 @require_GET
@@ -98,7 +58,7 @@ def audit_list(request: HttpRequest) -> HttpResponse:
         "query": filter_query(request.GET),
         "older_cursor": rows[-1].seq if rows else "",
         "newer_cursor": rows[0].seq if rows else "",
-        "chain": chain_state(),
+        "chain": selectors.audit_chain_state(),
         "can_verify": perms.can_verify_audit(request.user),
     }
     return render(request, "offboarding/audit_list.html", context, status=400 if problem else 200)
@@ -108,18 +68,6 @@ def audit_list(request: HttpRequest) -> HttpResponse:
 def audit_verify(request: HttpRequest) -> HttpResponse:
     if not perms.can_verify_audit(request.user):
         raise PermissionDenied
-    report = audit_chain_verify()
-    audit_record(
-        action=AuditEvent.Action.AUDIT_VERIFIED,
-        actor=request.user,
-        ip=client_ip(request),
-        details={
-            "result": str(report),
-            "intact": report.intact,
-            "count": report.count,
-            "broken_at": report.broken_at,
-            "problem": report.problem,
-        },
-    )
+    report = services.audit_chain_check(actor=signed_in_user(request), ip=client_ip(request))
     (messages.success if report.intact else messages.error)(request, str(report))
     return redirect("offboarding:audit")

@@ -1,4 +1,4 @@
-"""Helpers every offboarding view uses: visibility and recent sign-in."""
+"""Helpers every offboarding view uses: the signed-in user, visibility and recent sign-in."""
 
 from __future__ import annotations
 
@@ -8,13 +8,20 @@ from functools import wraps
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 
 from offboarding import permissions as perms
 from offboarding import selectors
-from offboarding.audit import audit_record
-from offboarding.models import ActionRequest, AuditEvent
-from offboarding.signals import client_ip
+from offboarding.models import ActionRequest
+
+
+def signed_in_user(request: HttpRequest) -> User:
+    """The person behind the request (LoginRequiredMiddleware lets nobody else this far)."""
+    if not isinstance(request.user, User):
+        raise PermissionDenied
+    return request.user
 
 
 def signed_in_recently(request: HttpRequest) -> bool:
@@ -24,7 +31,7 @@ def signed_in_recently(request: HttpRequest) -> bool:
 
     if did_recently_reauthenticate(request):
         return True
-    timeout = getattr(settings, "ACCOUNT_REAUTHENTICATION_TIMEOUT", 300)
+    timeout = settings.ACCOUNT_REAUTHENTICATION_TIMEOUT
     records = get_authentication_records(request, request.user)
     return any(time.time() - float(r.get("at", 0)) < timeout for r in records)
 
@@ -48,7 +55,7 @@ def recent_sign_in_required(view: Callable[..., HttpResponse]) -> Callable[..., 
     return wrapper
 
 
-def get_request_for_user(user: Any, pk: int) -> ActionRequest:
+def get_request_for_user(user: perms.AnyUser, pk: int) -> ActionRequest:
     """The request with its steps, or 404 when it does not exist or is not visible to the user."""
     try:
         req = selectors.action_request_detail(pk)
@@ -57,16 +64,3 @@ def get_request_for_user(user: Any, pk: int) -> ActionRequest:
     if not perms.can_view_request(user, req):
         raise Http404("No such request.")
     return req
-
-
-def record_user_view(request: HttpRequest, target: Any, purpose: str) -> None:
-    """Audit that this user looked at a person in Okta ("user view" or "new request")."""
-    audit_record(
-        action=AuditEvent.Action.USER_VIEW,
-        actor=request.user,
-        object_type="okta_user",
-        object_id=target.okta_id,
-        target=target.login,
-        ip=client_ip(request),
-        details={"purpose": purpose},
-    )

@@ -12,22 +12,24 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from offboarding import permissions as perms
-from offboarding import selectors
-from offboarding.audit import audit_record
+from offboarding import selectors, services
+from offboarding.forms import AuditFilterForm, HistoryFilterForm
 from offboarding.models import ActionRequest, AuditEvent
 from offboarding.signals import client_ip
-from offboarding.views.audit import AuditFilterForm
-from offboarding.views.history import HistoryFilterForm, filter_query
+from offboarding.views.common import signed_in_user
+from offboarding.views.history import filter_query
 
 CHUNK_SIZE = 500
 FORMATS = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson; charset=utf-8"}
@@ -120,14 +122,16 @@ def _stream(
     return response
 
 
-def _record_export(request: HttpRequest, *, what: str, fmt: str, form: Any, rows: int) -> None:
-    filters = {k: str(v) for k, v in form.cleaned_data.items() if v not in (None, "")}
-    audit_record(
-        action=AuditEvent.Action.EXPORT,
-        actor=request.user,
-        object_type=what,
+def _record_export(
+    request: HttpRequest, *, what: str, fmt: str, form: forms.Form, rows: int
+) -> None:
+    services.export_record(
+        actor=signed_in_user(request),
+        what=what,
+        fmt=fmt,
+        filters={k: str(v) for k, v in form.cleaned_data.items() if v not in (None, "")},
+        rows=rows,
         ip=client_ip(request),
-        details={"what": what, "format": fmt, "filters": filters, "rows": rows},
     )
 
 
@@ -139,7 +143,7 @@ def _check(request: HttpRequest, fmt: str) -> None:
 
 
 @require_GET
-def request_export(request: HttpRequest, fmt: str) -> HttpResponse:
+def request_export(request: HttpRequest, fmt: str) -> HttpResponseBase:
     _check(request, fmt)
     form = HistoryFilterForm(request.GET)
     if not form.is_valid():
@@ -151,7 +155,7 @@ def request_export(request: HttpRequest, fmt: str) -> HttpResponse:
 
 
 @require_GET
-def audit_export(request: HttpRequest, fmt: str) -> HttpResponse:
+def audit_export(request: HttpRequest, fmt: str) -> HttpResponseBase:
     _check(request, fmt)
     form = AuditFilterForm(request.GET)
     if not form.is_valid():

@@ -1,12 +1,12 @@
-"""Request pages: list, status (with its live fragment), new request, approvals, decisions."""
+"""Request pages: status (with its live fragment), new request, approvals, decisions."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.contrib import messages
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -20,33 +20,16 @@ from offboarding.signals import client_ip
 from offboarding.views.common import (
     get_request_for_user,
     recent_sign_in_required,
-    record_user_view,
     require_recent_sign_in,
+    signed_in_user,
 )
-
-
-@require_GET
-def request_list(request: HttpRequest) -> HttpResponse:
-    user = request.user
-    if not (perms.can_request(user) or perms.can_approve(user) or perms.can_view_audit(user)):
-        raise PermissionDenied
-    state = request.GET.get("state") or None
-    page = Paginator(selectors.action_request_list(user=user, state=state), 50).get_page(
-        request.GET.get("page")
-    )
-    return render(
-        request,
-        "offboarding/request_list.html",
-        {"page": page, "states": ActionRequest.State.choices, "state": state},
-    )
-
 
 # --- Request status: the page and its live fragment ---------------------------------------------
 
 _SYSTEM_ORDER = ("failed", "retrying", "running", "ready", "waiting", "cancelled")
 
 
-def _system_status(steps: list[Any]) -> str:
+def _system_status(steps: list[StepRun]) -> str:
     """One word for a system's card: the most urgent step status, or succeeded/skipped."""
     statuses = {s.status for s in steps}
     for status in _SYSTEM_ORDER:
@@ -55,7 +38,7 @@ def _system_status(steps: list[Any]) -> str:
     return "skipped" if statuses == {"skipped"} else "succeeded"
 
 
-def _duration(step: Any) -> str:
+def _duration(step: StepRun) -> str:
     if not (step.started_at and step.finished_at):
         return ""
     seconds = (step.finished_at - step.started_at).total_seconds()
@@ -122,21 +105,25 @@ def request_live(request: HttpRequest, pk: int) -> HttpResponse:
 # --- New request ----------------------------------------------------------------------------------
 
 
-def _target_or_error(request: HttpRequest, okta_id: str) -> Any:
+def _target_or_error(request: HttpRequest, okta_id: str) -> services.TargetInfo | None:
     try:
         target = services.target_lookup(okta_id)
     except TargetLookupFailed as exc:
         messages.error(request, exc.message)
         return None
-    record_user_view(request, target, "new request")
+    services.record_user_view(
+        actor=signed_in_user(request), target=target, purpose="new request", ip=client_ip(request)
+    )
     return target
 
 
-def _preview(user: Any, form: ActionRequestForm, kind: str, target: Any) -> tuple[list, str]:
+def _preview(
+    user: User, form: ActionRequestForm, kind: str, target: services.TargetInfo | None
+) -> tuple[list[dict[str, Any]], str]:
     """The pre-flight plan for what the form says now, and why the target is off limits (if so)."""
     if target is None or kind not in ActionRequest.Kind.values:
         return [], ""
-    systems = [c for c, _ in form.fields["systems"].choices]
+    systems = form.system_values()
     options = None
     if form.is_bound and form.is_valid():
         systems, options = form.cleaned_data["systems"], form.chosen_options()
@@ -157,7 +144,7 @@ def _preview(user: Any, form: ActionRequestForm, kind: str, target: Any) -> tupl
 def _submit(request: HttpRequest, form: ActionRequestForm, okta_id: str) -> ActionRequest | None:
     try:
         return services.action_request_submit(
-            requester=request.user,
+            requester=signed_in_user(request),
             target_okta_id=okta_id,
             kind=form.cleaned_data["kind"],
             systems=form.cleaned_data["systems"],
@@ -188,7 +175,7 @@ def request_new(request: HttpRequest, okta_id: str) -> HttpResponse:
             messages.success(request, f"Request #{req.pk} made: {req.get_state_display().lower()}.")
             return redirect("offboarding:request-detail", pk=req.pk)
     target = _target_or_error(request, okta_id)
-    plan, blocked = _preview(request.user, form, kind, target)
+    plan, blocked = _preview(signed_in_user(request), form, kind, target)
     context = {
         "form": form,
         "target": target,
@@ -207,12 +194,12 @@ def request_new(request: HttpRequest, okta_id: str) -> HttpResponse:
 # --- Approvals and decisions ------------------------------------------------------------------------
 
 
-def _approval_row(user: Any, req: ActionRequest) -> dict[str, Any]:
+def _approval_row(user: perms.AnyUser, req: ActionRequest) -> dict[str, Any]:
     own = perms.is_requester(user, req)
     why = ""
     if own:
         why = "You asked for this; another approver must decide."
-    elif req.approved_by_me:
+    elif getattr(req, "approved_by_me", False):  # annotated by the selector
         why = "You approved this; it waits for another approver."
     can_decide = not why and perms.can_decide_request(user, req)
     return {
@@ -245,7 +232,7 @@ def _decide(request: HttpRequest, pk: int, *, approve: bool) -> HttpResponse:
         if approve:
             req = services.action_request_approve(
                 action_request_id=pk,
-                approver=request.user,
+                approver=signed_in_user(request),
                 fingerprint=form.cleaned_data["fingerprint"],
                 comment=form.cleaned_data["comment"],
                 ip=client_ip(request),
@@ -253,7 +240,7 @@ def _decide(request: HttpRequest, pk: int, *, approve: bool) -> HttpResponse:
         else:
             req = services.action_request_reject(
                 action_request_id=pk,
-                approver=request.user,
+                approver=signed_in_user(request),
                 comment=form.cleaned_data["comment"],
                 ip=client_ip(request),
             )
@@ -283,7 +270,7 @@ def request_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.action_request_cancel(
             action_request_id=pk,
-            actor=request.user,
+            actor=signed_in_user(request),
             comment=request.POST.get("comment", ""),
             ip=client_ip(request),
         )
@@ -306,7 +293,10 @@ def request_retry(request: HttpRequest, pk: int) -> HttpResponse:
     system = form.cleaned_data["system"]
     try:
         services.action_request_retry_system(
-            action_request_id=pk, actor=request.user, system=system, ip=client_ip(request)
+            action_request_id=pk,
+            actor=signed_in_user(request),
+            system=system,
+            ip=client_ip(request),
         )
     except OffboardingError as exc:
         messages.error(request, exc.message)

@@ -5,21 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from connections.types import ConnectorError
 from offboarding import permissions as perms
 from offboarding import playbooks, selectors, services
-from offboarding.audit import audit_record
 from offboarding.exceptions import NotAllowed, OffboardingError, TargetLookupFailed
 from offboarding.forms import SearchForm
-from offboarding.models import ActionRequest, AuditEvent
-from offboarding.services.targets import registry as connector_registry
+from offboarding.models import ActionRequest
 from offboarding.signals import client_ip
-from offboarding.views.common import record_user_view
+from offboarding.views.common import signed_in_user
 
 PAGE_SIZE = 20
 MIN_QUERY = 2
@@ -35,27 +33,6 @@ class SearchOutcome:
     error: str = ""
 
 
-def _okta_error_words(exc: ConnectorError, *, expression: bool) -> str:
-    if expression and exc.status == 400:
-        return f"Okta did not accept the search expression: {exc.message}"
-    if exc.code == "not_configured":
-        return "Okta is not connected yet, so people cannot be searched. Ask a connection admin."
-    return f"Okta could not be reached, so nobody can be searched right now: {exc.message}"
-
-
-def _row(user: dict[str, Any]) -> dict[str, Any]:
-    profile = user.get("profile") or {}
-    name = " ".join(p for p in (profile.get("firstName"), profile.get("lastName")) if p)
-    return {
-        "id": user.get("id", ""),
-        "name": name,
-        "login": profile.get("login", ""),
-        "email": profile.get("email", ""),
-        "department": profile.get("department", ""),
-        "status": str(user.get("status", "")),
-    }
-
-
 def _search(request: HttpRequest, form: SearchForm) -> SearchOutcome:
     if not form.is_valid():
         return SearchOutcome()
@@ -63,24 +40,15 @@ def _search(request: HttpRequest, form: SearchForm) -> SearchOutcome:
     expression = form.cleaned_data["expression"].strip()
     if not expression and len(query) < MIN_QUERY:
         return SearchOutcome()
-    outcome = SearchOutcome(searched=True)
-    try:
-        users, outcome.next_cursor = connector_registry().okta_search_users(
-            query="" if expression else query,
-            expression=expression,
-            after=form.cleaned_data["after"] or None,
-            limit=PAGE_SIZE,
-        )
-        outcome.users = [_row(u) for u in users]
-    except ConnectorError as exc:
-        outcome.error = _okta_error_words(exc, expression=bool(expression))
-    audit_record(
-        action=AuditEvent.Action.USER_SEARCH,
-        actor=request.user,
+    found = services.person_search(
+        actor=signed_in_user(request),
+        query=query,
+        expression=expression,
+        after=form.cleaned_data["after"] or None,
+        limit=PAGE_SIZE,
         ip=client_ip(request),
-        details={"query": query, "expression": expression, "failed": bool(outcome.error)},
     )
-    return outcome
+    return SearchOutcome(True, found.users, found.next_cursor, found.error)
 
 
 @require_GET
@@ -101,7 +69,7 @@ def search_results(request: HttpRequest) -> HttpResponse:
     return render(request, "_partials/_search_results.html", context)
 
 
-def _action_verdicts(user: Any, target: services.TargetInfo) -> list[dict[str, Any]]:
+def _action_verdicts(user: User, target: services.TargetInfo) -> list[dict[str, Any]]:
     """For each action the view offers: allowed, or why not (protection and scope, in words)."""
     verdicts = []
     for kind in (ActionRequest.Kind.RESET_SESSIONS, ActionRequest.Kind.OFFBOARD):
@@ -141,19 +109,21 @@ def user_detail(request: HttpRequest, okta_id: str) -> HttpResponse:
         target = services.target_lookup(okta_id)
     except TargetLookupFailed as exc:
         status = 503 if exc.retryable else 404
-        context = {"okta_id": okta_id, "error": exc.message}
-        return render(request, "offboarding/user_detail.html", context, status=status)
-    record_user_view(request, target, "user view")
+        failed = {"okta_id": okta_id, "error": exc.message}
+        return render(request, "offboarding/user_detail.html", failed, status=status)
+    services.record_user_view(
+        actor=signed_in_user(request), target=target, purpose="user view", ip=client_ip(request)
+    )
     protected = ""
     try:
         services.protection_check(target)
     except OffboardingError as exc:
         protected = exc.message
-    context = {
+    context: dict[str, Any] = {
         "okta_id": okta_id,
         "target": target,
         "protected": protected,
-        "verdicts": _action_verdicts(request.user, target),
+        "verdicts": _action_verdicts(signed_in_user(request), target),
         "systems": _systems_overview(target),
         "recent": selectors.action_requests_visible_to(request.user)
         .filter(target_okta_id=target.okta_id)

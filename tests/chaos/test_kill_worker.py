@@ -60,10 +60,10 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
 from connections import registry
-from offboarding import runner
+from offboarding import progress
 from offboarding.models import ActionRequest, Delegation
 from offboarding.playbooks import normalise_options
-from offboarding.services.requests import _create_steps, request_fingerprint
+from offboarding.services import request_fingerprint, step_runs_create
 
 user, _ = get_user_model().objects.get_or_create(username="chaos-requester")
 team, _ = Group.objects.get_or_create(name="Chaos team")
@@ -86,10 +86,10 @@ for u in users[:%(people)d]:
                 kind="offboard", target_okta_id=u["id"], systems=systems, options=options
             ),
         )
-        _create_steps(req)
+        step_runs_create(req)
         ids.append(req.pk)
 for pk in ids:
-    runner.enqueue_start(pk)
+    progress.enqueue_start(pk)
 print(json.dumps(ids))
 """
 
@@ -126,7 +126,7 @@ def _manage(env: dict, *args: str) -> str:
 
 def _start(env: dict, *args: str, log: Path | None = None) -> subprocess.Popen:
     """`manage.py <args>` (or `python -m ...` when args start with -m) in its own process group."""
-    out = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115 (lives with the process)
+    out = open(log, "ab") if log else subprocess.DEVNULL
     argv = [PYTHON, *args] if args[0] == "-m" else [PYTHON, "manage.py", *args]
     return subprocess.Popen(
         argv,

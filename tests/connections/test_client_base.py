@@ -36,6 +36,11 @@ def test_http_client_is_configured_safely(okta_config):
     assert http.timeout.read == DEFAULT_TIMEOUT.read
 
 
+def test_read_timeout_follows_the_portal_http_timeout_setting(okta_config, settings):
+    settings.PORTAL_HTTP_TIMEOUT = 7.5
+    assert OktaClient(okta_config())._http.timeout.read == 7.5
+
+
 def test_oauth_token_is_fetched_with_a_signed_client_assertion_and_cached(
     okta_config, router, transport
 ):

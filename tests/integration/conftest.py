@@ -13,9 +13,9 @@ from django.contrib.auth.models import Group
 from connections import registry, services
 from connections.management.commands.configure_sandbox_connections import sandbox_connections
 from connections.providers.tokens import TOKEN_CACHE
+from offboarding import services as request_services
 from offboarding import tasks
 from offboarding.models import ActionRequest, Delegation, StepRun
-from offboarding.services import requests as request_services
 
 ALL_SYSTEMS = ("okta", "google", "msgraph", "zoom")
 # The sandbox names Microsoft Graph "graph" (fault and effect log); the portal says "msgraph".
@@ -95,7 +95,7 @@ class TaskQueue:
 @pytest.fixture
 def queue(monkeypatch, django_capture_on_commit_callbacks) -> TaskQueue:
     q = TaskQueue(capture=django_capture_on_commit_callbacks)
-    monkeypatch.setattr("offboarding.runner._async_task", q)
+    monkeypatch.setattr("offboarding.progress.queue_task", q)
     return q
 
 

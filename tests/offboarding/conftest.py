@@ -21,9 +21,9 @@ from connections.types import (
     Target,
     record_call,
 )
+from offboarding import services as request_services
 from offboarding import tasks
 from offboarding.models import ActionRequest, Delegation, ProtectedGroup, StepRun
-from offboarding.services import requests as request_services
 
 LOCKS = {
     ("okta", "suspend"),
@@ -282,7 +282,7 @@ class TaskQueue:
 @pytest.fixture
 def queue(monkeypatch, django_capture_on_commit_callbacks) -> TaskQueue:
     q = TaskQueue(capture=django_capture_on_commit_callbacks)
-    monkeypatch.setattr("offboarding.runner._async_task", q)
+    monkeypatch.setattr("offboarding.progress.queue_task", q)
     return q
 
 

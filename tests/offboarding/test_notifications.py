@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import Group
 
+from offboarding import services as svc
 from offboarding.roles import Role
-from offboarding.services import requests as svc
 
 pytestmark = pytest.mark.django_db
 

@@ -8,9 +8,9 @@ import pytest
 from django.db import connection
 
 from offboarding import runner
+from offboarding import services as svc
 from offboarding.exceptions import OffboardingError
 from offboarding.models import ActionRequest, Approval, StepRun
-from offboarding.services import requests as svc
 
 pytestmark = [
     pytest.mark.skipif(

@@ -10,6 +10,7 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from connections.types import ConnectorError
+from offboarding import services as svc
 from offboarding.exceptions import (
     InvalidPlaybook,
     InvalidRequest,
@@ -21,7 +22,6 @@ from offboarding.exceptions import (
     TargetLookupFailed,
 )
 from offboarding.models import ActionRequest, Approval, AuditEvent, StepRun
-from offboarding.services import requests as svc
 
 pytestmark = pytest.mark.django_db
 RS = ActionRequest.State

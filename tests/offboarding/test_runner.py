@@ -6,13 +6,14 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.utils import timezone
 
 from connections.types import ConnectorError
-from offboarding import runner
+from offboarding import progress, runner
+from offboarding import services as svc
 from offboarding.exceptions import InvalidTransition, NotAllowed
 from offboarding.models import ActionRequest, AuditEvent, StepAttempt, StepRun
-from offboarding.services import requests as svc
 from tests.offboarding.conftest import Fault
 
 pytestmark = pytest.mark.django_db
@@ -170,7 +171,9 @@ def test_transient_error_is_retried_with_backoff_not_before_the_hint(
 
 def test_backoff_is_full_jitter_capped_and_honours_retry_after():
     for attempt in range(1, 8):
-        ceiling = min(runner.backoff_cap(), runner.backoff_base() * 2 ** (attempt - 1))
+        ceiling = min(
+            settings.OFFBOARDING_BACKOFF_CAP, settings.OFFBOARDING_BACKOFF_BASE * 2 ** (attempt - 1)
+        )
         delays = [runner.backoff_delay(attempt) for _ in range(200)]
         assert all(0 <= d <= ceiling for d in delays)
         assert len(set(delays)) > 150, "jitter spreads retries"
@@ -286,7 +289,7 @@ def test_a_step_that_keeps_crashing_workers_is_quarantined(approved, queue, step
     # The revoke behind the quarantined lock still runs: sign the person out regardless.
     assert steps(req)["zoom.revoke_token"].status == S.READY
     # Its queued task was dropped above (sent.clear); the sweeper brings it back.
-    with time_machine.travel(now + timedelta(seconds=runner.requeue_after() + 1)):
+    with time_machine.travel(now + timedelta(seconds=settings.OFFBOARDING_REQUEUE_AFTER + 1)):
         queue.sweep()
         queue.drain()
     assert [c[:2] for c in fake_registry.calls] == [("zoom", "revoke_token")]
@@ -316,7 +319,9 @@ def test_the_sweeper_re_enqueues_ready_steps_the_broker_lost(approved, queue, st
     queue.run_starts()
     queue.sent.clear()  # the broker lost the step's task
     assert queue.sweep().requeued == 0, "too early to call it lost"
-    with time_machine.travel(timezone.now() + timedelta(seconds=runner.requeue_after() + 1)):
+    with time_machine.travel(
+        timezone.now() + timedelta(seconds=settings.OFFBOARDING_REQUEUE_AFTER + 1)
+    ):
         assert queue.sweep().requeued == 1
         assert queue.sweep().requeued == 0, "not enqueued twice in a row"
         queue.drain()
@@ -327,7 +332,9 @@ def test_the_sweeper_re_enqueues_ready_steps_the_broker_lost(approved, queue, st
 def test_the_sweeper_restarts_an_approved_request_whose_start_was_lost(approved, queue):
     req = approved("reset_sessions")
     queue.sent.clear()
-    with time_machine.travel(timezone.now() + timedelta(seconds=runner.requeue_after() + 1)):
+    with time_machine.travel(
+        timezone.now() + timedelta(seconds=settings.OFFBOARDING_REQUEUE_AFTER + 1)
+    ):
         assert queue.sweep().started == 1
         queue.drain()
     req.refresh_from_db()
@@ -348,7 +355,7 @@ def test_concurrency_limit_defers_claims_beyond_it(approved, queue, steps, fake_
     assert b.status == S.RETRYING and b.waiting_for_slot and b.attempts == 0
     # When the slot frees up, the waiting step is woken at once.
     claimed = StepRun.objects.select_related("action_request").get(pk=a.pk)
-    result, error, calls = runner._call(claimed)
+    result, error, calls = runner.step_run_call(claimed)
     with queue.capture(execute=True):
         runner.step_run_complete(step=claimed, owner="w1", result=result, error=error, calls=calls)
     assert queue.step_ids() == [b.pk]
@@ -418,7 +425,9 @@ def test_okta_unreachable_at_start_leaves_the_request_for_the_sweeper(
     req = run(queue, req)
     assert req.state == RS.APPROVED
     fake_registry.okta_down = None
-    with time_machine.travel(timezone.now() + timedelta(seconds=runner.requeue_after() + 1)):
+    with time_machine.travel(
+        timezone.now() + timedelta(seconds=settings.OFFBOARDING_REQUEUE_AFTER + 1)
+    ):
         queue.sweep()
         queue.drain()
     req.refresh_from_db()
@@ -453,4 +462,4 @@ def test_reinstate_undoes_an_offboard(approved, queue, fake_registry, steps):
     ],
 )
 def test_request_state_is_derived_from_its_steps(statuses, expected):
-    assert runner.derive_state(statuses) == expected
+    assert progress.derive_state(statuses) == expected

@@ -28,7 +28,7 @@ T0 = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 
 
 def _user(django_user_model, username, *roles):
-    user = django_user_model.objects.create_user(username=username, password="x")  # noqa: S106
+    user = django_user_model.objects.create_user(username=username, password="x")
     user.groups.set([Group.objects.get_or_create(name=r)[0] for r in roles])
     return user
 

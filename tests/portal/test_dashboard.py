@@ -79,11 +79,46 @@ def test_helpdesk_figures_cover_only_their_requests(helpdesk, approver, auditor,
     assert (
         mine.lockout_medians["okta"] == 90.0
     )  # 60 s and 120 s; the approver's 600 s is not theirs
-    assert dashboard_figures(approver).state_counts == dashboard_figures(auditor).state_counts
+    # An approver's figures follow the history page's rule (their own requests and those of their
+    # approver groups, none here), not everyone's; the auditor's cover every request.
+    assert dashboard_figures(approver).state_counts == {"succeeded": 2, "pending_approval": 1}
+    assert dashboard_figures(auditor).state_counts["succeeded"] == 3
+
+
+def test_approver_figures_count_only_the_requests_they_may_see(client, helpdesk, approver, auditor):
+    managers = Group.objects.create(name="IT managers")
+    approver.groups.add(managers)
+    others = Group.objects.create(name="Finance approvers")
+    now = timezone.now()
+    theirs = history_request(helpdesk, at=now, approver_group=managers, with_steps=False)
+    lock_step(theirs, "okta", "suspend", after=timedelta(seconds=40))
+    elsewhere = history_request(
+        helpdesk, at=now, approver_group=others, state=S.FAILED, with_steps=False
+    )
+    lock_step(elsewhere, "okta", "suspend", after=timedelta(seconds=400))
+    lock_step(elsewhere, "zoom", "deactivate", after=timedelta(seconds=9), status="failed")
+    history_request(approver, at=now, state=S.PENDING_APPROVAL, approved_after=None)
+
+    figures = dashboard_figures(approver)
+    assert figures.state_counts == {"succeeded": 1, "pending_approval": 1}
+    assert figures.lockout_medians["okta"] == 40.0 and figures.failure_counts["zoom"] == 0
+    # The same requests as their history page shows.
+    client.force_login(approver)
+    page = client.get("/requests/").context["rows"]
+    assert sum(figures.state_counts.values()) == len(page)
+    assert {r.pk for r in page} == {theirs.pk} | {
+        r.pk for r in ActionRequest.objects.filter(requester=approver)
+    }
+    assert "Figures for the requests you may see" in client.get("/").content.decode()
+    assert dashboard_figures(auditor).state_counts == {
+        "succeeded": 1,
+        "failed": 1,
+        "pending_approval": 1,
+    }
 
 
 def test_user_without_a_role_sees_empty_figures(django_user_model, known):
-    nobody = django_user_model.objects.create_user(username="nobody", password="x")  # noqa: S106
+    nobody = django_user_model.objects.create_user(username="nobody", password="x")
     assert dashboard_figures(nobody).state_counts == {}
 
 
@@ -111,7 +146,7 @@ def test_dashboard_refreshes_itself_with_a_fragment(client, helpdesk, known):
 
 
 def test_dashboard_keeps_the_role_tiles(client, django_user_model, known):
-    everyone = django_user_model.objects.create_user(username="all", password="x")  # noqa: S106
+    everyone = django_user_model.objects.create_user(username="all", password="x")
     everyone.groups.set([Group.objects.get_or_create(name=r)[0] for r in Role.values])
     client.force_login(everyone)
     html = client.get("/").content.decode()

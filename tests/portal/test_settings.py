@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from portal.env import env_bool, env_int, env_secret
+from portal.env import env_bool, env_float, env_int, env_secret
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 SETTINGS_FILE = BASE_DIR / "portal" / "settings.py"
@@ -95,6 +95,18 @@ def test_database_url_selects_postgresql(monkeypatch, tmp_path):
         ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL"),
         ({"OFFBOARDING_LEASE_SECONDS": "60"}, "OFFBOARDING_LEASE_SECONDS"),
         ({"OFFBOARDING_MAX_ATTEMPTS": "0"}, "OFFBOARDING_MAX_ATTEMPTS"),
+        ({"OFFBOARDING_QUARANTINE_AFTER": "often"}, "OFFBOARDING_QUARANTINE_AFTER"),
+        ({"OFFBOARDING_REQUEUE_AFTER": "5"}, "OFFBOARDING_REQUEUE_AFTER"),
+        ({"OFFBOARDING_BACKOFF_BASE": "fast"}, "OFFBOARDING_BACKOFF_BASE"),
+        ({"OFFBOARDING_BACKOFF_BASE": "0"}, "OFFBOARDING_BACKOFF_BASE"),
+        ({"OFFBOARDING_BACKOFF_CAP": "nan"}, "OFFBOARDING_BACKOFF_CAP"),
+        ({"OFFBOARDING_BACKOFF_CAP": "2"}, "OFFBOARDING_BACKOFF_CAP"),
+        (
+            {"OFFBOARDING_BACKOFF_BASE": "50", "OFFBOARDING_BACKOFF_CAP": "10"},
+            "OFFBOARDING_BACKOFF_CAP",
+        ),
+        ({"PORTAL_HTTP_TIMEOUT": "0"}, "PORTAL_HTTP_TIMEOUT"),
+        ({"PORTAL_HTTP_TIMEOUT": "20s"}, "PORTAL_HTTP_TIMEOUT"),
         ({"PORTAL_BASE_URL": "portal.example.com"}, "PORTAL_BASE_URL"),
         ({"SECRET_KEY_FILE": "/nonexistent/secret", "SECRET_KEY": None}, "SECRET_KEY_FILE"),
     ],
@@ -102,6 +114,30 @@ def test_database_url_selects_postgresql(monkeypatch, tmp_path):
 def test_bad_values_name_the_variable(monkeypatch, tmp_path, env, names):
     with pytest.raises(ImproperlyConfigured, match=names):
         load_settings(monkeypatch, tmp_path, **env)
+
+
+def test_runner_tunables_have_one_default_each_and_follow_the_environment(monkeypatch, tmp_path):
+    for name in list(os.environ):
+        if name.startswith("OFFBOARDING_"):
+            monkeypatch.delenv(name)
+    s = load_settings(monkeypatch, tmp_path)
+    assert (s.OFFBOARDING_MAX_ATTEMPTS, s.OFFBOARDING_QUARANTINE_AFTER) == (6, 3)
+    assert s.OFFBOARDING_LEASE_SECONDS == s.Q_CLUSTER["timeout"] + 30 == 120
+    assert s.OFFBOARDING_REQUEUE_AFTER == 120
+    assert (s.OFFBOARDING_BACKOFF_BASE, s.OFFBOARDING_BACKOFF_CAP) == (2.0, 300.0)
+    assert s.PORTAL_HTTP_TIMEOUT == 20.0
+    tuned = load_settings(
+        monkeypatch,
+        tmp_path,
+        Q_TIMEOUT="30",
+        Q_RETRY="60",
+        OFFBOARDING_BACKOFF_BASE="0.5",
+        OFFBOARDING_BACKOFF_CAP="30",
+        PORTAL_HTTP_TIMEOUT="7.5",
+    )
+    assert tuned.OFFBOARDING_LEASE_SECONDS == 60
+    assert (tuned.OFFBOARDING_BACKOFF_BASE, tuned.OFFBOARDING_BACKOFF_CAP) == (0.5, 30.0)
+    assert tuned.PORTAL_HTTP_TIMEOUT == 7.5
 
 
 def test_secret_can_come_from_a_file(monkeypatch, tmp_path):
@@ -141,6 +177,10 @@ def test_env_helpers(monkeypatch):
     assert env_int("X_INT", 1, maximum=20) == 12
     with pytest.raises(ImproperlyConfigured, match="X_INT must be at most 10"):
         env_int("X_INT", 1, maximum=10)
+    monkeypatch.setenv("X_FLOAT", "2.5")
+    assert env_float("X_FLOAT", 1.0, minimum=1) == 2.5
+    with pytest.raises(ImproperlyConfigured, match="X_FLOAT must be at most 2"):
+        env_float("X_FLOAT", 1.0, maximum=2)
     monkeypatch.setenv("X_SECRET", "a")
     monkeypatch.setenv("X_SECRET_FILE", "secret.txt")
     with pytest.raises(ImproperlyConfigured, match="not both"):

@@ -5,11 +5,12 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from offboarding.roles import Role
@@ -35,7 +36,7 @@ def _password() -> str:
 class Command(BaseCommand):
     help = "Create the demo users (one per role) and print their passwords once."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--reset-passwords", action="store_true", help="Give every demo user a new password."
         )
@@ -45,7 +46,7 @@ class Command(BaseCommand):
             help="Where to keep the passwords for later runs (outside git, mode 600).",
         )
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         if not settings.DEBUG and not options["reset_passwords"]:
             raise CommandError("Demo users are for debug runs only (DEBUG is off).")
         path = Path(options["credentials_file"])

@@ -1,5 +1,6 @@
 """Live Okta reads for a target, delegation scope, protected groups and the pre-flight plan.
 
+Below the services and the runner, both of which check scope and protection against live Okta.
 Everything here reads outside systems: never call it while holding a transaction.
 """
 
@@ -7,22 +8,17 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from types import ModuleType
 from typing import Any
 
+from django.contrib.auth.models import User
+
+from connections import registry
 from connections.types import SYSTEM_LABELS, ConnectorError, System, Target
 from offboarding import playbooks
 from offboarding.exceptions import OutOfScope, ProtectedTarget, TargetLookupFailed
 from offboarding.models import ActionRequest, Delegation, ProtectedGroup
 
 logger = logging.getLogger(__name__)
-
-
-def registry() -> ModuleType:
-    """The connector registry, looked up at call time so tests can replace its functions."""
-    from connections import registry as reg
-
-    return reg
 
 
 @dataclass(frozen=True)
@@ -54,10 +50,9 @@ class TargetInfo:
 
 def target_lookup(okta_id: str) -> TargetInfo:
     """Read the user and their groups from Okta. Raises TargetLookupFailed in words."""
-    reg = registry()
     try:
-        user = reg.okta_get_user(okta_id)
-        groups = reg.okta_user_groups(user["id"])
+        user = registry.okta_get_user(okta_id)
+        groups = registry.okta_user_groups(user["id"])
     except ConnectorError as exc:
         if exc.status == 404 or exc.code == "E0000007":
             raise TargetLookupFailed(f"Okta has no user “{okta_id}”.", retryable=False) from exc
@@ -89,7 +84,7 @@ def protection_check(target: TargetInfo) -> None:
         )
 
 
-def delegations_for(*, user: Any, kind: str, target: TargetInfo) -> list[Delegation]:
+def delegations_for(*, user: User, kind: str, target: TargetInfo) -> list[Delegation]:
     """Active delegations of the user's teams that allow `kind` for this target."""
     candidates = Delegation.objects.filter(active=True, team__in=user.groups.all()).select_related(
         "approver_group", "team"
@@ -102,7 +97,7 @@ def delegations_for(*, user: Any, kind: str, target: TargetInfo) -> list[Delegat
     ]
 
 
-def delegation_for(*, user: Any, kind: str, target: TargetInfo) -> Delegation:
+def delegation_for(*, user: User, kind: str, target: TargetInfo) -> Delegation:
     """The strictest matching delegation (most approvals, no auto-run). Raises OutOfScope."""
     matching = delegations_for(user=user, kind=kind, target=target)
     if not matching:
@@ -116,7 +111,7 @@ def delegation_for(*, user: Any, kind: str, target: TargetInfo) -> Delegation:
     )
 
 
-def scope_check(*, user: Any, kind: str, target: TargetInfo) -> Delegation:
+def scope_check(*, user: User, kind: str, target: TargetInfo) -> Delegation:
     """Protection first (it wins over every delegation), then scope."""
     protection_check(target)
     return delegation_for(user=user, kind=kind, target=target)
@@ -130,7 +125,7 @@ def _system_plan(system: str, steps: list[playbooks.PlannedStep], target: Target
         "steps": [{"key": s.key, "label": s.label} for s in steps],
     }
     try:
-        state = registry().read_account(system, target=target)
+        state = registry.read_account(System(system), target=target)
     except ConnectorError as exc:
         entry.update(exists=None, state="", summary=f"could not read {label}: {exc.message}")
         return entry
@@ -152,7 +147,7 @@ def _system_plan(system: str, steps: list[playbooks.PlannedStep], target: Target
 
 
 def preflight_plan(
-    *, kind: str, systems: list[str], options: dict[str, Any], target: Target
+    *, kind: str, systems: list[str], options: dict[str, Any] | None, target: Target
 ) -> list[dict[str, Any]]:
     """For each chosen system: whether the person has an account, its state, and the steps."""
     steps = playbooks.build_steps(kind, systems=systems, options=options)

@@ -1,0 +1,257 @@
+"""Run one step: claim it, call the connector with no transaction open, apply the result if this
+worker still holds the lease (else record it as stale), then move the request along."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from connections import registry
+from connections.types import (
+    CallRecord,
+    ConnectorError,
+    OperationResult,
+    Outcome,
+    System,
+    Target,
+    capture_calls,
+)
+from offboarding import playbooks
+from offboarding.audit import audit_record
+from offboarding.models import ActionRequest, AuditEvent, StepAttempt, StepRun
+from offboarding.progress import advance, enqueue_step, enqueue_steps_on_commit, finish_if_done
+from offboarding.runner.backoff import backoff_delay
+from offboarding.runner.claim import step_run_claim
+
+logger = logging.getLogger(__name__)
+
+S = StepRun.Status
+
+_DONE_WORDS = {
+    Outcome.DONE: "done",
+    Outcome.ALREADY_DONE: "already done",
+    Outcome.NO_ACCOUNT: "skipped: no account",
+}
+
+
+# --- Call -----------------------------------------------------------------------------------------
+
+
+def _probe(step: StepRun, target: Target) -> OperationResult | None:
+    """After an unknown outcome: is the effect already there? None means: do the operation."""
+    op = (step.system, step.operation)
+    probed = (
+        playbooks.LOCKING_OPERATIONS
+        | playbooks.UNLOCKING_OPERATIONS
+        | playbooks.DEACTIVATING_OPERATIONS
+    )
+    if op not in probed:
+        return None
+    state = registry.read_account(System(step.system), target=target)
+    if not state.exists:
+        return OperationResult(Outcome.NO_ACCOUNT, "no account (found by a check)")
+    if op in playbooks.LOCKING_OPERATIONS and state.locked_out:
+        return OperationResult(Outcome.ALREADY_DONE, "already locked (found by a check)")
+    if op in playbooks.DEACTIVATING_OPERATIONS and state.state.upper() in ("DEPROVISIONED",):
+        return OperationResult(Outcome.ALREADY_DONE, "already deactivated (found by a check)")
+    if op in playbooks.UNLOCKING_OPERATIONS and not state.locked_out:
+        return OperationResult(Outcome.ALREADY_DONE, "already active (found by a check)")
+    return None
+
+
+def step_run_call(
+    step: StepRun,
+) -> tuple[OperationResult | None, ConnectorError | None, list[CallRecord]]:
+    """Call the connector for a claimed step (probing first when the last outcome is unknown).
+
+    Never raises: an unexpected error becomes a retryable ConnectorError of unknown outcome.
+    """
+    target = step.action_request.target
+    with capture_calls() as calls:
+        try:
+            result = _probe(step, target) if step.probe_first else None
+            if result is None:
+                result = registry.run_operation(
+                    System(step.system), step.operation, target=target, options=step.options or None
+                )
+            return result, None, calls
+        except ConnectorError as exc:
+            return None, exc, calls
+        except Exception as exc:  # a bug or an unwrapped network error: unknown, so probe next time
+            logger.exception("step %s: unexpected error", step.pk)
+            error = ConnectorError(
+                f"unexpected error in the portal ({type(exc).__name__})",
+                system=step.system,
+                retryable=True,
+                outcome_unknown=True,
+            )
+            return None, error, calls
+
+
+# --- Complete (fenced) ----------------------------------------------------------------------------
+
+
+@dataclass
+class _Completion:
+    status: str
+    fields: dict[str, Any]
+    summary: str
+    terminal: bool
+
+
+def _success(result: OperationResult, now: datetime) -> _Completion:
+    status = S.SKIPPED if result.outcome == Outcome.NO_ACCOUNT else S.SUCCEEDED
+    detail = result.detail or _DONE_WORDS[Outcome(result.outcome)]
+    fields = {
+        "outcome": str(Outcome(result.outcome).value),
+        "detail": detail,
+        "last_error": "",
+        "probe_first": False,
+        "next_attempt_at": None,
+        "finished_at": now,
+    }
+    return _Completion(status, fields, detail, True)
+
+
+def _completion_for(
+    step: StepRun, result: OperationResult | None, error: ConnectorError | None, now: datetime
+) -> _Completion:
+    lease: dict[str, Any] = {"lease_owner": "", "lease_expires_at": None}
+    if result is not None:
+        done = _success(result, now)
+        done.fields.update(lease)
+        return done
+    assert error is not None
+    attempts, limit = step.attempts, settings.OFFBOARDING_MAX_ATTEMPTS
+    transient = error.retryable or error.outcome_unknown
+    if transient and attempts < limit:
+        delay = backoff_delay(attempts, error.retry_after)
+        words = f"{error.message} — will retry (attempt {attempts} of {limit})"
+        fields = {
+            **lease,
+            "last_error": words,
+            "probe_first": step.probe_first or error.outcome_unknown,
+            "next_attempt_at": now + timedelta(seconds=delay),
+            "enqueued_at": None,
+        }
+        return _Completion(S.RETRYING, fields, words, False)
+    words = (
+        error.message if not transient else f"gave up after {attempts} attempts: {error.message}"
+    )
+    fields = {**lease, "last_error": words, "next_attempt_at": None, "finished_at": now}
+    return _Completion(S.FAILED, fields, words, True)
+
+
+def _record_attempts(
+    step: StepRun, owner: str, calls: list[CallRecord], summary: str, *, stale: bool
+) -> None:
+    rows = [
+        StepAttempt(
+            step_id=step.pk,
+            attempt_no=step.attempts,
+            method=c.method[:10],
+            path=c.path[:500],
+            status_code=c.status,
+            duration_ms=c.duration_ms,
+            error_code=c.error_code[:64],
+            message=c.message,
+            stale=stale,
+            lease_owner=owner,
+        )
+        for c in calls
+    ]
+    if rows:
+        if not rows[-1].message:
+            rows[-1].message = summary
+    else:
+        rows.append(
+            StepAttempt(
+                step_id=step.pk,
+                attempt_no=step.attempts,
+                message=summary,
+                stale=stale,
+                lease_owner=owner,
+            )
+        )
+    StepAttempt.objects.bulk_create(rows)
+
+
+def audit_step_outcome(step: StepRun, *, status: str, outcome: str, summary: str) -> None:
+    """The audit event for a step that reached a terminal status."""
+    audit_record(
+        action=AuditEvent.Action.STEP_OUTCOME,
+        obj=step,
+        target=step.action_request.target_login,
+        details={
+            "request": step.action_request_id,
+            "step": step.key,
+            "status": status,
+            "outcome": outcome,
+            "attempts": step.attempts,
+            "words": summary,
+        },
+    )
+
+
+def step_run_complete(
+    *,
+    step: StepRun,
+    owner: str,
+    result: OperationResult | None,
+    error: ConnectorError | None,
+    calls: list[CallRecord],
+    now: datetime | None = None,
+) -> bool:
+    """Apply an attempt's result if this worker still holds the lease; else record it as stale."""
+    now = now or timezone.now()
+    done = _completion_for(step, result, error, now)
+    with transaction.atomic():
+        # One completion per request at a time, so dependents are decided exactly once.
+        ActionRequest.objects.select_for_update().filter(pk=step.action_request_id).first()
+        applied = StepRun.objects.filter(pk=step.pk, lease_owner=owner).transition(
+            to=done.status, fence=S.RUNNING, at=now, **done.fields
+        )
+        _record_attempts(step, owner, calls, done.summary, stale=not applied)
+        if not applied:
+            logger.warning("step %s: late result from a lost lease recorded as stale", step.pk)
+            return False
+        if done.terminal:
+            outcome = str(done.fields.get("outcome", ""))
+            audit_step_outcome(step, status=done.status, outcome=outcome, summary=done.summary)
+            enqueue_steps_on_commit(advance(step.action_request_id, now))
+            finish_if_done(step.action_request_id, now)
+        transaction.on_commit(functools.partial(_wake_slot_waiters, step.system))
+    return True
+
+
+def _wake_slot_waiters(system: str, limit: int = 1) -> None:
+    """A slot freed up: enqueue the oldest step of this system that waits for one."""
+    now = timezone.now()
+    waiting = StepRun.objects.filter(
+        system=system, status=S.RETRYING, waiting_for_slot=True
+    ).order_by("next_attempt_at", "id")[:limit]
+    for step in waiting:
+        woken = StepRun.objects.filter(pk=step.pk, status=S.RETRYING, waiting_for_slot=True).amend(
+            at=now, next_attempt_at=now, enqueued_at=now
+        )
+        if woken:
+            enqueue_step(step.pk)
+
+
+def step_run_execute(*, step_id: int) -> str:
+    """Claim, call, complete. Safe to call any number of times for the same step."""
+    owner = str(uuid.uuid4())
+    step = step_run_claim(step_id=step_id, owner=owner)
+    if step is None:
+        return "not claimed"
+    result, error, calls = step_run_call(step)
+    applied = step_run_complete(step=step, owner=owner, result=result, error=error, calls=calls)
+    return "applied" if applied else "stale"

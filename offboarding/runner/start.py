@@ -1,0 +1,96 @@
+"""Start a request: re-check scope and protection against live Okta, then make the first steps ready."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from offboarding import notifications
+from offboarding.audit import audit_record
+from offboarding.exceptions import NotAllowed, TargetLookupFailed
+from offboarding.models import ActionRequest, AuditEvent, StepRun
+from offboarding.progress import advance, enqueue_steps_on_commit, finish_if_done
+from offboarding.targets import scope_check, target_lookup
+
+logger = logging.getLogger(__name__)
+
+RS = ActionRequest.State
+_STARTABLE = (RS.APPROVED, RS.SCHEDULED)
+
+
+def _refusal_for(req: ActionRequest) -> str | None:
+    """None when the request may run now; otherwise why not, in words. Raises when Okta is down."""
+    try:
+        target = target_lookup(req.target_okta_id)
+    except TargetLookupFailed as exc:
+        if exc.retryable:
+            raise
+        return exc.message
+    try:
+        scope_check(user=req.requester, kind=req.kind, target=target)
+    except NotAllowed as exc:
+        return exc.message
+    return None
+
+
+def action_request_start(*, action_request_id: int, now: datetime | None = None) -> bool:
+    """Approved/scheduled-and-due → running, after a live scope and protection check.
+
+    Returns True when the request started. A refused request ends failed, saying why.
+    Okta being unreachable leaves the request as it is; the sweeper tries again.
+    """
+    now = now or timezone.now()
+    req = ActionRequest.objects.select_related("requester").get(pk=action_request_id)
+    if req.state not in _STARTABLE:
+        return False
+    if req.scheduled_for and req.scheduled_for > now:
+        return False
+    try:
+        refusal = _refusal_for(req)
+    except TargetLookupFailed as exc:
+        logger.warning("request %s not started yet: %s", req.pk, exc.message)
+        return False
+    with transaction.atomic():
+        req = ActionRequest.objects.select_for_update().get(pk=action_request_id)
+        if req.state not in _STARTABLE:
+            return False
+        if refusal:
+            _refuse(req, refusal, now)
+            return False
+        ActionRequest.objects.filter(pk=req.pk).transition(
+            to=RS.RUNNING, fence=req.state, at=now, started_at=now, state_note=""
+        )
+        audit_record(action=AuditEvent.Action.REQUEST_STARTED, obj=req, target=req.target_login)
+        enqueue_steps_on_commit(advance(req.pk, now))
+        finish_if_done(req.pk, now)
+    return True
+
+
+def _refuse(req: ActionRequest, why: str, now: datetime) -> None:
+    """The request may not run after all: its steps are cancelled and it ends failed, saying why."""
+    StepRun.objects.filter(action_request=req).transition(
+        to=StepRun.Status.CANCELLED,
+        fence=StepRun.NOT_STARTED,
+        at=now,
+        cancel_reason=StepRun.CancelReason.REFUSED,
+        detail="not run: request refused before running",
+        finished_at=now,
+    )
+    ActionRequest.objects.filter(pk=req.pk).transition(
+        to=RS.FAILED,
+        fence=_STARTABLE,
+        at=now,
+        state_note=f"Refused before the first step: {why}",
+        finished_at=now,
+    )
+    audit_record(
+        action=AuditEvent.Action.REQUEST_REFUSED,
+        obj=req,
+        target=req.target_login,
+        details={"why": why},
+    )
+    transaction.on_commit(functools.partial(notifications.notify_requester, req.pk, "failed"))

@@ -1,0 +1,162 @@
+"""The sweeper, the safety net the broker is not: lost leases, due retries, lost tasks, due requests,
+expired requests and requests whose steps all ended. Idempotent; two sweepers at once do no harm."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from offboarding import notifications
+from offboarding.audit import audit_record
+from offboarding.models import ActionRequest, AuditEvent, StepAttempt, StepRun
+from offboarding.progress import (
+    advance,
+    enqueue_start,
+    enqueue_step,
+    enqueue_steps_on_commit,
+    finish_if_done,
+)
+from offboarding.runner.claim import due
+from offboarding.runner.execute import audit_step_outcome
+
+S = StepRun.Status
+RS = ActionRequest.State
+
+
+@dataclass
+class SweepReport:
+    lost_leases: int = 0
+    quarantined: int = 0
+    requeued: int = 0
+    started: int = 0
+    expired: int = 0
+    repaired: int = 0
+
+    def __str__(self) -> str:
+        return ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in self.__dict__.items())
+
+
+def _recover_lost_lease(step: StepRun, now: datetime) -> str:
+    """A worker died holding the lease: retry with a probe first, or quarantine the step."""
+    crashes = step.crash_count + 1
+    quarantine = (
+        crashes >= settings.OFFBOARDING_QUARANTINE_AFTER
+        or step.attempts >= settings.OFFBOARDING_MAX_ATTEMPTS
+    )
+    fields: dict[str, Any] = {
+        "crash_count": crashes,
+        "lease_owner": "",
+        "lease_expires_at": None,
+        "probe_first": True,
+    }
+    if quarantine:
+        status, words = S.FAILED, "stopped: step kept crashing workers"
+        fields.update(last_error=words, finished_at=now)
+    else:
+        status = S.RETRYING
+        words = "worker lost during the attempt; outcome unknown, will check before repeating"
+        fields.update(last_error=words, next_attempt_at=now, enqueued_at=now)
+    with transaction.atomic():
+        ActionRequest.objects.select_for_update().filter(pk=step.action_request_id).first()
+        lost = StepRun.objects.filter(
+            pk=step.pk, lease_owner=step.lease_owner, lease_expires_at__lt=now
+        ).transition(to=status, fence=S.RUNNING, at=now, **fields)
+        if not lost:
+            return "gone"
+        StepAttempt.objects.create(
+            step_id=step.pk, attempt_no=step.attempts, message=words, lease_owner=step.lease_owner
+        )
+        if quarantine:
+            audit_step_outcome(step, status=status, outcome="", summary=words)
+            enqueue_steps_on_commit(advance(step.action_request_id, now))
+            finish_if_done(step.action_request_id, now)
+        else:
+            enqueue_steps_on_commit([step.pk])
+    return "quarantined" if quarantine else "requeued"
+
+
+def _requeue_due(now: datetime) -> int:
+    stale_enqueue = now - timedelta(seconds=settings.OFFBOARDING_REQUEUE_AFTER)
+    pending = (
+        StepRun.objects.filter(status__in=StepRun.CLAIMABLE, action_request__state=RS.RUNNING)
+        .filter(due(now))
+        .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lte=stale_enqueue))
+        .values_list("pk", "enqueued_at")
+    )
+    count = 0
+    for pk, enqueued_at in list(pending[:5000]):
+        if StepRun.objects.filter(pk=pk, enqueued_at=enqueued_at).amend(at=now, enqueued_at=now):
+            enqueue_step(pk)
+            count += 1
+    return count
+
+
+def _start_due_requests(now: datetime) -> int:
+    grace = now - timedelta(seconds=settings.OFFBOARDING_REQUEUE_AFTER)
+    ready = ActionRequest.objects.filter(
+        Q(state=RS.SCHEDULED, scheduled_for__lte=now)
+        | Q(state=RS.APPROVED, approved_at__lte=grace)
+        | Q(state=RS.APPROVED, scheduled_for__lte=now)
+    ).values_list("pk", flat=True)
+    ids = list(ready[:1000])
+    for pk in ids:
+        enqueue_start(pk)
+    return len(ids)
+
+
+def action_request_expire(*, action_request_id: int, now: datetime | None = None) -> bool:
+    """Pending past its expiry → expired. Returns False when there was nothing to do."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        moved = ActionRequest.objects.filter(pk=action_request_id, expires_at__lte=now).transition(
+            to=RS.EXPIRED,
+            fence=RS.PENDING_APPROVAL,
+            at=now,
+            state_note="Expired before enough approvals.",
+            finished_at=now,
+        )
+        if not moved:
+            return False
+        req = ActionRequest.objects.get(pk=action_request_id)
+        audit_record(action=AuditEvent.Action.REQUEST_EXPIRED, obj=req, target=req.target_login)
+        transaction.on_commit(functools.partial(notifications.notify_requester, req.pk, "expired"))
+    return True
+
+
+def _repair_finished(now: datetime) -> int:
+    """Running requests whose steps all ended (a crash between a step and the finish)."""
+    repaired = 0
+    for pk in (
+        ActionRequest.objects.filter(state=RS.RUNNING)
+        .exclude(steps__status__in=[S.WAITING, S.READY, S.RUNNING, S.RETRYING])
+        .values_list("pk", flat=True)[:1000]
+    ):
+        with transaction.atomic():
+            ActionRequest.objects.select_for_update().filter(pk=pk).first()
+            repaired += bool(finish_if_done(pk, now))
+    return repaired
+
+
+def sweep(*, now: datetime | None = None) -> SweepReport:
+    """One pass of the safety net. Idempotent; two sweepers at once do no harm."""
+    now = now or timezone.now()
+    report = SweepReport()
+    for step in StepRun.objects.filter(status=S.RUNNING, lease_expires_at__lt=now)[:1000]:
+        outcome = _recover_lost_lease(step, now)
+        report.lost_leases += outcome != "gone"
+        report.quarantined += outcome == "quarantined"
+    report.requeued = _requeue_due(now)
+    report.started = _start_due_requests(now)
+    for pk in ActionRequest.objects.filter(
+        state=RS.PENDING_APPROVAL, expires_at__lte=now
+    ).values_list("pk", flat=True)[:1000]:
+        report.expired += bool(action_request_expire(action_request_id=pk, now=now))
+    report.repaired = _repair_finished(now)
+    return report

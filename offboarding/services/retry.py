@@ -1,0 +1,83 @@
+"""Retrying one system of a finished request: its failed steps run again, with what waited on them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.utils import timezone
+
+from offboarding import permissions
+from offboarding.audit import audit_record
+from offboarding.exceptions import InvalidTransition, NotAllowed
+from offboarding.models import ActionRequest, AuditEvent, StepRun
+from offboarding.progress import advance, enqueue_steps_on_commit
+
+RS = ActionRequest.State
+S = StepRun.Status
+
+
+def action_request_retry_system(
+    *, action_request_id: int, actor: User, system: str, ip: str = ""
+) -> list[int]:
+    """Re-run the failed steps of one system (and what waited on them). Returns the step ids
+    made ready. Only for a request that ended partially failed or failed.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        req = ActionRequest.objects.select_for_update().get(pk=action_request_id)
+        if not permissions.can_retry_request(actor, req):
+            raise NotAllowed("Only the requester or an approver of this request may retry it.")
+        if req.state not in (RS.PARTIALLY_FAILED, RS.FAILED) or req.started_at is None:
+            raise InvalidTransition("Only a finished request with failed steps can be retried.")
+        ids = _rerun_failed_steps(req, system, now)
+        ActionRequest.objects.filter(pk=req.pk).transition(
+            to=RS.RUNNING,
+            fence=req.state,
+            at=now,
+            finished_at=None,
+            state_note=f"Retry of {system} by {actor.get_username()}.",
+        )
+        ready = ids + advance(req.pk, now)
+        audit_record(
+            action=AuditEvent.Action.STEP_RETRY_SYSTEM,
+            actor=actor,
+            obj=req,
+            target=req.target_login,
+            ip=ip,
+            details={"system": system, "steps": ids},
+        )
+        enqueue_steps_on_commit(ready)
+    return ready
+
+
+def _rerun_failed_steps(req: ActionRequest, system: str, now: datetime) -> list[int]:
+    """The system's failed steps become ready again, and the steps cancelled because a dependency
+    failed wait again. Returns the ids of the failed steps; raises when there are none."""
+    ids = list(
+        StepRun.objects.filter(action_request=req, system=system, status=S.FAILED).values_list(
+            "pk", flat=True
+        )
+    )
+    if not ids:
+        raise InvalidTransition(f"No failed steps in {system} to retry.")
+    StepRun.objects.filter(pk__in=ids).transition(
+        to=S.READY,
+        fence=S.FAILED,
+        at=now,
+        attempts=0,
+        crash_count=0,
+        last_error="",
+        detail="",
+        outcome="",
+        next_attempt_at=None,
+        enqueued_at=now,
+        finished_at=None,
+    )
+    StepRun.objects.filter(
+        action_request=req, cancel_reason=StepRun.CancelReason.DEPENDENCY
+    ).transition(
+        to=S.WAITING, fence=S.CANCELLED, at=now, cancel_reason="", detail="", finished_at=None
+    )
+    return ids

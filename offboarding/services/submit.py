@@ -1,0 +1,244 @@
+"""Making a request and changing it while it waits: submit (with its live checks) and change.
+
+Each service is keyword-only, re-reads and locks its row, refuses invalid transitions with a domain
+error, writes its audit event in the same transaction and queues work with on_commit. Live Okta
+reads (scope, protection, pre-flight) happen before the transaction opens, never inside it.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.utils import timezone
+
+from offboarding import notifications, permissions, playbooks
+from offboarding.audit import audit_record
+from offboarding.exceptions import InvalidRequest, InvalidTransition, NotAllowed
+from offboarding.models import ActionRequest, Approval, AuditEvent, Delegation
+from offboarding.services.decide import approve_now
+from offboarding.targets import TargetInfo, preflight_plan, scope_check, target_lookup
+
+RS = ActionRequest.State
+Kind = ActionRequest.Kind
+
+
+def request_fingerprint(
+    *, kind: str, target_okta_id: str, systems: list[str], options: dict
+) -> str:
+    """SHA-256 over exactly what an approver approves: action, target, systems, options."""
+    payload = {
+        "kind": kind,
+        "target": target_okta_id,
+        "systems": sorted(systems),
+        "options": {k: options[k] for k in sorted(options)},
+    }
+    return hashlib.sha256(
+        json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
+    ).hexdigest()
+
+
+# A second request for the same action and person while one is open would only ask approvers
+# twice and run the same steps twice; a scheduled one does not block an urgent one.
+_OPEN_STATES = (RS.DRAFT, RS.PENDING_APPROVAL, RS.APPROVED, RS.RUNNING)
+
+
+def _refuse_duplicate(*, kind: str, target_okta_id: str) -> None:
+    open_request = (
+        ActionRequest.objects.filter(
+            kind=kind, target_okta_id=target_okta_id, state__in=_OPEN_STATES
+        )
+        .order_by("id")
+        .first()
+    )
+    if open_request is not None:
+        raise InvalidRequest(
+            f"Request #{open_request.pk} ({open_request.get_kind_display().lower()} for this "
+            f"person) is already {open_request.get_state_display().lower()}: follow it there "
+            "instead of asking twice."
+        )
+
+
+def _fingerprint_of(req: ActionRequest) -> str:
+    return request_fingerprint(
+        kind=req.kind, target_okta_id=req.target_okta_id, systems=req.systems, options=req.options
+    )
+
+
+def _clean_schedule(scheduled_for: datetime | None, now: datetime) -> datetime | None:
+    if scheduled_for is None:
+        return None
+    if timezone.is_naive(scheduled_for):
+        raise InvalidRequest("The scheduled time needs a time zone.")
+    if scheduled_for <= now:
+        return None
+    return scheduled_for
+
+
+def action_request_submit(
+    *,
+    requester: User,
+    target_okta_id: str,
+    kind: str,
+    systems: list[str],
+    options: dict[str, Any] | None = None,
+    reason: str,
+    ticket: str = "",
+    scheduled_for: datetime | None = None,
+    ip: str = "",
+) -> ActionRequest:
+    """Make a request: checks role, protection and delegation scope against live Okta, records the
+    pre-flight plan, and either waits for approval (mailing the eligible approvers) or — reset
+    sessions under a delegation that allows it — is approved at once.
+
+    Raises NotAllowed / OutOfScope / ProtectedTarget / InvalidRequest / InvalidPlaybook /
+    TargetLookupFailed.
+    """
+    systems, options = _checked_choices(
+        requester=requester, kind=kind, systems=systems, options=options, reason=reason
+    )
+    target = target_lookup(target_okta_id)
+    delegation = scope_check(user=requester, kind=kind, target=target)
+    plan = preflight_plan(kind=kind, systems=systems, options=options, target=target.as_target())
+    now = timezone.now()
+    auto = kind == Kind.RESET_SESSIONS and delegation.reset_sessions_without_approval
+    with transaction.atomic():
+        _refuse_duplicate(kind=kind, target_okta_id=target.okta_id)
+        req = ActionRequest.objects.create(
+            kind=kind,
+            state=RS.PENDING_APPROVAL,
+            state_note=(
+                f"Runs without approval under the delegation “{delegation.name}”." if auto else ""
+            ),
+            **_target_fields(target),
+            systems=systems,
+            options=options,
+            reason=reason.strip(),
+            ticket=ticket.strip(),
+            plan=plan,
+            requester=requester,
+            delegation=delegation,
+            approver_group=delegation.approver_group,
+            approvals_needed=delegation.approvals_needed,
+            fingerprint=request_fingerprint(
+                kind=kind, target_okta_id=target.okta_id, systems=systems, options=options
+            ),
+            scheduled_for=_clean_schedule(scheduled_for, now),
+            expires_at=now + timedelta(hours=delegation.expiry_hours),
+            requested_at=now,
+        )
+        _audit_submitted(req, ip=ip, delegation=delegation, auto=auto)
+        if auto:
+            approve_now(req, now)
+        else:
+            transaction.on_commit(functools.partial(notifications.notify_approvers, req.pk))
+    return req
+
+
+def _checked_choices(
+    *,
+    requester: User,
+    kind: str,
+    systems: list[str],
+    options: dict[str, Any] | None,
+    reason: str,
+) -> tuple[list[str], dict[str, Any]]:
+    """The systems and options as the playbook reads them; refuses what cannot be asked."""
+    if not permissions.can_request(requester):
+        raise NotAllowed("Only Helpdesk and Approvers may request actions.")
+    if kind not in Kind.values:
+        raise InvalidRequest(f"Unknown action “{kind}”.")
+    if not (reason or "").strip():
+        raise InvalidRequest("Say why: a reason is required.")
+    systems = playbooks.normalise_systems(systems)
+    options = playbooks.normalise_options(kind, options)
+    playbooks.build_steps(kind, systems=systems, options=options)
+    return systems, options
+
+
+def _audit_submitted(req: ActionRequest, *, ip: str, delegation: Delegation, auto: bool) -> None:
+    audit_record(
+        action=AuditEvent.Action.REQUEST_SUBMITTED,
+        actor=req.requester,
+        obj=req,
+        target=req.target_login,
+        ip=ip,
+        details={
+            "kind": req.kind,
+            "systems": req.systems,
+            "options": req.options,
+            "reason": req.reason,
+            "ticket": req.ticket,
+            "delegation": delegation.name,
+            "without_approval": auto,
+        },
+    )
+
+
+def _target_fields(target: TargetInfo) -> dict[str, Any]:
+    return {
+        "target_okta_id": target.okta_id,
+        "target_login": target.login,
+        "target_name": target.name,
+        "target_email": target.email,
+        "target_status": target.status,
+        "target_profile": target.profile,
+    }
+
+
+def action_request_change(
+    *,
+    action_request_id: int,
+    actor: User,
+    systems: list[str] | None = None,
+    options: dict[str, Any] | None = None,
+    reason: str | None = None,
+    ticket: str | None = None,
+    ip: str = "",
+) -> ActionRequest:
+    """The requester edits a pending request. A change to what is approved voids earlier approvals."""
+    with transaction.atomic():
+        req = ActionRequest.objects.select_for_update().get(pk=action_request_id)
+        if not permissions.can_change_request(actor, req):
+            raise NotAllowed("Only the requester may change a request.")
+        if req.state != RS.PENDING_APPROVAL:
+            raise InvalidTransition(
+                f"A {req.get_state_display().lower()} request cannot be changed."
+            )
+        if systems is not None:
+            req.systems = playbooks.normalise_systems(systems)
+        if options is not None:
+            req.options = playbooks.normalise_options(req.kind, options)
+        playbooks.build_steps(req.kind, systems=req.systems, options=req.options)
+        if reason is not None:
+            if not reason.strip():
+                raise InvalidRequest("Say why: a reason is required.")
+            req.reason = reason.strip()
+        if ticket is not None:
+            req.ticket = ticket.strip()
+        old = req.fingerprint
+        req.fingerprint = _fingerprint_of(req)
+        voided = (
+            req.approvals.filter(fingerprint=old, decision=Approval.Decision.APPROVED).count()
+            if req.fingerprint != old
+            else 0
+        )
+        req.save(
+            update_fields=["systems", "options", "reason", "ticket", "fingerprint", "updated_at"]
+        )
+        audit_record(
+            action=AuditEvent.Action.REQUEST_CHANGED,
+            actor=actor,
+            obj=req,
+            target=req.target_login,
+            ip=ip,
+            details={"systems": req.systems, "options": req.options, "approvals_voided": voided},
+        )
+        if voided:
+            transaction.on_commit(functools.partial(notifications.notify_approvers, req.pk))
+    return req
