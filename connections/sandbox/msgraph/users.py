@@ -1,14 +1,18 @@
-"""Microsoft Graph /v1.0: users ($select), accountEnabled, revokeSignInSessions, devices."""
+"""Microsoft Graph /v1.0/users: get with $select, PATCH accountEnabled, revokeSignInSessions."""
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from connections.sandbox import data
 from connections.sandbox.data import iso_seconds
+from connections.sandbox.msgraph.errors import bad_request, not_found
 from connections.sandbox.routing import Router
-from connections.sandbox.web import Request, Resp, graph_error
+from connections.sandbox.web import Request, Resp
+
+if TYPE_CHECKING:
+    from connections.sandbox.app import App
 
 router = Router()
 DEFAULT_FIELDS = (
@@ -35,24 +39,23 @@ ALL_FIELDS = DEFAULT_FIELDS + (
     "department",
 )
 HYBRID_MESSAGE = "Unable to update the specified properties for on-premises mastered Directory Sync objects or objects currently undergoing migration."
-_ALT_DEVICE = re.compile(r"^\(deviceId='([^']+)'\)$")
 
 
-def find_user(app, key: str) -> int | None:
+def find_user(app: App, key: str) -> int | None:
     idx = app.org.find(key) if "@" in key else app.org.ids.graph_user.parse(key)
     if idx is None or idx >= app.org.n or app.org.has(idx, data.F_NOGRAPH):
         return None
     return idx
 
 
-def _user(app, req: Request):
+def user_or_404(app: App, req: Request) -> int | Resp:
+    """The index of the {userId} user, or Graph's 404."""
     key = req.params["userId"]
     idx = find_user(app, key)
-    message = f"Resource '{key}' does not exist or one of its queried reference-property objects are not present."
-    return idx, (graph_error(404, "Request_ResourceNotFound", message) if idx is None else None)
+    return not_found(key) if idx is None else idx
 
 
-def _all_fields(app, idx: int) -> dict:
+def _all_fields(app: App, idx: int) -> dict:
     org, person = app.org, app.state.person(idx)
     hybrid = org.has(idx, data.F_HYBRID)
     return {
@@ -79,17 +82,15 @@ def _all_fields(app, idx: int) -> dict:
 
 
 @router.add("GET", "/users/{userId}", (), "users")
-def get_user(app, req: Request) -> Resp:
+def get_user(app: App, req: Request) -> Resp:
     """Default projection unless $select names the properties (accountEnabled only when selected)."""
-    idx, missing = _user(app, req)
-    if missing:
-        return missing
+    idx = user_or_404(app, req)
+    if isinstance(idx, Resp):
+        return idx
     select = [s.strip() for s in (req.arg("$select") or "").split(",") if s.strip()]
     unknown = [s for s in select if s not in ALL_FIELDS]
     if unknown:
-        return graph_error(
-            400,
-            "Request_BadRequest",
+        return bad_request(
             f"Could not find a property named '{unknown[0]}' on type 'microsoft.graph.user'.",
         )
     fields = _all_fields(app, idx)
@@ -103,22 +104,20 @@ def get_user(app, req: Request) -> Resp:
 
 
 @router.add("PATCH", "/users/{userId}", (), "users")
-def update_user(app, req: Request) -> Resp:
+def update_user(app: App, req: Request) -> Resp:
     """PATCH accountEnabled; 204, or 400 for a user mastered on-premises."""
     body = req.json()
-    idx, missing = _user(app, req)
-    if missing:
-        return missing
+    idx = user_or_404(app, req)
+    if isinstance(idx, Resp):
+        return idx
     if "accountEnabled" not in body:
         return Resp(204)
     if not isinstance(body["accountEnabled"], bool):
-        return graph_error(
-            400,
-            "Request_BadRequest",
+        return bad_request(
             "Invalid value specified for property 'accountEnabled' of resource 'User'.",
         )
     if app.org.has(idx, data.F_HYBRID):
-        return graph_error(400, "Request_BadRequest", HYBRID_MESSAGE)
+        return bad_request(HYBRID_MESSAGE)
     person = app.state.person(idx)
     applied = person.graph_enabled != body["accountEnabled"]
     person.graph_enabled = body["accountEnabled"]
@@ -126,10 +125,10 @@ def update_user(app, req: Request) -> Resp:
 
 
 @router.add("POST", "/users/{userId}/revokeSignInSessions", (), "users")
-def revoke_sessions(app, req: Request) -> Resp:
-    idx, missing = _user(app, req)
-    if missing:
-        return missing
+def revoke_sessions(app: App, req: Request) -> Resp:
+    idx = user_or_404(app, req)
+    if isinstance(idx, Resp):
+        return idx
     person = app.state.person(idx)
     now = datetime.now(UTC).replace(microsecond=0)
     person.graph_sessions_from = max(now, person.graph_sessions_from + timedelta(seconds=1))
@@ -138,71 +137,3 @@ def revoke_sessions(app, req: Request) -> Resp:
         {"@odata.context": f"{req.base_url}/graph/v1.0/$metadata#Edm.Boolean", "value": True},
         applied=True,
     )
-
-
-def _device_json(app, idx: int, k: int, enabled: bool) -> dict:
-    windows = (idx + k) % 2 == 0
-    return {
-        "@odata.type": "#microsoft.graph.device",
-        "id": app.org.ids.graph_device.make(idx, k),
-        "deviceId": app.org.ids.graph_device_key.make(idx, k),
-        "accountEnabled": enabled,
-        "displayName": f"{app.org.first[idx].upper()}-{'LAPTOP' if windows else 'MAC'}-{k}",
-        "operatingSystem": "Windows" if windows else "MacMDM",
-        "operatingSystemVersion": "10.0.22631.3447" if windows else "14.4.1",
-        "isCompliant": True,
-        "isManaged": True,
-        "trustType": "AzureAd" if windows else "Workplace",
-        "approximateLastSignInDateTime": iso_seconds(app.state.person(idx).last_updated),
-        "registrationDateTime": iso_seconds(app.org.created(idx)),
-        "onPremisesSyncEnabled": None,
-    }
-
-
-@router.add("GET", "/users/{userId}/registeredDevices", (), "devices")
-@router.add("GET", "/users/{userId}/ownedDevices", (), "devices")
-def list_devices(app, req: Request) -> Resp:
-    idx, missing = _user(app, req)
-    if missing:
-        return missing
-    devices = sorted(app.state.person(idx).graph_devices.items())
-    value = [_device_json(app, idx, k, e) for k, e in devices]
-    return Resp(
-        200,
-        {"@odata.context": f"{req.base_url}/graph/v1.0/$metadata#directoryObjects", "value": value},
-    )
-
-
-def _device(app, key: str):
-    alt = _ALT_DEVICE.match(key)
-    codec = app.org.ids.graph_device_key if alt else app.org.ids.graph_device
-    found = codec.parse(alt.group(1) if alt else key, sub=True)
-    if found and found[0] < app.org.n and found[1] in app.state.person(found[0]).graph_devices:
-        return found
-    return None
-
-
-@router.add("PATCH", "/devices/{deviceKey}", (), "devices")
-@router.add("PATCH", "/devices{deviceKey}", (), "devices")
-def update_device(app, req: Request) -> Resp:
-    """PATCH /devices/{id} or /devices(deviceId='...') with accountEnabled."""
-    body = req.json()
-    key = req.params["deviceKey"]
-    found = _device(app, key)
-    if found is None:
-        return graph_error(
-            404,
-            "Request_ResourceNotFound",
-            f"Resource '{key}' does not exist or one of its queried reference-property objects are not present.",
-        )
-    if "accountEnabled" in body and not isinstance(body["accountEnabled"], bool):
-        return graph_error(
-            400,
-            "Request_BadRequest",
-            "Invalid value specified for property 'accountEnabled' of resource 'Device'.",
-        )
-    devices = app.state.person(found[0]).graph_devices
-    wanted = body.get("accountEnabled", devices[found[1]])
-    applied = devices[found[1]] != wanted
-    devices[found[1]] = wanted
-    return Resp(204, applied=applied)
