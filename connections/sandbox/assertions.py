@@ -7,7 +7,8 @@ import uuid
 
 import jwt
 
-from connections.sandbox.auth import GOOGLE_GRANT, JWT_BEARER
+from connections.sandbox.auth import JWT_BEARER
+from connections.sandbox.google.token import GRANT as GOOGLE_GRANT
 
 
 def okta_assertion(creds: dict, token_url: str, **claims) -> str:

@@ -7,9 +7,21 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import Protocol
 
-from connections.sandbox.faults import SYSTEMS, FaultError, FaultSpec
-from connections.sandbox.server import NotLoopback, SandboxConfig, SandboxServer
+from connections.sandbox.config import NotLoopback, SandboxConfig
+from connections.sandbox.credentials import set_google_token_uri
+from connections.sandbox.faults import FaultError, FaultSpec
+from connections.sandbox.providers import SYSTEMS
+from connections.sandbox.server import SandboxServer
+
+
+class Output(Protocol):
+    """Where start-up is printed: sys.stdout, or a management command's stdout."""
+
+    def write(self, text: str, /) -> object: ...
+
+    def flush(self) -> object: ...
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -77,26 +89,22 @@ def config_from(options: dict) -> SandboxConfig:
 
 
 def banner(server: SandboxServer, started: float) -> str:
+    """What start-up prints: URLs of every system and the credentials file (never a secret)."""
     base = server.base_url
-    creds = server.app.credentials
+    app = server.app
     lines = [
-        f"Sandbox: {server.app.org.n} people, seed {server.app.org.seed}, ready in {time.perf_counter() - started:.2f}s at {base}",
-        f"  Okta    org {base}/okta  (API {base}/okta/api/v1, token {base}/okta/oauth2/v1/token)",
-        f"  Google  API {base}/google/admin/directory/v1  (token {base}/google/token)",
-        f"  Zoom    API {base}/zoom/v2  (token {base}/zoom/oauth/token)",
-        f"  Graph   API {base}/graph/v1.0  (token {base}/graph/login/{creds['graph']['tenant_id']}/oauth2/v2.0/token)",
+        f"Sandbox: {app.org.n} people, seed {app.org.seed}, ready in {time.perf_counter() - started:.2f}s at {base}",
+        *(p.describe(base, app.credentials) for p in app.providers.values()),
         f"  Control {base}/_sandbox/health, /_sandbox/people/<email>, /_sandbox/effects, /_sandbox/faults",
-        f"  Credentials file: {server.app.credentials_path.resolve()}",
+        f"  Credentials file: {app.credentials_path.resolve()}",
     ]
-    if server.app.config.faults:
-        lines.append(f"  Faults at start: {json.dumps(server.app.config.faults)}")
+    if app.config.faults:
+        lines.append(f"  Faults at start: {json.dumps(app.config.faults)}")
     return "\n".join(lines)
 
 
-def run(options: dict, out=sys.stdout) -> int:
+def run(options: dict, out: Output = sys.stdout) -> int:
     """Start the sandbox in the foreground until interrupted."""
-    from connections.sandbox.credentials import set_google_token_uri
-
     started = time.perf_counter()
     try:
         server = SandboxServer(config_from(options))

@@ -6,24 +6,8 @@ import random
 import threading
 import time
 import zlib
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-
-SYSTEMS = ("okta", "google", "zoom", "graph")
-
-# Okta-like per-minute limits per endpoint family; enforced only when a limit is set.
-DEFAULT_LIMITS = {
-    "okta": {
-        "users_list": 600,
-        "user_get": 2000,
-        "user_write": 600,
-        "groups": 500,
-        "apps": 100,
-        "devices": 500,
-    },
-    "google": {"directory": 2400},
-    "zoom": {"light": 1800},
-    "graph": {"users": 3000, "devices": 3000},
-}
 
 
 class FaultError(ValueError):
@@ -82,18 +66,21 @@ class Decision:
 class Faults:
     """Per-system fault specs with a seeded RNG so that sequences are repeatable."""
 
-    def __init__(self, seed: int):
+    def __init__(self, seed: int, limits: Mapping[str, Mapping[str, int]]):
+        """limits: each system's Okta-like per-minute limits per endpoint family (used when enforced)."""
         self.seed = seed
+        self.limits = limits
+        self.systems = tuple(limits)
         self.lock = threading.Lock()
         self.release = threading.Event()
         self.clear()
 
     def clear(self) -> None:
         with self.lock:
-            self.specs = {s: FaultSpec() for s in SYSTEMS}
-            self.rngs = {s: self._rng(s) for s in SYSTEMS}
-            self.bursts = dict.fromkeys(SYSTEMS, 0)
-            self.drops = dict.fromkeys(SYSTEMS, 0)
+            self.specs = {s: FaultSpec() for s in self.systems}
+            self.rngs = {s: self._rng(s) for s in self.systems}
+            self.bursts = dict.fromkeys(self.systems, 0)
+            self.drops = dict.fromkeys(self.systems, 0)
         self.release.set()  # let hung requests go
         self.release = threading.Event()
 
@@ -102,8 +89,8 @@ class Faults:
 
     def set(self, system: str, raw: dict) -> None:
         """Replace the faults of one system (or of every system with 'all')."""
-        targets = SYSTEMS if system == "all" else (system,)
-        if system != "all" and system not in SYSTEMS:
+        targets = self.systems if system == "all" else (system,)
+        if system != "all" and system not in self.systems:
             raise FaultError(f"unknown system {system!r}")
         spec = FaultSpec.from_dict(raw)
         with self.lock:
@@ -125,7 +112,7 @@ class Faults:
                     "burst_remaining": self.bursts[s],
                     "drops_remaining": self.drops[s],
                 }
-                for s in SYSTEMS
+                for s in self.systems
             }
 
     def decide(self, system: str, mutating: bool) -> Decision:
@@ -151,7 +138,7 @@ class Faults:
     def limit_for(self, system: str, family: str) -> tuple[int, bool]:
         """(limit, enforced) for an endpoint family."""
         configured = self.specs[system].rate_limit_per_minute
-        default = DEFAULT_LIMITS[system].get(family, 600)
+        default = self.limits[system].get(family, 600)
         if configured is None:
             return default, False
         if configured == "default":
@@ -169,7 +156,7 @@ class Faults:
 class RateBuckets:
     """Fixed one-minute windows of request counts per (system, family)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.lock = threading.Lock()
         self.counts: dict[tuple[str, str], tuple[int, int]] = {}
 

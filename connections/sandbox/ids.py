@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from typing import Literal, overload
 
 _ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _INDEX = {c: i for i, c in enumerate(_ALPHABET)}
@@ -48,45 +49,68 @@ class Codec:
         return ((x - self.offset) * self.inverse) % self.mod
 
 
-class OktaIds:
+class _IdKind:
+    """One kind of id: make(idx[, k]) and parse(text[, sub=True]) are inverse."""
+
+    def _format(self, n: int) -> str:
+        raise NotImplementedError
+
+    def _number(self, text: str) -> int | None:
+        raise NotImplementedError
+
+    def make(self, idx: int, k: int | None = None) -> str:
+        """The id of person idx, or of their k-th sub-object (factor, device, ...)."""
+        return self._format(idx if k is None else idx * _SUB + k)
+
+    @overload
+    def parse(self, text: str, sub: Literal[False] = False) -> int | None: ...
+
+    @overload
+    def parse(self, text: str, sub: Literal[True]) -> tuple[int, int] | None: ...
+
+    def parse(self, text: str, sub: bool = False) -> int | tuple[int, int] | None:
+        """The person index (or (index, k) with sub=True), or None when text is not such an id."""
+        n = self._number(text)
+        if n is None:
+            return None
+        return divmod(n, _SUB) if sub else n
+
+
+class OktaIds(_IdKind):
     """Okta-style ids: 3-letter prefix + 14 base62 + '697' (20 characters)."""
 
     def __init__(self, seed: int, prefix: str):
         self.prefix = prefix
         self.codec = Codec(seed, "okta-" + prefix, 62**14)
 
-    def make(self, idx: int, k: int | None = None) -> str:
-        n = idx if k is None else idx * _SUB + k
+    def _format(self, n: int) -> str:
         return f"{self.prefix}{_b62(self.codec.encode(n), 14)}697"
 
-    def parse(self, text: str, sub: bool = False) -> int | tuple[int, int] | None:
+    def _number(self, text: str) -> int | None:
         if len(text) != 20 or not text.startswith(self.prefix) or not text.endswith("697"):
             return None
         raw = _unb62(text[3:17])
         if raw is None or raw >= self.codec.mod:
             return None
-        n = self.codec.decode(raw)
-        return divmod(n, _SUB) if sub else n
+        return self.codec.decode(raw)
 
 
-class DigitIds:
+class DigitIds(_IdKind):
     """Google-style numeric ids (21 digits)."""
 
     def __init__(self, seed: int, kind: str):
         self.codec = Codec(seed, kind, 10**20)
 
-    def make(self, idx: int, k: int | None = None) -> str:
-        n = idx if k is None else idx * _SUB + k
+    def _format(self, n: int) -> str:
         return "1" + f"{self.codec.encode(n):020d}"
 
-    def parse(self, text: str, sub: bool = False):
+    def _number(self, text: str) -> int | None:
         if len(text) != 21 or not text.isdigit() or text[0] != "1":
             return None
-        n = self.codec.decode(int(text[1:]))
-        return divmod(n, _SUB) if sub else n
+        return self.codec.decode(int(text[1:]))
 
 
-class B62Ids:
+class B62Ids(_IdKind):
     """Opaque base62 ids of a fixed width with an optional prefix (Zoom users, Google devices)."""
 
     def __init__(self, seed: int, kind: str, width: int, prefix: str = ""):
@@ -94,37 +118,31 @@ class B62Ids:
         self.width = width
         self.codec = Codec(seed, kind, 62**width)
 
-    def make(self, idx: int, k: int | None = None) -> str:
-        n = idx if k is None else idx * _SUB + k
+    def _format(self, n: int) -> str:
         return self.prefix + _b62(self.codec.encode(n), self.width)
 
-    def parse(self, text: str, sub: bool = False):
+    def _number(self, text: str) -> int | None:
         if len(text) != len(self.prefix) + self.width or not text.startswith(self.prefix):
             return None
         raw = _unb62(text[len(self.prefix) :])
-        if raw is None:
-            return None
-        n = self.codec.decode(raw)
-        return divmod(n, _SUB) if sub else n
+        return None if raw is None else self.codec.decode(raw)
 
 
-class GuidIds:
+class GuidIds(_IdKind):
     """Microsoft-style GUIDs."""
 
     def __init__(self, seed: int, kind: str):
         self.codec = Codec(seed, kind, 1 << 128)
 
-    def make(self, idx: int, k: int | None = None) -> str:
-        n = idx if k is None else idx * _SUB + k
+    def _format(self, n: int) -> str:
         return str(uuid.UUID(int=self.codec.encode(n)))
 
-    def parse(self, text: str, sub: bool = False):
+    def _number(self, text: str) -> int | None:
         try:
             value = uuid.UUID(text)
         except ValueError:
             return None
-        n = self.codec.decode(value.int)
-        return divmod(n, _SUB) if sub else n
+        return self.codec.decode(value.int)
 
 
 class IdSpace:

@@ -11,9 +11,10 @@ import httpx
 import pytest
 
 from connections.sandbox import data
+from connections.sandbox.config import NotLoopback
 from connections.sandbox.credentials import ensure_credentials
 from connections.sandbox.data import Org
-from connections.sandbox.server import NotLoopback, SandboxConfig, SandboxServer
+from connections.sandbox.server import SandboxConfig, SandboxServer
 from connections.sandbox.state import build_person
 
 ALICE = "alice.anders@acme.example"
@@ -135,7 +136,7 @@ def test_bad_bodies_get_400_in_each_shape(sandbox, system, method, path, check, 
 
 
 def test_unexpected_errors_are_500_in_the_api_shape(sandbox, monkeypatch):
-    from connections.sandbox import zoom
+    from connections.sandbox.zoom import users as zoom
 
     def explode(*args):
         raise RuntimeError("boom")

@@ -2,26 +2,38 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from connections.sandbox import data
 from connections.sandbox.data import iso
-from connections.sandbox.google import (
-    CUSTOMER_IDS,
-    DEVICE_ACTIONS,
-    MOBILE_ACTION,
-    MOBILE_READ,
-    _etag,
-    not_found,
-    router,
-)
-from connections.sandbox.web import Request, Resp, google_error
+from connections.sandbox.google.errors import google_error, invalid, not_found
+from connections.sandbox.google.users import etag
+from connections.sandbox.routing import Router
+from connections.sandbox.web import Request, Resp
+
+if TYPE_CHECKING:
+    from connections.sandbox.app import App
+
+router = Router()
+MOBILE_READ = ("device.mobile", "device.mobile.action", "device.mobile.readonly")
+MOBILE_ACTION = ("device.mobile", "device.mobile.action")
+CUSTOMER_IDS = ("my_customer", "C03acme01")
+DEVICE_ACTIONS = {
+    "admin_account_wipe": "ACCOUNT_WIPING",
+    "admin_remote_wipe": "WIPING",
+    "approve": "APPROVED",
+    "block": "BLOCKED",
+    "cancel_remote_wipe_then_activate": "APPROVED",
+    "cancel_remote_wipe_then_block": "BLOCKED",
+}
 
 
-def _device_json(app, idx: int, k: int, status: str) -> dict:
+def _device_json(app: App, idx: int, k: int, status: str) -> dict:
     rid = app.org.ids.google_device.make(idx, k)
     android = (idx + k) % 2 == 0
     return {
         "kind": "admin#directory#mobiledevice",
-        "etag": _etag(rid, status),
+        "etag": etag(rid, status),
         "resourceId": rid,
         "deviceId": f"dev-{rid[6:18].lower()}",
         "email": [app.org.email[idx]],
@@ -42,7 +54,7 @@ def _customer_ok(req: Request) -> Resp | None:
     return google_error(400, "Bad Request", "badRequest", "INVALID_ARGUMENT")
 
 
-def _devices_for(app, query: str | None) -> list[tuple[int, int, str]] | Resp:
+def _devices_for(app: App, query: str | None) -> list[tuple[int, int, str]] | Resp:
     if query is None:
         return google_error(
             400,
@@ -52,7 +64,7 @@ def _devices_for(app, query: str | None) -> list[tuple[int, int, str]] | Resp:
         )
     term = query.strip()
     if not term.lower().startswith("email:"):
-        return google_error(400, "Invalid Input: query", "invalid", "INVALID_ARGUMENT")
+        return invalid("Invalid Input: query")
     idx = app.org.find(term[6:].strip())
     if idx is None or not app.org.has(idx, data.F_GOOGLE):
         return []
@@ -60,7 +72,7 @@ def _devices_for(app, query: str | None) -> list[tuple[int, int, str]] | Resp:
 
 
 @router.add("GET", "/customer/{customerId}/devices/mobile", MOBILE_READ, "directory")
-def list_devices(app, req: Request) -> Resp:
+def list_devices(app: App, req: Request) -> Resp:
     bad = _customer_ok(req)
     if bad:
         return bad
@@ -70,9 +82,9 @@ def list_devices(app, req: Request) -> Resp:
     size = int(req.arg("maxResults") or 100) if (req.arg("maxResults") or "100").isdigit() else 100
     start = int(req.arg("pageToken") or 0) if (req.arg("pageToken") or "0").isdigit() else 0
     page = found[start : start + max(1, min(size, 100))]
-    body = {
+    body: dict[str, object] = {
         "kind": "admin#directory#mobiledevices",
-        "etag": _etag("devices", len(found)),
+        "etag": etag("devices", len(found)),
         "mobiledevices": [_device_json(app, i, k, s) for i, k, s in page],
     }
     if start + len(page) < len(found):
@@ -80,19 +92,20 @@ def list_devices(app, req: Request) -> Resp:
     return Resp(200, body)
 
 
-def _device(app, req: Request):
+def _device(app: App, req: Request) -> tuple[int, int] | Resp:
+    """(owner index, device number) of {resourceId}, or Google's 404."""
     found = app.org.ids.google_device.parse(req.params["resourceId"], sub=True)
     if found and found[0] < app.org.n and app.org.has(found[0], data.F_GOOGLE):
         if found[1] in app.state.person(found[0]).mobile:
-            return found, None
-    return None, not_found("resourceId")
+            return found
+    return not_found("resourceId")
 
 
 @router.add("GET", "/customer/{customerId}/devices/mobile/{resourceId}", MOBILE_READ, "directory")
-def get_device(app, req: Request) -> Resp:
-    found, missing = _device(app, req)
-    if missing:
-        return missing
+def get_device(app: App, req: Request) -> Resp:
+    found = _device(app, req)
+    if isinstance(found, Resp):
+        return found
     idx, k = found
     return Resp(200, _device_json(app, idx, k, app.state.person(idx).mobile[k]))
 
@@ -100,17 +113,17 @@ def get_device(app, req: Request) -> Resp:
 @router.add(
     "POST", "/customer/{customerId}/devices/mobile/{resourceId}/action", MOBILE_ACTION, "directory"
 )
-def device_action(app, req: Request) -> Resp:
+def device_action(app: App, req: Request) -> Resp:
     bad = _customer_ok(req)
     if bad:
         return bad
     body = req.json()
-    found, missing = _device(app, req)
-    if missing:
-        return missing
+    found = _device(app, req)
+    if isinstance(found, Resp):
+        return found
     action = body.get("action")
     if action not in DEVICE_ACTIONS:
-        return google_error(400, "Invalid value for: action", "invalid", "INVALID_ARGUMENT")
+        return invalid("Invalid value for: action")
     mobile = app.state.person(found[0]).mobile
     applied = mobile[found[1]] != DEVICE_ACTIONS[action]
     mobile[found[1]] = DEVICE_ACTIONS[action]

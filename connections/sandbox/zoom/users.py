@@ -1,29 +1,35 @@
-"""Zoom API /v2: get user, update status, revoke SSO token."""
+"""Zoom /v2/users: the user object, get, update status, revoke the SSO token."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from connections.sandbox import data
 from connections.sandbox.data import iso_seconds
 from connections.sandbox.routing import Router
-from connections.sandbox.web import Request, Resp, zoom_error
+from connections.sandbox.web import Request, Resp
+from connections.sandbox.zoom.errors import zoom_error
+
+if TYPE_CHECKING:
+    from connections.sandbox.app import App
 
 router = Router()
 
 
-def find_user(app, key: str) -> int | None:
+def find_user(app: App, key: str) -> int | None:
     idx = app.org.find(key) if "@" in key else app.org.ids.zoom_user.parse(key)
     if idx is None or idx >= app.org.n or not app.org.has(idx, data.F_ZOOM):
         return None
     return idx
 
 
-def _user(app, req: Request):
+def _user(app: App, req: Request) -> int | Resp:
     key = req.params["userId"]
     idx = find_user(app, key)
-    return idx, (zoom_error(404, 1001, f"User does not exist: {key}.") if idx is None else None)
+    return zoom_error(404, 1001, f"User does not exist: {key}.") if idx is None else idx
 
 
-def user_json(app, idx: int) -> dict:
+def user_json(app: App, idx: int) -> dict:
     """The Zoom user object."""
     org, person = app.org, app.state.person(idx)
     zid = org.ids.zoom_user.make(idx)
@@ -55,18 +61,20 @@ def user_json(app, idx: int) -> dict:
 
 
 @router.add("GET", "/users/{userId}", (), "light")
-def get_user(app, req: Request) -> Resp:
-    idx, missing = _user(app, req)
-    return missing or Resp(200, user_json(app, idx))
+def get_user(app: App, req: Request) -> Resp:
+    idx = _user(app, req)
+    if isinstance(idx, Resp):
+        return idx
+    return Resp(200, user_json(app, idx))
 
 
 @router.add("PUT", "/users/{userId}/status", (), "light")
-def update_status(app, req: Request) -> Resp:
+def update_status(app: App, req: Request) -> Resp:
     """{"action": "deactivate"|"activate"}; 204. The account owner cannot be changed."""
     body = req.json()
-    idx, missing = _user(app, req)
-    if missing:
-        return missing
+    idx = _user(app, req)
+    if isinstance(idx, Resp):
+        return idx
     action = body.get("action")
     if action not in ("activate", "deactivate"):
         return zoom_error(400, 300, "Invalid action: must be activate or deactivate.")
@@ -80,10 +88,10 @@ def update_status(app, req: Request) -> Resp:
 
 
 @router.add("DELETE", "/users/{userId}/token", (), "light")
-def revoke_token(app, req: Request) -> Resp:
-    idx, missing = _user(app, req)
-    if missing:
-        return missing
+def revoke_token(app: App, req: Request) -> Resp:
+    idx = _user(app, req)
+    if isinstance(idx, Resp):
+        return idx
     person = app.state.person(idx)
     applied = person.zoom_sso_tokens > 0
     person.zoom_sso_tokens = 0

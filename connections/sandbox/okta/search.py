@@ -29,7 +29,8 @@ class SearchError(ValueError):
 
 
 def _tokens(text: str) -> list[tuple[str, str]]:
-    out, pos = [], 0
+    out: list[tuple[str, str]] = []
+    pos = 0
     text = text.rstrip()
     while pos < len(text):
         match = _TOKEN.match(text, pos)
@@ -77,21 +78,22 @@ class _Parser:
         if not self.toks:
             raise SearchError("Empty expression")
         pred = self.expr()
-        if self.peek() is not None:
-            raise SearchError(f"Unexpected token '{self.peek()[1]}'")
+        extra = self.peek()
+        if extra is not None:
+            raise SearchError(f"Unexpected token '{extra[1]}'")
         return pred
 
     def expr(self) -> Predicate:
         parts = [self.term()]
         while self.keyword("or"):
             parts.append(self.term())
-        return parts[0] if len(parts) == 1 else (lambda g, ps=tuple(parts): any(p(g) for p in ps))
+        return parts[0] if len(parts) == 1 else _any_of(tuple(parts))
 
     def term(self) -> Predicate:
         parts = [self.factor()]
         while self.keyword("and"):
             parts.append(self.factor())
-        return parts[0] if len(parts) == 1 else (lambda g, ps=tuple(parts): all(p(g) for p in ps))
+        return parts[0] if len(parts) == 1 else _all_of(tuple(parts))
 
     def factor(self) -> Predicate:
         tok = self.take()
@@ -117,7 +119,7 @@ class _Parser:
             raise SearchError(f"Invalid value for '{field}'")
         return _compare(field, op, raw.lower())
 
-    def _check(self, field: str, op: str, op_tok) -> None:
+    def _check(self, field: str, op: str, op_tok: tuple[str, str]) -> None:
         ops = SEARCH_OPS if self.mode == "search" else FILTER_OPS
         if op_tok[0] != "word" or op not in ops:
             raise SearchError(f"Invalid operator '{op_tok[1]}'")
@@ -130,6 +132,14 @@ class _Parser:
             raise SearchError(f"Invalid search attribute '{field}'")
         if op == "co" and field not in CO_FIELDS:
             raise SearchError(f"Operator 'co' is not supported for '{field}'")
+
+
+def _any_of(parts: tuple[Predicate, ...]) -> Predicate:
+    return lambda get: any(p(get) for p in parts)
+
+
+def _all_of(parts: tuple[Predicate, ...]) -> Predicate:
+    return lambda get: all(p(get) for p in parts)
 
 
 def _compare(field: str, op: str, value: str) -> Predicate:

@@ -1,23 +1,28 @@
-"""Okta Management API /api/v1: users, search, lifecycle and sessions."""
+"""Okta /api/v1/users: the User object, listing with q/search/filter and paging, get one user."""
 
 from __future__ import annotations
 
 import zlib
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 from urllib.parse import quote, urlencode
 
 from connections.sandbox import data
 from connections.sandbox.data import iso
-from connections.sandbox.okta_search import SearchError, compile_expression
+from connections.sandbox.okta.errors import not_found, okta_error
+from connections.sandbox.okta.search import Getter, Predicate, SearchError, compile_expression
 from connections.sandbox.routing import Router
-from connections.sandbox.web import Request, Resp, okta_error
+from connections.sandbox.web import Request, Resp
+
+if TYPE_CHECKING:
+    from connections.sandbox.app import App
 
 router = Router()
-READ, MANAGE = ("okta.users.read",), ("okta.users.manage",)
+READ, MANAGE = ("okta.users.read",), ("okta.users.manage",)  # scopes of the user routes
 TITLES = ("Engineer", "Analyst", "Manager", "Specialist", "Director", "Coordinator", "Consultant")
 
 
-def find_user(app, key: str) -> int | None:
+def find_user(app: App, key: str) -> int | None:
     """Resolve an Okta user by id, login or login shortname; None when absent or deleted."""
     idx = app.org.ids.okta_user.parse(key)
     if idx is None or idx >= app.org.n:
@@ -28,10 +33,16 @@ def find_user(app, key: str) -> int | None:
 
 
 def user_not_found(key: str) -> Resp:
-    return okta_error(404, "E0000007", f"Not found: Resource not found: {key} (User)")
+    return not_found(key, "User")
 
 
-def _times(app, idx: int) -> tuple[datetime, datetime, datetime]:
+def user_or_404(app: App, key: str) -> int | Resp:
+    """The user's index, or Okta's 404 when there is no such (undeleted) user."""
+    idx = find_user(app, key)
+    return user_not_found(key) if idx is None else idx
+
+
+def _times(app: App, idx: int) -> tuple[datetime, datetime, datetime]:
     created = app.org.created(idx)
     found = app.state.people.get(idx)
     if found:
@@ -39,7 +50,7 @@ def _times(app, idx: int) -> tuple[datetime, datetime, datetime]:
     return created, created + timedelta(days=1), created + timedelta(days=2)
 
 
-def user_json(app, idx: int, base: str) -> dict:
+def user_json(app: App, idx: int, base: str) -> dict:
     """The Okta User object."""
     org = app.org
     uid = org.ids.okta_user.make(idx)
@@ -75,7 +86,7 @@ def user_json(app, idx: int, base: str) -> dict:
 
 
 def _lifecycle_links(status: str, href: str) -> dict:
-    links = {"self": {"href": href}}
+    links: dict[str, dict] = {"self": {"href": href}}
     names = {
         "ACTIVE": ("suspend", "deactivate", "expirePassword", "resetFactors"),
         "SUSPENDED": ("unsuspend", "deactivate"),
@@ -92,10 +103,10 @@ def _lifecycle_links(status: str, href: str) -> dict:
     return links
 
 
-def _getter(app, idx: int):
+def _getter(app: App, idx: int) -> Getter:
     org = app.org
 
-    def get(field: str):
+    def get(field: str) -> object:
         if field == "status":
             return app.state.okta_status(idx)
         if field == "id":
@@ -126,7 +137,7 @@ def _limit(req: Request, default: int) -> int | Resp:
     return min(int(raw), 200)
 
 
-def _predicate(req: Request):
+def _predicate(req: Request) -> tuple[Predicate, bool, bool] | Resp:
     """(predicate, paginate, include_deprovisioned) or an error Resp."""
     search, filt, q = req.arg("search"), req.arg("filter"), req.arg("q")
     try:
@@ -139,7 +150,7 @@ def _predicate(req: Request):
     if q is not None:
         needle = q.lower()
 
-        def starts(get) -> bool:
+        def starts(get: Getter) -> bool:
             return any(
                 str(get(f)).lower().startswith(needle)
                 for f in ("profile.firstName", "profile.lastName", "profile.email")
@@ -150,7 +161,7 @@ def _predicate(req: Request):
 
 
 @router.add("GET", "/users", READ, "users_list")
-def list_users(app, req: Request) -> Resp:
+def list_users(app: App, req: Request) -> Resp:
     """List/search users with q, search, filter, limit and the after cursor."""
     found = _predicate(req)
     if isinstance(found, Resp):
@@ -174,7 +185,9 @@ def list_users(app, req: Request) -> Resp:
     return Resp(200, body, {"Link": _links(app, req, hits, more and paginate)})
 
 
-def _collect(app, pred, start: int, limit: int, include_gone: bool) -> tuple[list[int], bool]:
+def _collect(
+    app: App, pred: Predicate, start: int, limit: int, include_gone: bool
+) -> tuple[list[int], bool]:
     hits: list[int] = []
     for idx in range(start, app.org.n):
         if not app.state.okta_exists(idx):
@@ -188,7 +201,7 @@ def _collect(app, pred, start: int, limit: int, include_gone: bool) -> tuple[lis
     return hits, False
 
 
-def _links(app, req: Request, hits: list[int], more: bool) -> str:
+def _links(app: App, req: Request, hits: list[int], more: bool) -> str:
     base = f"{req.base_url}/okta/api/v1/users"
     args = {k: v[0] for k, v in req.query.items() if k != "after"}
     links = [
@@ -203,129 +216,11 @@ def _links(app, req: Request, hits: list[int], more: bool) -> str:
 
 
 @router.add("GET", "/users/{id}", READ, "user_get")
-def get_user(app, req: Request) -> Resp:
-    idx = find_user(app, req.params["id"])
-    if idx is None:
-        return user_not_found(req.params["id"])
+def get_user(app: App, req: Request) -> Resp:
+    idx = user_or_404(app, req.params["id"])
+    if isinstance(idx, Resp):
+        return idx
     body = user_json(app, idx, req.base_url)
     return Resp(
         200, body, {"ETag": f'W/"{zlib.crc32((body["lastUpdated"] + body["status"]).encode())}"'}
     )
-
-
-def _touch(app, idx: int, status: str | None = None):
-    person = app.state.person(idx)
-    now = datetime.now(UTC)
-    if status:
-        person.okta_status = status
-        person.status_changed = now
-    person.last_updated = now
-    return person
-
-
-def _lifecycle_target(app, req: Request):
-    idx = find_user(app, req.params["id"])
-    return idx, (user_not_found(req.params["id"]) if idx is None else None)
-
-
-@router.add("POST", "/users/{id}/lifecycle/suspend", MANAGE, "user_write")
-def suspend(app, req: Request) -> Resp:
-    idx, missing = _lifecycle_target(app, req)
-    if missing:
-        return missing
-    if app.state.okta_status(idx) != "ACTIVE":
-        return okta_error(
-            400,
-            "E0000001",
-            "Api validation failed: suspendUser",
-            ["Cannot suspend a user that is not active"],
-        )
-    _touch(app, idx, "SUSPENDED")
-    return Resp(200, {}, applied=True)
-
-
-@router.add("POST", "/users/{id}/lifecycle/unsuspend", MANAGE, "user_write")
-def unsuspend(app, req: Request) -> Resp:
-    idx, missing = _lifecycle_target(app, req)
-    if missing:
-        return missing
-    if app.state.okta_status(idx) != "SUSPENDED":
-        return okta_error(
-            400,
-            "E0000001",
-            "Api validation failed: unsuspendUser",
-            ["Cannot unsuspend a user that is not suspended"],
-        )
-    _touch(app, idx, "ACTIVE")
-    return Resp(200, {}, applied=True)
-
-
-def _deprovision(app, idx: int) -> None:
-    person = _touch(app, idx, "DEPROVISIONED")
-    person.sessions = 0
-    person.client_tokens = {}
-    person.apps = []
-    person.groups = set()
-
-
-@router.add("POST", "/users/{id}/lifecycle/deactivate", MANAGE, "user_write")
-def deactivate(app, req: Request) -> Resp:
-    idx, missing = _lifecycle_target(app, req)
-    if missing:
-        return missing
-    if app.state.okta_status(idx) == "DEPROVISIONED":
-        return user_not_found(req.params["id"])
-    _deprovision(app, idx)
-    return Resp(200, {}, applied=True)
-
-
-@router.add("DELETE", "/users/{id}", MANAGE, "user_write")
-def delete_user(app, req: Request) -> Resp:
-    """First call deactivates, a second deletes (as Okta does)."""
-    idx, missing = _lifecycle_target(app, req)
-    if missing:
-        return missing
-    if app.state.okta_status(idx) != "DEPROVISIONED":
-        _deprovision(app, idx)
-    else:
-        _touch(app, idx).okta_deleted = True
-    return Resp(204, applied=True)
-
-
-@router.add("POST", "/users/{id}/lifecycle/reset_factors", MANAGE, "user_write")
-def reset_factors(app, req: Request) -> Resp:
-    idx, missing = _lifecycle_target(app, req)
-    if missing:
-        return missing
-    person = _touch(app, idx)
-    changed = bool(person.factors)
-    person.factors = {}
-    return Resp(200, {}, applied=changed)
-
-
-@router.add("POST", "/users/{id}/lifecycle/expire_password", MANAGE, "user_write")
-def expire_password(app, req: Request) -> Resp:
-    idx, missing = _lifecycle_target(app, req)
-    if missing:
-        return missing
-    if app.state.okta_status(idx) not in ("ACTIVE", "PASSWORD_EXPIRED", "LOCKED_OUT"):
-        return okta_error(
-            403, "E0000038", "This operation is not allowed in the user's current status."
-        )
-    _touch(app, idx, "PASSWORD_EXPIRED")
-    return Resp(200, user_json(app, idx, req.base_url), applied=True)
-
-
-@router.add("DELETE", "/users/{id}/sessions", MANAGE, "user_write")
-def clear_sessions(app, req: Request) -> Resp:
-    """Clear sessions; oauthTokens=true also revokes tokens; forgetDevices defaults to true."""
-    idx, missing = _lifecycle_target(app, req)
-    if missing:
-        return missing
-    person = _touch(app, idx)
-    person.sessions = 0
-    if (req.arg("oauthTokens") or "false").lower() == "true":
-        person.client_tokens = dict.fromkeys(person.client_tokens, 0)
-    if (req.arg("forgetDevices") or "true").lower() == "true":
-        person.devices_forgotten = True
-    return Resp(204, applied=True)

@@ -1,0 +1,60 @@
+"""What the control API shows and changes of Okta: a person's Okta state, the groups, adding a member."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from connections.sandbox import data
+from connections.sandbox.control import error, person_view
+from connections.sandbox.data import iso
+from connections.sandbox.okta.groups import find_group
+from connections.sandbox.routing import Router
+from connections.sandbox.web import Request, Resp
+
+if TYPE_CHECKING:
+    from connections.sandbox.app import App
+    from connections.sandbox.state import PersonState
+
+router = Router()  # mounted under /_sandbox/
+
+
+def okta_view(app: App, idx: int, p: PersonState) -> dict | None:
+    """The person's Okta user, sessions, grants, factors, groups, apps and devices."""
+    org = app.org
+    if not app.state.okta_exists(idx):
+        return None
+    return {
+        "id": org.ids.okta_user.make(idx),
+        "status": p.okta_status,
+        "sessions": p.sessions,
+        "grants": len(p.grants),
+        "client_tokens": sum(p.client_tokens.values()),
+        "factors": sorted(p.factors.values()),
+        "groups": [data.GROUPS[g][0] for g in sorted(p.groups)],
+        "apps": [data.APPS[a][1] for a in p.apps],
+        "devices": {org.ids.okta_device.make(idx, k): s for k, s in sorted(p.okta_devices.items())},
+        "devices_forgotten": p.devices_forgotten,
+        "last_updated": iso(p.last_updated),
+    }
+
+
+@router.add("GET", "/okta/groups")
+def groups(app: App, req: Request) -> Resp:
+    return Resp(
+        200,
+        [
+            {"id": app.org.ids.okta_group.make(g), "name": n, "type": t}
+            for g, (n, t) in enumerate(data.GROUPS)
+        ],
+    )
+
+
+@router.add("POST", "/okta/groups/{group}/members")
+def add_member(app: App, req: Request) -> Resp:
+    """{"email": ...}: put a person into an Okta group (by group id or name)."""
+    g = find_group(app, req.params["group"])
+    idx = app.org.find(str(req.json().get("email", "")))
+    if g is None or idx is None:
+        return error(404, "unknown group or person")
+    app.state.person(idx).groups.add(g)
+    return Resp(200, person_view(app, idx))

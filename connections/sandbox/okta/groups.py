@@ -1,0 +1,79 @@
+"""Okta group memberships: a user's groups, removing a user from a group."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from connections.sandbox import data
+from connections.sandbox.data import iso
+from connections.sandbox.okta.errors import not_found, okta_error
+from connections.sandbox.okta.users import READ, user_or_404
+from connections.sandbox.routing import Router
+from connections.sandbox.web import Request, Resp
+
+if TYPE_CHECKING:
+    from connections.sandbox.app import App
+
+router = Router()
+
+
+def group_json(app: App, g: int, base: str) -> dict:
+    name, kind = data.GROUPS[g]
+    gid = app.org.ids.okta_group.make(g)
+    profile = {"name": name, "description": f"{name} ({kind})"}
+    when = iso(data.EPOCH)
+    body = {
+        "id": gid,
+        "created": when,
+        "lastUpdated": when,
+        "lastMembershipUpdated": when,
+        "objectClass": ["okta:user_group"]
+        if kind != "APP_GROUP"
+        else ["okta:windows_security_principal"],
+        "type": kind,
+        "profile": profile,
+        "_links": {
+            "self": {"href": f"{base}/okta/api/v1/groups/{gid}"},
+            "users": {"href": f"{base}/okta/api/v1/groups/{gid}/users"},
+        },
+    }
+    return body
+
+
+def find_group(app: App, key: str) -> int | None:
+    g = app.org.ids.okta_group.parse(key)
+    if g is not None and g < len(data.GROUPS):
+        return g
+    names = {name.lower(): i for i, (name, _) in enumerate(data.GROUPS)}
+    return names.get(key.lower())
+
+
+@router.add("GET", "/users/{id}/groups", READ, "user_get")
+def user_groups(app: App, req: Request) -> Resp:
+    idx = user_or_404(app, req.params["id"])
+    if isinstance(idx, Resp):
+        return idx
+    groups = sorted(app.state.person(idx).groups)
+    return Resp(200, [group_json(app, g, req.base_url) for g in groups])
+
+
+@router.add("DELETE", "/groups/{groupId}/users/{userId}", ("okta.groups.manage",), "groups")
+def remove_from_group(app: App, req: Request) -> Resp:
+    """Only OKTA_GROUP memberships can be removed; Everyone and app groups are refused."""
+    g = app.org.ids.okta_group.parse(req.params["groupId"])
+    if g is None or g >= len(data.GROUPS):
+        return not_found(req.params["groupId"], "UserGroup")
+    idx = user_or_404(app, req.params["userId"])
+    if isinstance(idx, Resp):
+        return idx
+    if data.GROUPS[g][1] != "OKTA_GROUP":
+        return okta_error(
+            403,
+            "E0000006",
+            "You do not have permission to perform the requested action",
+            [f"Cannot remove users from a {data.GROUPS[g][1]} group"],
+        )
+    person = app.state.person(idx)
+    applied = g in person.groups
+    person.groups.discard(g)
+    return Resp(204, applied=applied)
