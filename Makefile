@@ -17,7 +17,7 @@ help:
 	@echo "make run       set up (venv, packages, database, demo users) and start portal + worker + sandbox"
 	@echo "make test      the whole test suite on SQLite"
 	@echo "make test-pg   the whole test suite on PostgreSQL with Redis as the task broker"
-	@echo "make lint      ruff check and format check"
+	@echo "make lint      ruff check, format check and mypy (django-stubs)"
 	@echo "make bench     benchmarks (figures, not pass/fail)"
 
 $(STAMP): pyproject.toml
@@ -43,6 +43,7 @@ test-pg: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(LINT_ENV) $(BIN)/mypy
 
 typecheck: $(STAMP)
 	$(LINT_ENV) $(BIN)/mypy

@@ -25,7 +25,10 @@ DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=20.0, write=10.0, pool=5.0)
 
 def default_timeout() -> httpx.Timeout:
     """DEFAULT_TIMEOUT with the read wait from settings.PORTAL_HTTP_TIMEOUT (what W001 checks)."""
-    return httpx.Timeout(connect=5.0, read=float(settings.PORTAL_HTTP_TIMEOUT), write=10.0, pool=5.0)
+    return httpx.Timeout(
+        connect=5.0, read=float(settings.PORTAL_HTTP_TIMEOUT), write=10.0, pool=5.0
+    )
+
 
 DEFAULT_LIMITS = httpx.Limits(max_connections=20, max_keepalive_connections=10, keepalive_expiry=30)
 MUTATING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
