@@ -15,6 +15,16 @@ from offboarding.lifecycle import RequestState, StepStatus, TransitionQuerySet
 # The systems, as declared once in connections (values and labels).
 SystemChoices = System
 
+# An open request still asks approvers or runs steps: a second one for the same action and person
+# would only ask twice and run the same steps twice. A scheduled request waiting for its time is not
+# open, so an urgent one may overtake it (it waits for the urgent one to end before it starts).
+OPEN_REQUEST_STATES = (
+    RequestState.DRAFT,
+    RequestState.PENDING_APPROVAL,
+    RequestState.APPROVED,
+    RequestState.RUNNING,
+)
+
 
 class ActionRequest(models.Model):
     """One action (reset sessions, offboard, reinstate) for one person, from request to result."""
@@ -26,6 +36,7 @@ class ActionRequest(models.Model):
 
     State = RequestState
 
+    OPEN_STATES = OPEN_REQUEST_STATES
     NOT_STARTED_STATES = (State.DRAFT, State.PENDING_APPROVAL, State.APPROVED, State.SCHEDULED)
     FINAL_STATES = (
         State.SUCCEEDED,
@@ -77,6 +88,15 @@ class ActionRequest(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        constraints = [
+            # The database, not only the service's check, keeps two submissions at the same
+            # instant from both passing.
+            models.UniqueConstraint(
+                fields=["kind", "target_okta_id"],
+                condition=models.Q(state__in=OPEN_REQUEST_STATES),
+                name="request_one_open_per_action_and_person",
+            )
+        ]
         indexes = [
             models.Index(fields=["state", "expires_at"]),
             models.Index(fields=["state", "scheduled_for"]),

@@ -6,7 +6,7 @@ import functools
 import logging
 from datetime import datetime
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from offboarding import notifications
@@ -14,6 +14,7 @@ from offboarding.audit import audit_record
 from offboarding.exceptions import NotAllowed, TargetLookupFailed
 from offboarding.models import ActionRequest, AuditEvent, StepRun
 from offboarding.progress import advance, enqueue_steps_on_commit, finish_if_done
+from offboarding.selectors import open_twin
 from offboarding.targets import scope_check, target_lookup
 
 logger = logging.getLogger(__name__)
@@ -49,6 +50,8 @@ def action_request_start(*, action_request_id: int, now: datetime | None = None)
         return False
     if req.scheduled_for and req.scheduled_for > now:
         return False
+    if _waits_for_twin(req, now):
+        return False
     try:
         refusal = _refusal_for(req)
     except TargetLookupFailed as exc:
@@ -61,12 +64,38 @@ def action_request_start(*, action_request_id: int, now: datetime | None = None)
         if refusal:
             _refuse(req, refusal, now)
             return False
-        ActionRequest.objects.filter(pk=req.pk).transition(
-            to=RS.RUNNING, fence=req.state, at=now, started_at=now, state_note=""
-        )
+        if _waits_for_twin(req, now) or not _to_running(req, now):
+            return False
         audit_record(action=AuditEvent.Action.REQUEST_STARTED, obj=req, target=req.target_login)
         enqueue_steps_on_commit(advance(req.pk, now))
         finish_if_done(req.pk, now)
+    return True
+
+
+def _waits_for_twin(req: ActionRequest, now: datetime) -> bool:
+    """A scheduled request whose time came while another request for the same action and person is
+    open (an urgent one overtook it) waits for that one to end; the sweeper starts it afterwards."""
+    if req.state != RS.SCHEDULED:
+        return False  # an approved request is itself open: there is no twin (unique index)
+    twin = open_twin(kind=req.kind, target_okta_id=req.target_okta_id, other_than=req.pk)
+    if twin is None:
+        return False
+    note = f"Waits for request #{twin.pk} for the same person to end, then starts."
+    if req.state_note != note:
+        ActionRequest.objects.filter(pk=req.pk, state=RS.SCHEDULED).amend(at=now, state_note=note)
+    return True
+
+
+def _to_running(req: ActionRequest, now: datetime) -> bool:
+    """Approved/scheduled → running; False when a twin submitted this instant holds the open slot."""
+    try:
+        with transaction.atomic():
+            ActionRequest.objects.filter(pk=req.pk).transition(
+                to=RS.RUNNING, fence=req.state, at=now, started_at=now, state_note=""
+            )
+    except IntegrityError:
+        logger.info("request %s waits: another open request for the same person", req.pk)
+        return False
     return True
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.contrib.auth.models import User
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from offboarding import permissions
+from offboarding import permissions, selectors
 from offboarding.audit import audit_record
 from offboarding.exceptions import InvalidTransition, NotAllowed
 from offboarding.models import ActionRequest, AuditEvent, StepRun
@@ -31,14 +31,21 @@ def action_request_retry_system(
             raise NotAllowed("Only the requester or an approver of this request may retry it.")
         if req.state not in (RS.PARTIALLY_FAILED, RS.FAILED) or req.started_at is None:
             raise InvalidTransition("Only a finished request with failed steps can be retried.")
+        _refuse_when_twin_open(req)
         ids = _rerun_failed_steps(req, system, now)
-        ActionRequest.objects.filter(pk=req.pk).transition(
-            to=RS.RUNNING,
-            fence=req.state,
-            at=now,
-            finished_at=None,
-            state_note=f"Retry of {system} by {actor.get_username()}.",
-        )
+        try:
+            with transaction.atomic():
+                ActionRequest.objects.filter(pk=req.pk).transition(
+                    to=RS.RUNNING,
+                    fence=req.state,
+                    at=now,
+                    finished_at=None,
+                    state_note=f"Retry of {system} by {actor.get_username()}.",
+                )
+        except IntegrityError:
+            # A twin was submitted at this instant and committed first: the unique index says no.
+            _refuse_when_twin_open(req)
+            raise
         ready = ids + advance(req.pk, now)
         audit_record(
             action=AuditEvent.Action.STEP_RETRY_SYSTEM,
@@ -50,6 +57,16 @@ def action_request_retry_system(
         )
         enqueue_steps_on_commit(ready)
     return ready
+
+
+def _refuse_when_twin_open(req: ActionRequest) -> None:
+    """Running again would make a second open request for the same action and person."""
+    twin = selectors.open_twin(kind=req.kind, target_okta_id=req.target_okta_id, other_than=req.pk)
+    if twin is not None:
+        raise InvalidTransition(
+            f"Request #{twin.pk} ({twin.get_kind_display().lower()} for this person) is "
+            f"{twin.get_state_display().lower()}: retry once it has ended, or follow it there."
+        )
 
 
 def _rerun_failed_steps(req: ActionRequest, system: str, now: datetime) -> list[int]:

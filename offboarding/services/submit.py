@@ -14,10 +14,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from offboarding import notifications, permissions, playbooks
+from offboarding import notifications, permissions, playbooks, selectors
 from offboarding.audit import audit_record
 from offboarding.exceptions import InvalidRequest, InvalidTransition, NotAllowed
 from offboarding.models import ActionRequest, Approval, AuditEvent, Delegation
@@ -43,25 +43,27 @@ def request_fingerprint(
     ).hexdigest()
 
 
-# A second request for the same action and person while one is open would only ask approvers
-# twice and run the same steps twice; a scheduled one does not block an urgent one.
-_OPEN_STATES = (RS.DRAFT, RS.PENDING_APPROVAL, RS.APPROVED, RS.RUNNING)
-
-
 def _refuse_duplicate(*, kind: str, target_okta_id: str) -> None:
-    open_request = (
-        ActionRequest.objects.filter(
-            kind=kind, target_okta_id=target_okta_id, state__in=_OPEN_STATES
-        )
-        .order_by("id")
-        .first()
-    )
+    """A second open request for the same action and person would only ask approvers twice and run
+    the same steps twice (`ActionRequest.OPEN_STATES`; a scheduled one does not block)."""
+    open_request = selectors.open_twin(kind=kind, target_okta_id=target_okta_id)
     if open_request is not None:
         raise InvalidRequest(
             f"Request #{open_request.pk} ({open_request.get_kind_display().lower()} for this "
             f"person) is already {open_request.get_state_display().lower()}: follow it there "
             "instead of asking twice."
         )
+
+
+def _create_once(**fields: Any) -> ActionRequest:
+    """Insert the request. A twin submitted at the same instant that committed first makes the
+    unique index refuse this one; the refusal then names the twin, as the check before does."""
+    try:
+        with transaction.atomic():
+            return ActionRequest.objects.create(**fields)
+    except IntegrityError:
+        _refuse_duplicate(kind=fields["kind"], target_okta_id=fields["target_okta_id"])
+        raise
 
 
 def _fingerprint_of(req: ActionRequest) -> str:
@@ -109,7 +111,7 @@ def action_request_submit(
     auto = kind == Kind.RESET_SESSIONS and delegation.reset_sessions_without_approval
     with transaction.atomic():
         _refuse_duplicate(kind=kind, target_okta_id=target.okta_id)
-        req = ActionRequest.objects.create(
+        req = _create_once(
             kind=kind,
             state=RS.PENDING_APPROVAL,
             state_note=(

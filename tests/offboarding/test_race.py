@@ -89,3 +89,42 @@ def test_the_concurrency_limit_holds_under_parallel_claims(approved, queue, fake
     assert (
         StepRun.objects.filter(status=StepRun.Status.RETRYING, waiting_for_slot=True).count() == 7
     )
+
+
+def test_two_submissions_at_the_same_instant_make_one_request_and_one_clear_refusal(
+    fake_registry, delegation, helpdesk, approver, queue, monkeypatch
+):
+    """Both pass the service's check (a barrier holds them just after it); the unique index lets
+    one insert through and the other is refused naming it."""
+    from offboarding.services import submit
+
+    check = submit._refuse_duplicate
+    gate = threading.Barrier(2, timeout=20)
+    passed = threading.local()
+
+    def check_together(**kwargs):
+        check(**kwargs)
+        if not getattr(passed, "once", False):
+            passed.once = True
+            gate.wait()
+
+    monkeypatch.setattr(submit, "_refuse_duplicate", check_together)
+
+    def submit_as(user):
+        return lambda: svc.action_request_submit(
+            requester=user,
+            target_okta_id="00u1",
+            kind="offboard",
+            systems=["okta", "google"],
+            reason="Left the company",
+        )
+
+    results = in_threads(submit_as(helpdesk), submit_as(approver))
+    made = [r for r in results if isinstance(r, ActionRequest)]
+    refused = [r for r in results if isinstance(r, OffboardingError)]
+    assert len(made) == 1 and len(refused) == 1, results
+    assert refused[0].message == (
+        f"Request #{made[0].pk} (offboard for this person) is already pending approval: "
+        "follow it there instead of asking twice."
+    )
+    assert list(ActionRequest.objects.values_list("pk", flat=True)) == [made[0].pk]
