@@ -141,6 +141,14 @@ def can_cancel_request(user: AnyUser, action_request: ActionRequest) -> bool:
     )
 
 
+def cancel_needs_recent_sign_in(action_request: ActionRequest) -> bool:
+    """Stopping an offboard midway leaves a person half locked out: as weighty as approving one."""
+    return (
+        action_request.kind == action_request.Kind.OFFBOARD
+        and action_request.state == action_request.State.RUNNING
+    )
+
+
 def can_retry_request(user: AnyUser, action_request: ActionRequest) -> bool:
     return can_cancel_request(user, action_request)
 

@@ -267,6 +267,8 @@ def request_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     req = get_request_for_user(request.user, pk)
     if not perms.can_cancel_request(request.user, req):
         raise PermissionDenied
+    if perms.cancel_needs_recent_sign_in(req):
+        require_recent_sign_in(request)
     try:
         services.action_request_cancel(
             action_request_id=pk,

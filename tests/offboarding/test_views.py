@@ -94,6 +94,42 @@ def test_reject_and_cancel_from_the_page(client, make_request, approver, helpdes
     assert (first.state, second.state) == ("rejected", "cancelled")
 
 
+def test_cancelling_a_running_offboard_needs_a_recent_sign_in(
+    client, make_request, approve, approver, helpdesk, queue
+):
+    req = approve(make_request("offboard"), approver)
+    queue.run_starts()
+    req.refresh_from_db()
+    assert req.state == ActionRequest.State.RUNNING
+    url = reverse("offboarding:request-cancel", kwargs={"pk": req.pk})
+    response = sign_in(client, helpdesk, recently=False).post(url, {"comment": "Wrong person"})
+    assert response.status_code == 302 and "reauthenticate" in response["Location"]
+    req.refresh_from_db()
+    assert req.state == ActionRequest.State.RUNNING
+    assert not req.steps.filter(status="cancelled").exists()
+    response = sign_in(client, helpdesk).post(url, {"comment": "Wrong person"})
+    assert response.status_code == 302 and response["Location"].endswith(f"/requests/{req.pk}/")
+    req.refresh_from_db()
+    assert req.state_note == "Cancelled by helpdesk: Wrong person"
+    assert req.steps.filter(status="cancelled").exists()
+
+
+def test_cancelling_before_the_run_or_a_running_reset_needs_no_fresh_sign_in(
+    client, make_request, approve, approver, helpdesk, queue
+):
+    pending = make_request("offboard")
+    running = approve(make_request("reset_sessions"), approver)
+    queue.run_starts()
+    assert ActionRequest.objects.get(pk=running.pk).state == ActionRequest.State.RUNNING
+    sign_in(client, helpdesk, recently=False)
+    for req in (pending, running):
+        client.post(reverse("offboarding:request-cancel", kwargs={"pk": req.pk}))
+    pending.refresh_from_db()
+    running.refresh_from_db()
+    assert pending.state == "cancelled"
+    assert running.state_note == "Cancelled by helpdesk."
+
+
 def test_new_request_page_shows_the_preflight_plan_and_submits(
     client, helpdesk, fake_registry, delegation, queue
 ):
