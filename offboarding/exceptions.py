@@ -49,3 +49,14 @@ class InvalidPlaybook(OffboardingError):
 
 class InvalidRequest(OffboardingError):
     """The request as filled in cannot be accepted (missing reason, bad schedule, ...)."""
+
+
+class MfaRequired(NotAllowed):
+    """The actor holds a role that must use two-factor authentication and has not enrolled yet."""
+
+    def __init__(self, roles: list[str]) -> None:
+        super().__init__(
+            f"Your role ({', '.join(roles)}) must use two-factor authentication: set up an "
+            "authenticator app under Security before you request, approve or change anything."
+        )
+        self.roles = roles

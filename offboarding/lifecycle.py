@@ -33,6 +33,18 @@ class RequestState(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
 
 
+# An open request still asks approvers or runs steps: a second one for the same action and person
+# would only ask twice and run the same steps twice (a partial unique index refuses it). A scheduled
+# request waiting for its time is not open, so an urgent one may overtake it; it then waits for the
+# urgent one to end before it starts.
+OPEN_REQUEST_STATES = (
+    RequestState.DRAFT,
+    RequestState.PENDING_APPROVAL,
+    RequestState.APPROVED,
+    RequestState.RUNNING,
+)
+
+
 class StepStatus(models.TextChoices):
     WAITING = "waiting", "Waiting"
     READY = "ready", "Ready"

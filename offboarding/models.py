@@ -10,20 +10,10 @@ from django.core.exceptions import PermissionDenied
 from django.db import models
 
 from connections.types import System, Target
-from offboarding.lifecycle import RequestState, StepStatus, TransitionQuerySet
+from offboarding.lifecycle import OPEN_REQUEST_STATES, RequestState, StepStatus, TransitionQuerySet
 
 # The systems, as declared once in connections (values and labels).
 SystemChoices = System
-
-# An open request still asks approvers or runs steps: a second one for the same action and person
-# would only ask twice and run the same steps twice. A scheduled request waiting for its time is not
-# open, so an urgent one may overtake it (it waits for the urgent one to end before it starts).
-OPEN_REQUEST_STATES = (
-    RequestState.DRAFT,
-    RequestState.PENDING_APPROVAL,
-    RequestState.APPROVED,
-    RequestState.RUNNING,
-)
 
 
 class ActionRequest(models.Model):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Q
 
@@ -67,6 +68,38 @@ def can_manage_connections(user: AnyUser) -> bool:
 
 def can_manage_delegations(user: AnyUser) -> bool:
     return can_manage_connections(user) or user.is_superuser
+
+
+# --- Two-factor authentication: PORTAL_REQUIRE_MFA_FOR --------------------------------------------
+#
+# Members of the roles named there may look but not act until they enrol an authenticator app
+# (TOTP). The views send them to enrolment (portal.middleware) and the services refuse as well.
+
+
+def mfa_roles_of(user: AnyUser) -> list[str]:
+    """The user's roles that PORTAL_REQUIRE_MFA_FOR makes enrol TOTP (none when it is empty)."""
+    required = settings.PORTAL_REQUIRE_MFA_FOR
+    if not required:
+        return []
+    held = role_names(user)
+    return [role for role in required if role in held]
+
+
+def has_totp(user: AnyUser) -> bool:
+    """The user has enrolled an authenticator app; cached on the user object for the request."""
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.utils import is_mfa_enabled
+
+    if not user.is_authenticated:
+        return False
+    return _cached(
+        user, "_portal_has_totp", lambda: is_mfa_enabled(user, [Authenticator.Type.TOTP])
+    )
+
+
+def mfa_satisfied(user: AnyUser) -> bool:
+    """May act as far as two-factor authentication goes: no role needs it, or TOTP is enrolled."""
+    return not mfa_roles_of(user) or has_totp(user)
 
 
 def primary_role_label(user: AnyUser) -> str:

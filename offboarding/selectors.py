@@ -50,14 +50,12 @@ def open_twin(
     *, kind: str, target_okta_id: str, other_than: int | None = None
 ) -> ActionRequest | None:
     """The open request for this action and person (there is at most one), other than `other_than`."""
-    return (
-        ActionRequest.objects.filter(
-            kind=kind, target_okta_id=target_okta_id, state__in=ActionRequest.OPEN_STATES
-        )
-        .exclude(pk=other_than)
-        .order_by("id")
-        .first()
+    twins = ActionRequest.objects.filter(
+        kind=kind, target_okta_id=target_okta_id, state__in=ActionRequest.OPEN_STATES
     )
+    if other_than is not None:
+        twins = twins.exclude(pk=other_than)
+    return twins.order_by("id").first()
 
 
 def action_request_detail(pk: int) -> ActionRequest:

@@ -93,3 +93,18 @@ def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
     if value not in choices:
         raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}, not {value!r}.")
     return value
+
+
+def env_roles(name: str, roles: tuple[str, ...]) -> tuple[str, ...]:
+    """A comma-separated list of role names, matched without regard to case, spelt as in `roles`."""
+    by_key = {role.casefold(): role for role in roles}
+    chosen = []
+    for item in env_list(name):
+        role = by_key.get(item.casefold())
+        if role is None:
+            raise ImproperlyConfigured(
+                f"{name} names an unknown role {item!r}; the roles are {', '.join(roles)}."
+            )
+        if role not in chosen:
+            chosen.append(role)
+    return tuple(chosen)

@@ -9,7 +9,16 @@ from urllib.parse import urlsplit
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from portal.env import env_bool, env_choice, env_float, env_int, env_list, env_secret, env_str
+from portal.env import (
+    env_bool,
+    env_choice,
+    env_float,
+    env_int,
+    env_list,
+    env_roles,
+    env_secret,
+    env_str,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("PORTAL_VAR_DIR", str(BASE_DIR / "var")))
@@ -85,6 +94,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "portal.middleware.MfaEnrolmentMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -198,6 +208,11 @@ ACCOUNT_RATE_LIMITS = {
 ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = env_str("PORTAL_NAME", "Offboarding portal")
+# Roles whose members must enrol an authenticator app (TOTP) before they can act, e.g.
+# "Approver,Connection admin" (role names, any case). Until then they may look but not act.
+# The names are offboarding.roles.Role's; settings cannot import the app, a test keeps them equal.
+PORTAL_ROLE_NAMES = ("Helpdesk", "Approver", "Auditor", "Connection admin")
+PORTAL_REQUIRE_MFA_FOR = env_roles("PORTAL_REQUIRE_MFA_FOR", PORTAL_ROLE_NAMES)
 SOCIALACCOUNT_ONLY = False
 SOCIALACCOUNT_AUTO_SIGNUP = False
 

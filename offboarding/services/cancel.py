@@ -14,6 +14,7 @@ from offboarding.audit import audit_record
 from offboarding.exceptions import InvalidTransition, NotAllowed
 from offboarding.models import ActionRequest, AuditEvent, StepRun
 from offboarding.progress import finish_if_done
+from offboarding.services.guards import ensure_mfa
 
 RS = ActionRequest.State
 
@@ -31,6 +32,7 @@ def action_request_cancel(
         req = ActionRequest.objects.select_for_update().get(pk=action_request_id)
         if not permissions.can_cancel_request(actor, req):
             raise NotAllowed("Only the requester or an approver of this request may cancel it.")
+        ensure_mfa(actor)
         if req.state not in (*ActionRequest.NOT_STARTED_STATES, RS.RUNNING):
             raise InvalidTransition(
                 f"A {req.get_state_display().lower()} request cannot be cancelled."

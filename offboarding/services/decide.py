@@ -18,6 +18,7 @@ from offboarding.exceptions import InvalidTransition, NotAllowed, StaleApproval
 from offboarding.models import ActionRequest, Approval, AuditEvent, StepRun
 from offboarding.progress import enqueue_start
 from offboarding.runner import action_request_expire
+from offboarding.services.guards import ensure_mfa
 from offboarding.targets import scope_check, target_lookup
 
 RS = ActionRequest.State
@@ -77,6 +78,7 @@ def _check_decider(req: ActionRequest, user: User, now: datetime) -> None:
         raise NotAllowed("You cannot decide on a request you made yourself (four-eyes).")
     if not permissions.can_decide_request(user, req):
         raise NotAllowed("You are not an approver for this request.")
+    ensure_mfa(user)
     if req.state != RS.PENDING_APPROVAL:
         raise InvalidTransition(f"This request is {req.get_state_display().lower()}, not pending.")
     if req.expires_at and req.expires_at <= now:

@@ -11,6 +11,7 @@ from offboarding import permissions
 from offboarding.audit import audit_record
 from offboarding.exceptions import InvalidRequest, NotAllowed
 from offboarding.models import ActionRequest, AuditEvent, Delegation, ProtectedGroup
+from offboarding.services.guards import ensure_mfa
 
 _FIELDS = (
     "name",
@@ -50,12 +51,17 @@ def _validate(values: dict[str, Any]) -> None:
             raise InvalidRequest(f"{key} must be a group.")
 
 
+def _require_manager(actor: User, what: str) -> None:
+    if not permissions.can_manage_delegations(actor):
+        raise NotAllowed(f"Only connection admins may change {what}.")
+    ensure_mfa(actor)
+
+
 def delegation_save(
     *, actor: User, delegation_id: int | None = None, ip: str = "", **values: Any
 ) -> Delegation:
     """Create (no id) or update a delegation. Only connection admins and superusers."""
-    if not permissions.can_manage_delegations(actor):
-        raise NotAllowed("Only connection admins may change delegations.")
+    _require_manager(actor, "delegations")
     unknown = set(values) - set(_FIELDS)
     if unknown:
         raise InvalidRequest(f"Unknown fields: {', '.join(sorted(unknown))}.")
@@ -85,8 +91,7 @@ def delegation_save(
 
 
 def delegation_delete(*, actor: User, delegation_id: int, ip: str = "") -> None:
-    if not permissions.can_manage_delegations(actor):
-        raise NotAllowed("Only connection admins may change delegations.")
+    _require_manager(actor, "delegations")
     with transaction.atomic():
         delegation = Delegation.objects.select_for_update().get(pk=delegation_id)
         snapshot = _snapshot(delegation)
@@ -103,8 +108,7 @@ def delegation_delete(*, actor: User, delegation_id: int, ip: str = "") -> None:
 def protected_group_add(
     *, actor: User, okta_group_id: str, name: str = "", ip: str = ""
 ) -> ProtectedGroup:
-    if not permissions.can_manage_delegations(actor):
-        raise NotAllowed("Only connection admins may change protected groups.")
+    _require_manager(actor, "protected groups")
     if not okta_group_id.strip():
         raise InvalidRequest("An Okta group id is required.")
     with transaction.atomic():
@@ -127,8 +131,7 @@ def protected_group_add(
 
 
 def protected_group_remove(*, actor: User, okta_group_id: str, ip: str = "") -> bool:
-    if not permissions.can_manage_delegations(actor):
-        raise NotAllowed("Only connection admins may change protected groups.")
+    _require_manager(actor, "protected groups")
     with transaction.atomic():
         group = (
             ProtectedGroup.objects.select_for_update().filter(okta_group_id=okta_group_id).first()

@@ -13,6 +13,7 @@ from offboarding.audit import audit_record
 from offboarding.exceptions import InvalidTransition, NotAllowed
 from offboarding.models import ActionRequest, AuditEvent, StepRun
 from offboarding.progress import advance, enqueue_steps_on_commit
+from offboarding.services.guards import ensure_mfa
 
 RS = ActionRequest.State
 S = StepRun.Status
@@ -29,6 +30,7 @@ def action_request_retry_system(
         req = ActionRequest.objects.select_for_update().get(pk=action_request_id)
         if not permissions.can_retry_request(actor, req):
             raise NotAllowed("Only the requester or an approver of this request may retry it.")
+        ensure_mfa(actor)
         if req.state not in (RS.PARTIALLY_FAILED, RS.FAILED) or req.started_at is None:
             raise InvalidTransition("Only a finished request with failed steps can be retried.")
         _refuse_when_twin_open(req)

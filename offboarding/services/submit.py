@@ -22,6 +22,7 @@ from offboarding.audit import audit_record
 from offboarding.exceptions import InvalidRequest, InvalidTransition, NotAllowed
 from offboarding.models import ActionRequest, Approval, AuditEvent, Delegation
 from offboarding.services.decide import approve_now
+from offboarding.services.guards import ensure_mfa
 from offboarding.targets import TargetInfo, preflight_plan, scope_check, target_lookup
 
 RS = ActionRequest.State
@@ -153,6 +154,7 @@ def _checked_choices(
     """The systems and options as the playbook reads them; refuses what cannot be asked."""
     if not permissions.can_request(requester):
         raise NotAllowed("Only Helpdesk and Approvers may request actions.")
+    ensure_mfa(requester)
     if kind not in Kind.values:
         raise InvalidRequest(f"Unknown action “{kind}”.")
     if not (reason or "").strip():
@@ -208,6 +210,7 @@ def action_request_change(
         req = ActionRequest.objects.select_for_update().get(pk=action_request_id)
         if not permissions.can_change_request(actor, req):
             raise NotAllowed("Only the requester may change a request.")
+        ensure_mfa(actor)
         if req.state != RS.PENDING_APPROVAL:
             raise InvalidTransition(
                 f"A {req.get_state_display().lower()} request cannot be changed."

@@ -109,11 +109,24 @@ def test_database_url_selects_postgresql(monkeypatch, tmp_path):
         ({"PORTAL_HTTP_TIMEOUT": "20s"}, "PORTAL_HTTP_TIMEOUT"),
         ({"PORTAL_BASE_URL": "portal.example.com"}, "PORTAL_BASE_URL"),
         ({"SECRET_KEY_FILE": "/nonexistent/secret", "SECRET_KEY": None}, "SECRET_KEY_FILE"),
+        ({"PORTAL_REQUIRE_MFA_FOR": "Approver,Approvers"}, "PORTAL_REQUIRE_MFA_FOR"),
     ],
 )
 def test_bad_values_name_the_variable(monkeypatch, tmp_path, env, names):
     with pytest.raises(ImproperlyConfigured, match=names):
         load_settings(monkeypatch, tmp_path, **env)
+
+
+def test_require_mfa_for_names_roles_in_any_case_and_is_off_by_default(monkeypatch, tmp_path):
+    from offboarding.roles import Role
+
+    s = load_settings(monkeypatch, tmp_path)
+    assert s.PORTAL_REQUIRE_MFA_FOR == ()
+    assert s.PORTAL_ROLE_NAMES == tuple(Role.values)
+    s = load_settings(
+        monkeypatch, tmp_path, PORTAL_REQUIRE_MFA_FOR=" approver , Connection ADMIN,Approver"
+    )
+    assert s.PORTAL_REQUIRE_MFA_FOR == ("Approver", "Connection admin")
 
 
 def test_runner_tunables_have_one_default_each_and_follow_the_environment(monkeypatch, tmp_path):
