@@ -6,7 +6,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from django.core.management import get_commands
+from django.db import connection
 
 from offboarding.models import ActionRequest, StepRun
 
@@ -41,3 +43,15 @@ def test_the_monitoring_queries_name_real_tables_columns_and_states():
         p.read_text(encoding="utf-8") for p in (ROOT / "offboarding" / "runner").glob("*.py")
     )
     assert quarantined and quarantined.group(1) in runner_code
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the queries are PostgreSQL's")
+def test_the_monitoring_queries_run():
+    sql = "\n".join(re.findall(r"```sql\n(.*?)```", DOC, flags=re.S))
+    statements = [s.strip() for s in sql.split(";") if s.strip()]
+    assert len(statements) == 4
+    with connection.cursor() as cursor:
+        for statement in statements:
+            cursor.execute(statement)
+            cursor.fetchall()
