@@ -150,14 +150,30 @@ def test_login_page_offers_no_sign_up_and_no_okta_button_when_unconfigured(clien
 
 def test_okta_button_appears_when_configured(client, settings):
     settings.SOCIALACCOUNT_PROVIDERS = {
-        "okta": {
-            "OKTA_BASE_URL": "acme.okta.com",
-            "APPS": [{"client_id": "cid", "secret": "s3cret-value", "key": ""}],
+        "openid_connect": {
+            "APPS": [
+                {
+                    "provider_id": "okta",
+                    "name": "Okta",
+                    "client_id": "cid",
+                    "secret": "s3cret-value",
+                    "settings": {"server_url": "https://acme.okta.com"},
+                }
+            ]
         }
     }
     html = client.get(LOGIN).content.decode()
     assert 'data-testid="sso-okta"' in html
     assert "s3cret-value" not in html
+
+
+@pytest.mark.parametrize(
+    "path", ["/accounts/okta/login/", "/accounts/okta/login/callback/?code=c&state=s"]
+)
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_okta_sign_in_answers_404_when_not_configured(client, path, method):
+    response = getattr(client, method)(path)
+    assert response.status_code == 404
 
 
 def test_password_reset_sends_an_email(client, helpdesk, mailoutbox):
