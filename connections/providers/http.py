@@ -8,7 +8,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
-from urllib.parse import quote, urlsplit
+from urllib.parse import unquote, urlsplit
 
 import httpx
 from django.conf import settings
@@ -16,6 +16,7 @@ from django.conf import settings
 from connections import url_policy
 from connections.exceptions import UrlRefused
 from connections.providers.errors import generic_words, parse_retry_after, short
+from connections.providers.ids import IdSyntax, path_segment
 from connections.providers.tokens import TOKEN_CACHE
 from connections.types import AccountState, CallRecord, ConnectorError, System, record_call
 
@@ -48,15 +49,12 @@ class ClientConfig:
     extra_hosts: tuple[str, ...] = ()
 
 
-def segment(value: str) -> str:
-    """One URL path segment, percent-encoded (a login with '/' cannot escape its segment)."""
-    return quote(str(value), safe="@")
-
-
 class ProviderClient:
     """Base client: one httpx.Client, auth header, URL policy, call records, error mapping."""
 
     system: ClassVar[System]
+    # Every id put into a URL path, by kind ("user", "group"...): see connections/providers/ids.py.
+    id_syntax: ClassVar[Mapping[str, IdSyntax]]
 
     def __init__(
         self,
@@ -99,6 +97,10 @@ class ProviderClient:
             if self.is_missing(exc):
                 return None
             raise
+
+    def segment(self, value: object, kind: str = "user") -> str:
+        """An id as one URL path segment: checked, percent-encoded; ConnectorError bad_id if not."""
+        return path_segment(value, self.id_syntax[kind], self.system)
 
     def close(self) -> None:
         self._http.close()
@@ -259,6 +261,13 @@ class ProviderClient:
                     code="foreign_link",
                 )
             return path_or_url
+        # A backstop for paths built without segment(): no dot-segment ever reaches the wire.
+        if any(part in (".", "..") for part in unquote(path_or_url.split("?")[0]).split("/")):
+            raise ConnectorError(
+                f"{self.system.label}: refused a path with “.” or “..” in it.",
+                system=self.system.value,
+                code="bad_id",
+            )
         return self.config.api_base_url.rstrip("/") + path_or_url
 
     def request(
