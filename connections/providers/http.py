@@ -18,6 +18,7 @@ from connections.exceptions import UrlRefused
 from connections.providers.errors import generic_words, parse_retry_after, short
 from connections.providers.ids import IdSyntax, path_segment
 from connections.providers.tokens import TOKEN_CACHE
+from connections.providers.transport import PinnedTransport
 from connections.types import AccountState, CallRecord, ConnectorError, System, record_call
 
 # Read timeout well under the worker's task timeout (Q_TIMEOUT 90 s), so a hung call fails first.
@@ -64,12 +65,14 @@ class ProviderClient:
         timeout: httpx.Timeout | None = None,
     ) -> None:
         self.config = config
+        # Host name -> the addresses the URL policy checked before the last call to it.
+        self._pins: dict[str, tuple[str, ...]] = {}
         self._http = httpx.Client(
             timeout=timeout or default_timeout(),
             limits=DEFAULT_LIMITS,
             trust_env=False,
             follow_redirects=False,
-            transport=transport,
+            transport=transport or PinnedTransport(self._pinned, limits=DEFAULT_LIMITS),
             headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
         )
 
@@ -186,9 +189,10 @@ class ProviderClient:
 
     # --- transport ----------------------------------------------------------------------------
     def _check_url(self, url: str) -> None:
+        """Check the URL against the policy; pin the checked addresses of its host for connecting."""
         parts = urlsplit(url)
         try:
-            url_policy.check_url(
+            self._pins[(parts.hostname or "").lower()] = url_policy.connect_addresses(
                 f"{parts.scheme}://{parts.netloc}",
                 system=self.system,
                 extra_hosts=self.config.extra_hosts,
@@ -199,6 +203,10 @@ class ProviderClient:
                 system=self.system.value,
                 code="url_refused",
             ) from None
+
+    def _pinned(self, host: str, port: int) -> tuple[str, ...]:
+        """What the transport may connect to for `host`: only what _check_url checked."""
+        return self._pins.get(host.lower(), ())
 
     def _record(
         self,
