@@ -340,9 +340,12 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600, minimum=300)
 CSRF_COOKIE_HTTPONLY = True
+# Browsers also hold a form's redirects to form-action: "Sign in with Okta" posts to the portal,
+# which redirects to Okta's authorize page, so Okta's origin must be allowed there.
+_FORM_TARGETS = " ".join(["'self'"] + ([OKTA_OIDC_ORG_URL] if OKTA_SSO_ENABLED else []))
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+    f"font-src 'self'; connect-src 'self'; form-action {_FORM_TARGETS}; frame-ancestors 'none'; "
     "base-uri 'none'; object-src 'none'"
 )
 

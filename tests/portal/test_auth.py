@@ -8,6 +8,7 @@ import pytest
 import time_machine
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+from django.contrib.auth.models import AnonymousUser
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 pytestmark = pytest.mark.django_db
@@ -180,3 +181,46 @@ def test_password_reset_sends_an_email(client, helpdesk, mailoutbox):
     response = client.post(reverse("account_reset_password"), {"email": "helpdesk@portal.test"})
     assert response.status_code == 302
     assert len(mailoutbox) == 1 and "helpdesk@portal.test" in mailoutbox[0].to
+
+
+def _okta_login(email: str, *, verified: bool = True):
+    from allauth.account.models import EmailAddress
+    from allauth.socialaccount.models import SocialAccount, SocialLogin
+    from django.contrib.auth import get_user_model
+
+    return SocialLogin(
+        user=get_user_model()(email=email),
+        account=SocialAccount(provider="okta", uid="00u-sub"),
+        email_addresses=[EmailAddress(email=email, verified=verified, primary=True)],
+    )
+
+
+def test_okta_sign_in_refuses_an_email_that_two_accounts_share(rf, helpdesk, approver):
+    from allauth.core.exceptions import ImmediateHttpResponse
+    from allauth.socialaccount.models import SocialAccount
+
+    from portal.adapters import PortalSocialAccountAdapter
+
+    approver.email = helpdesk.email.upper()
+    approver.save(update_fields=["email"])
+    request = rf.get("/accounts/okta/login/callback/")
+    request.user = AnonymousUser()
+    with pytest.raises(ImmediateHttpResponse) as info:
+        PortalSocialAccountAdapter(request).pre_social_login(request, _okta_login(helpdesk.email))
+    assert info.value.response.status_code == 403
+    assert "More than one portal account uses" in info.value.response.content.decode()
+    assert not SocialAccount.objects.exists()
+
+
+def test_okta_sign_in_never_links_an_inactive_account(rf, helpdesk):
+    from allauth.core.exceptions import ImmediateHttpResponse
+
+    from portal.adapters import PortalSocialAccountAdapter
+
+    helpdesk.is_active = False
+    helpdesk.save(update_fields=["is_active"])
+    request = rf.get("/accounts/okta/login/callback/")
+    request.user = AnonymousUser()
+    with pytest.raises(ImmediateHttpResponse) as info:
+        PortalSocialAccountAdapter(request).pre_social_login(request, _okta_login(helpdesk.email))
+    assert "No portal account uses" in info.value.response.content.decode()

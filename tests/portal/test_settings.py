@@ -170,6 +170,9 @@ def test_okta_sign_in_appears_only_when_fully_configured(monkeypatch, tmp_path):
     (app,) = full.SOCIALACCOUNT_PROVIDERS["openid_connect"]["APPS"]
     assert app["provider_id"] == "okta" and app["client_id"] == "abc"
     assert app["settings"]["server_url"] == "https://acme.okta.com"
+    # The form that starts the sign-in is redirected to Okta: form-action must allow it.
+    assert "form-action 'self' https://acme.okta.com;" in full.CONTENT_SECURITY_POLICY
+    assert "form-action 'self';" in partial.CONTENT_SECURITY_POLICY
 
 
 def test_env_helpers(monkeypatch):
