@@ -63,18 +63,42 @@ def _address_is_public(address: str) -> bool:
     return ip.is_global and not (ip.is_multicast or ip.is_reserved or ip.is_unspecified)
 
 
-def _check_resolution(host: str, port: int) -> None:
+def public_addresses(host: str, port: int = 443) -> tuple[str, ...]:
+    """Resolve `host` once: the addresses to connect to, or UrlRefused unless all are public."""
     try:
         answers = resolver(host, port, proto=socket.IPPROTO_TCP)
     except (OSError, UnicodeError):
         raise UrlRefused(f"The host {host} does not resolve.") from None
-    if not answers:
+    addresses = tuple(dict.fromkeys(str(answer[4][0]) for answer in answers))
+    if not addresses:
         raise UrlRefused(f"The host {host} does not resolve.")
-    for answer in answers:
-        if not _address_is_public(str(answer[4][0])):
+    for address in addresses:
+        if not _address_is_public(address):
             raise UrlRefused(
                 f"The host {host} resolves to a private, loopback or link-local address."
             )
+    return addresses
+
+
+def connect_addresses(
+    url: str,
+    *,
+    system: System,
+    extra_hosts: Iterable[str] = (),
+    sandbox: bool | None = None,
+) -> tuple[str, ...]:
+    """Check `url`, then the only addresses a connection to its host may use (UrlRefused).
+
+    The name is resolved once, here: the transport connects to these addresses instead of
+    resolving again, so an answer that changes in between (DNS rebinding) is never used. In the
+    sandbox a loopback host is its own address.
+    """
+    sandbox = settings.PORTAL_SANDBOX if sandbox is None else sandbox
+    checked = check_url(url, system=system, extra_hosts=extra_hosts, sandbox=sandbox, resolve=False)
+    host = (urlsplit(checked).hostname or "").lower()
+    if sandbox and host in LOOPBACK_HOSTS:
+        return (host,)
+    return public_addresses(host, 443)
 
 
 def check_url(
@@ -118,7 +142,7 @@ def check_url(
     if not _host_allowed(system, host, extra_hosts):
         raise UrlRefused(f"{host} is not a {system.label} host{_allowed_hint(system)}.")
     if resolve:
-        _check_resolution(host, 443)
+        public_addresses(host, 443)
     return url.rstrip("/")
 
 

@@ -56,6 +56,8 @@ def target_lookup(okta_id: str) -> TargetInfo:
     except ConnectorError as exc:
         if exc.status == 404 or exc.code == "E0000007":
             raise TargetLookupFailed(f"Okta has no user “{okta_id}”.", retryable=False) from exc
+        if exc.code == "bad_id":  # not an id at all ("." or ".."): said in words, never sent
+            raise TargetLookupFailed(exc.message, retryable=False) from exc
         raise TargetLookupFailed(
             f"Okta could not be read to check the target: {exc.message}", retryable=exc.retryable
         ) from exc

@@ -73,7 +73,7 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.mfa",
     "allauth.socialaccount",
-    "allauth.socialaccount.providers.okta",
+    "allauth.socialaccount.providers.openid_connect",
     "django_htmx",
     "django_q",
     "portal",
@@ -224,11 +224,25 @@ if OKTA_OIDC_ORG_URL and urlsplit(OKTA_OIDC_ORG_URL).scheme != "https":
     raise ImproperlyConfigured(
         "OKTA_OIDC_ORG_URL must be an https:// URL such as https://acme.okta.com."
     )
-SOCIALACCOUNT_PROVIDERS: dict = {"okta": {"OKTA_BASE_URL": urlsplit(OKTA_OIDC_ORG_URL).netloc}}
+# "Sign in with Okta" is plain OpenID Connect against the org authorization server: discovery,
+# PKCE, an id_token checked for issuer and audience. No URL prefix keeps /accounts/okta/login/
+# (the redirect URI registered in Okta); without an app that URL and its callback answer 404.
+SOCIALACCOUNT_OPENID_CONNECT_URL_PREFIX = ""
+SOCIALACCOUNT_PROVIDERS: dict = {"openid_connect": {"OAUTH_PKCE_ENABLED": True, "APPS": []}}
 if OKTA_SSO_ENABLED:
-    SOCIALACCOUNT_PROVIDERS["okta"]["APPS"] = [
-        {"client_id": OKTA_OIDC_CLIENT_ID, "secret": OKTA_OIDC_CLIENT_SECRET, "key": ""}
+    SOCIALACCOUNT_PROVIDERS["openid_connect"]["APPS"] = [
+        {
+            "provider_id": "okta",
+            "name": "Okta",
+            "client_id": OKTA_OIDC_CLIENT_ID,
+            "secret": OKTA_OIDC_CLIENT_SECRET,
+            "settings": {"server_url": OKTA_OIDC_ORG_URL},
+        }
     ]
+# Linking by email is done by portal.adapters (verified Okta email, existing account only), not by
+# SOCIALACCOUNT_EMAIL_AUTHENTICATION: that one also wipes the password of an account whose address
+# the portal never verified, and administrators create accounts without verifying addresses.
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -341,9 +355,12 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600, minimum=300)
 CSRF_COOKIE_HTTPONLY = True
+# Browsers also hold a form's redirects to form-action: "Sign in with Okta" posts to the portal,
+# which redirects to Okta's authorize page, so Okta's origin must be allowed there.
+_FORM_TARGETS = " ".join(["'self'"] + ([OKTA_OIDC_ORG_URL] if OKTA_SSO_ENABLED else []))
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+    f"font-src 'self'; connect-src 'self'; form-action {_FORM_TARGETS}; frame-ancestors 'none'; "
     "base-uri 'none'; object-src 'none'"
 )
 

@@ -8,7 +8,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
-from urllib.parse import quote, urlsplit
+from urllib.parse import unquote, urlsplit
 
 import httpx
 from django.conf import settings
@@ -16,7 +16,9 @@ from django.conf import settings
 from connections import url_policy
 from connections.exceptions import UrlRefused
 from connections.providers.errors import generic_words, parse_retry_after, short
+from connections.providers.ids import IdSyntax, path_segment
 from connections.providers.tokens import TOKEN_CACHE
+from connections.providers.transport import PinnedTransport
 from connections.types import AccountState, CallRecord, ConnectorError, System, record_call
 
 # Read timeout well under the worker's task timeout (Q_TIMEOUT 90 s), so a hung call fails first.
@@ -48,15 +50,12 @@ class ClientConfig:
     extra_hosts: tuple[str, ...] = ()
 
 
-def segment(value: str) -> str:
-    """One URL path segment, percent-encoded (a login with '/' cannot escape its segment)."""
-    return quote(str(value), safe="@")
-
-
 class ProviderClient:
     """Base client: one httpx.Client, auth header, URL policy, call records, error mapping."""
 
     system: ClassVar[System]
+    # Every id put into a URL path, by kind ("user", "group"...): see connections/providers/ids.py.
+    id_syntax: ClassVar[Mapping[str, IdSyntax]]
 
     def __init__(
         self,
@@ -66,12 +65,14 @@ class ProviderClient:
         timeout: httpx.Timeout | None = None,
     ) -> None:
         self.config = config
+        # Host name -> the addresses the URL policy checked before the last call to it.
+        self._pins: dict[str, tuple[str, ...]] = {}
         self._http = httpx.Client(
             timeout=timeout or default_timeout(),
             limits=DEFAULT_LIMITS,
             trust_env=False,
             follow_redirects=False,
-            transport=transport,
+            transport=transport or PinnedTransport(self._pinned, limits=DEFAULT_LIMITS),
             headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
         )
 
@@ -99,6 +100,10 @@ class ProviderClient:
             if self.is_missing(exc):
                 return None
             raise
+
+    def segment(self, value: object, kind: str = "user") -> str:
+        """An id as one URL path segment: checked, percent-encoded; ConnectorError bad_id if not."""
+        return path_segment(value, self.id_syntax[kind], self.system)
 
     def close(self) -> None:
         self._http.close()
@@ -184,9 +189,10 @@ class ProviderClient:
 
     # --- transport ----------------------------------------------------------------------------
     def _check_url(self, url: str) -> None:
+        """Check the URL against the policy; pin the checked addresses of its host for connecting."""
         parts = urlsplit(url)
         try:
-            url_policy.check_url(
+            self._pins[(parts.hostname or "").lower()] = url_policy.connect_addresses(
                 f"{parts.scheme}://{parts.netloc}",
                 system=self.system,
                 extra_hosts=self.config.extra_hosts,
@@ -197,6 +203,10 @@ class ProviderClient:
                 system=self.system.value,
                 code="url_refused",
             ) from None
+
+    def _pinned(self, host: str, port: int) -> tuple[str, ...]:
+        """What the transport may connect to for `host`: only what _check_url checked."""
+        return self._pins.get(host.lower(), ())
 
     def _record(
         self,
@@ -259,6 +269,13 @@ class ProviderClient:
                     code="foreign_link",
                 )
             return path_or_url
+        # A backstop for paths built without segment(): no dot-segment ever reaches the wire.
+        if any(part in (".", "..") for part in unquote(path_or_url.split("?")[0]).split("/")):
+            raise ConnectorError(
+                f"{self.system.label}: refused a path with “.” or “..” in it.",
+                system=self.system.value,
+                code="bad_id",
+            )
         return self.config.api_base_url.rstrip("/") + path_or_url
 
     def request(

@@ -18,7 +18,14 @@ from connections.sandbox.provider import Provider
 from connections.sandbox.providers import PROVIDERS
 from connections.sandbox.routing import Route, Router
 from connections.sandbox.state import State
-from connections.sandbox.web import BadBody, Request, Resp, no_such_system, server_error
+from connections.sandbox.web import (
+    BadBody,
+    Request,
+    Resp,
+    no_such_system,
+    oauth_error,
+    server_error,
+)
 
 log = logging.getLogger("connections.sandbox")
 
@@ -90,6 +97,9 @@ class App:
         token = self._token_endpoint(provider, req)
         if token is not None:
             return Outcome(self._finish(provider, req, token, "token"))
+        page = self._page(provider, req)
+        if page is not None:
+            return Outcome(self._finish(provider, req, page, "other"))
         prefix, errors = provider.api_prefix, provider.errors
         if not req.path.startswith(prefix + "/"):
             return Outcome(self._finish(provider, req, errors.not_found_path(req.path), "other"))
@@ -116,6 +126,19 @@ class App:
                 },
             )
         return provider.token(self, req)
+
+    def _page(self, provider: Provider, req: Request) -> Resp | None:
+        """A route outside the API (e.g. OpenID Connect), or None when the path is not one."""
+        if provider.pages is None:
+            return None
+        route, params, _ = provider.pages.match(req.method, req.path)
+        if route is None:
+            return None
+        req.params = params
+        try:
+            return route.handler(self, req)
+        except BadBody:
+            return oauth_error(400, "invalid_request", "Expected a form body.")
 
     def _api(self, req: Request, route: Route) -> Outcome:
         provider = self.providers[req.system]

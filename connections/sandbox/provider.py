@@ -45,6 +45,9 @@ class Provider:
     load_keys: Callable[[dict], Any] | None = None  # credentials -> what token checks verify with
     rate_headers: Callable[[Resp, Rate], None] | None = None  # sent on every answer when set
     control: Router | None = None  # extra /_sandbox/ routes for this system
+    # Routes below the system segment but outside the API, without API auth, faults or rate
+    # limits (Okta's OpenID Connect issuer: discovery, authorize, keys, userinfo).
+    pages: Router | None = None
 
 
 def at_path(token_path: str) -> Callable[[str], dict[str, str] | None]:

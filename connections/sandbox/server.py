@@ -86,12 +86,14 @@ class _Handler(BaseHTTPRequestHandler):
             f"Server: {self.server_version}",
             f"Date: {formatdate(usegmt=True)}",
         ]
+        headers = {k: v for k, v in resp.headers.items() if k.lower() != "content-type"}
         if resp.status != 204:
-            lines += [
-                "Content-Type: application/json; charset=utf-8",
-                f"Content-Length: {len(payload)}",
-            ]
-        lines += [f"{k}: {v}" for k, v in resp.headers.items()]
+            ctype = next(
+                (v for k, v in resp.headers.items() if k.lower() == "content-type"),
+                "application/json; charset=utf-8",
+            )
+            lines += [f"Content-Type: {ctype}", f"Content-Length: {len(payload)}"]
+        lines += [f"{k}: {v}" for k, v in headers.items()]
         if self.close_connection:
             lines.append("Connection: close")
         head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "replace")

@@ -36,6 +36,7 @@ class PersonState:
     google_asps: dict[int, str] = field(default_factory=dict)  # codeId -> name
     backup_codes_generation: int = 0
     mobile: dict[int, str] = field(default_factory=dict)  # k -> status
+    okta_email_verified: bool = True  # the email_verified claim of Okta sign-in
     zoom_status: str = "active"
     zoom_sso_tokens: int = 0
     graph_enabled: bool = True
@@ -105,6 +106,8 @@ class State:
         self.tokens: dict[str, dict] = {}
         self.used_jti: dict[str, float] = {}
         self.token_ttl: int | None = None
+        self.codes: dict[str, dict] = {}  # OpenID Connect authorization codes (single use)
+        self.signing_keys: dict[str, object] = {}  # issuer keys made on first use, per system
 
     def person(self, idx: int) -> PersonState:
         """The person's mutable state, built on first use."""

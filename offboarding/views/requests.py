@@ -105,16 +105,17 @@ def request_live(request: HttpRequest, pk: int) -> HttpResponse:
 # --- New request ----------------------------------------------------------------------------------
 
 
-def _target_or_error(request: HttpRequest, okta_id: str) -> services.TargetInfo | None:
+def _target_or_error(request: HttpRequest, okta_id: str) -> tuple[services.TargetInfo | None, int]:
+    """The live target and 200, or None and the status saying why (404 no such person, 503)."""
     try:
         target = services.target_lookup(okta_id)
     except TargetLookupFailed as exc:
         messages.error(request, exc.message)
-        return None
+        return None, 503 if exc.retryable else 404
     services.record_user_view(
         actor=signed_in_user(request), target=target, purpose="new request", ip=client_ip(request)
     )
-    return target
+    return target, 200
 
 
 def _preview(
@@ -174,7 +175,7 @@ def request_new(request: HttpRequest, okta_id: str) -> HttpResponse:
         if req is not None:
             messages.success(request, f"Request #{req.pk} made: {req.get_state_display().lower()}.")
             return redirect("offboarding:request-detail", pk=req.pk)
-    target = _target_or_error(request, okta_id)
+    target, status = _target_or_error(request, okta_id)
     plan, blocked = _preview(signed_in_user(request), form, kind, target)
     context = {
         "form": form,
@@ -187,7 +188,8 @@ def request_new(request: HttpRequest, okta_id: str) -> HttpResponse:
         "blocked": blocked,
         "option_fields": form.option_fields(kind),
     }
-    status = 400 if request.method == "POST" else 200
+    if target is not None and request.method == "POST":
+        status = 400
     return render(request, "offboarding/request_new.html", context, status=status)
 
 

@@ -8,6 +8,7 @@ import pytest
 import time_machine
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+from django.contrib.auth.models import AnonymousUser
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 pytestmark = pytest.mark.django_db
@@ -150,9 +151,16 @@ def test_login_page_offers_no_sign_up_and_no_okta_button_when_unconfigured(clien
 
 def test_okta_button_appears_when_configured(client, settings):
     settings.SOCIALACCOUNT_PROVIDERS = {
-        "okta": {
-            "OKTA_BASE_URL": "acme.okta.com",
-            "APPS": [{"client_id": "cid", "secret": "s3cret-value", "key": ""}],
+        "openid_connect": {
+            "APPS": [
+                {
+                    "provider_id": "okta",
+                    "name": "Okta",
+                    "client_id": "cid",
+                    "secret": "s3cret-value",
+                    "settings": {"server_url": "https://acme.okta.com"},
+                }
+            ]
         }
     }
     html = client.get(LOGIN).content.decode()
@@ -160,7 +168,59 @@ def test_okta_button_appears_when_configured(client, settings):
     assert "s3cret-value" not in html
 
 
+@pytest.mark.parametrize(
+    "path", ["/accounts/okta/login/", "/accounts/okta/login/callback/?code=c&state=s"]
+)
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_okta_sign_in_answers_404_when_not_configured(client, path, method):
+    response = getattr(client, method)(path)
+    assert response.status_code == 404
+
+
 def test_password_reset_sends_an_email(client, helpdesk, mailoutbox):
     response = client.post(reverse("account_reset_password"), {"email": "helpdesk@portal.test"})
     assert response.status_code == 302
     assert len(mailoutbox) == 1 and "helpdesk@portal.test" in mailoutbox[0].to
+
+
+def _okta_login(email: str, *, verified: bool = True):
+    from allauth.account.models import EmailAddress
+    from allauth.socialaccount.models import SocialAccount, SocialLogin
+    from django.contrib.auth import get_user_model
+
+    return SocialLogin(
+        user=get_user_model()(email=email),
+        account=SocialAccount(provider="okta", uid="00u-sub"),
+        email_addresses=[EmailAddress(email=email, verified=verified, primary=True)],
+    )
+
+
+def test_okta_sign_in_refuses_an_email_that_two_accounts_share(rf, helpdesk, approver):
+    from allauth.core.exceptions import ImmediateHttpResponse
+    from allauth.socialaccount.models import SocialAccount
+
+    from portal.adapters import PortalSocialAccountAdapter
+
+    approver.email = helpdesk.email.upper()
+    approver.save(update_fields=["email"])
+    request = rf.get("/accounts/okta/login/callback/")
+    request.user = AnonymousUser()
+    with pytest.raises(ImmediateHttpResponse) as info:
+        PortalSocialAccountAdapter(request).pre_social_login(request, _okta_login(helpdesk.email))
+    assert info.value.response.status_code == 403
+    assert "More than one portal account uses" in info.value.response.content.decode()
+    assert not SocialAccount.objects.exists()
+
+
+def test_okta_sign_in_never_links_an_inactive_account(rf, helpdesk):
+    from allauth.core.exceptions import ImmediateHttpResponse
+
+    from portal.adapters import PortalSocialAccountAdapter
+
+    helpdesk.is_active = False
+    helpdesk.save(update_fields=["is_active"])
+    request = rf.get("/accounts/okta/login/callback/")
+    request.user = AnonymousUser()
+    with pytest.raises(ImmediateHttpResponse) as info:
+        PortalSocialAccountAdapter(request).pre_social_login(request, _okta_login(helpdesk.email))
+    assert "No portal account uses" in info.value.response.content.decode()

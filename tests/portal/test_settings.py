@@ -171,7 +171,7 @@ def test_debug_run_needs_no_secrets_and_keeps_its_generated_key(monkeypatch, tmp
 def test_okta_sign_in_appears_only_when_fully_configured(monkeypatch, tmp_path):
     partial = load_settings(monkeypatch, tmp_path, OKTA_OIDC_CLIENT_ID="abc")
     assert partial.OKTA_SSO_ENABLED is False
-    assert "APPS" not in partial.SOCIALACCOUNT_PROVIDERS["okta"]
+    assert partial.SOCIALACCOUNT_PROVIDERS["openid_connect"]["APPS"] == []
     full = load_settings(
         monkeypatch,
         tmp_path,
@@ -180,7 +180,12 @@ def test_okta_sign_in_appears_only_when_fully_configured(monkeypatch, tmp_path):
         OKTA_OIDC_ORG_URL="https://acme.okta.com",
     )
     assert full.OKTA_SSO_ENABLED is True
-    assert full.SOCIALACCOUNT_PROVIDERS["okta"]["OKTA_BASE_URL"] == "acme.okta.com"
+    (app,) = full.SOCIALACCOUNT_PROVIDERS["openid_connect"]["APPS"]
+    assert app["provider_id"] == "okta" and app["client_id"] == "abc"
+    assert app["settings"]["server_url"] == "https://acme.okta.com"
+    # The form that starts the sign-in is redirected to Okta: form-action must allow it.
+    assert "form-action 'self' https://acme.okta.com;" in full.CONTENT_SECURITY_POLICY
+    assert "form-action 'self';" in partial.CONTENT_SECURITY_POLICY
 
 
 def test_env_helpers(monkeypatch):

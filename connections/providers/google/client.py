@@ -9,7 +9,8 @@ from typing import Any
 import jwt
 
 from connections.providers.errors import config_error
-from connections.providers.http import ProviderClient, segment
+from connections.providers.http import ProviderClient
+from connections.providers.ids import EMAIL, IdSyntax
 from connections.providers.tokens import signing_key
 from connections.types import AccountState, ConnectorError, OperationResult, Outcome, System
 
@@ -27,6 +28,11 @@ class GoogleWorkspaceClient(ProviderClient):
     """Directory API as a service account with domain-wide delegation, impersonating an admin."""
 
     system = System.GOOGLE
+    id_syntax = {
+        "user": IdSyntax(rf"{EMAIL}|[0-9]{{1,32}}", "a Google user's email address or id"),
+        "tokens": IdSyntax(r"[A-Za-z0-9._~:-]+", "a Google OAuth client id"),
+        "asps": IdSyntax(r"[0-9]{1,10}", "a Google app password id"),
+    }
 
     def _fetch_token(self) -> tuple[str, float]:
         account = self.config.secret.get("service_account") or {}
@@ -73,7 +79,7 @@ class GoogleWorkspaceClient(ProviderClient):
         return code in RETRYABLE_REASONS
 
     def _user_path(self, user_key: str) -> str:
-        return f"{DIRECTORY}/users/{segment(user_key)}"
+        return f"{DIRECTORY}/users/{self.segment(user_key)}"
 
     # --- reads --------------------------------------------------------------------------------
     def get_user(self, user_key: str) -> dict[str, Any]:
@@ -154,7 +160,7 @@ class GoogleWorkspaceClient(ProviderClient):
             try:
                 self.request(
                     "DELETE",
-                    f"{self._user_path(user_key)}/{kind}/{segment(item[id_field])}",
+                    f"{self._user_path(user_key)}/{kind}/{self.segment(item[id_field], kind)}",
                     resource=what,
                 )
             except ConnectorError as exc:

@@ -15,7 +15,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from connections.providers.errors import config_error
-from connections.providers.http import ProviderClient, segment
+from connections.providers.http import ProviderClient
+from connections.providers.ids import IdSyntax
 from connections.providers.tokens import signing_key
 from connections.types import AccountState, ConnectorError, OperationResult, Outcome, System
 
@@ -28,6 +29,14 @@ class MicrosoftGraphClient(ProviderClient):
     """Microsoft Graph v1.0 as an Entra ID app with application permissions."""
 
     system = System.MSGRAPH
+    id_syntax = {
+        # An object id, or a user principal name; a guest's has "#EXT#" in it (sent as %23EXT%23).
+        "user": IdSyntax(
+            r"[A-Za-z0-9'._!#^~+-]+(?:@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)?",
+            "a Microsoft 365 user id or user principal name",
+            max_length=113,
+        )
+    }
 
     def _fetch_token(self) -> tuple[str, float]:
         settings, secret = self.config.settings, self.config.secret
@@ -81,7 +90,7 @@ class MicrosoftGraphClient(ProviderClient):
         ]
 
     def _user_path(self, user: str) -> str:
-        return f"/users/{segment(user)}"
+        return f"/users/{self.segment(user)}"
 
     def get_user(self, user: str) -> dict[str, Any]:
         """One user by id or UPN, with accountEnabled and sync state; 404 when absent."""

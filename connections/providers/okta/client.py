@@ -12,7 +12,8 @@ import httpx
 import jwt
 
 from connections.providers.errors import config_error
-from connections.providers.http import ProviderClient, segment
+from connections.providers.http import ProviderClient
+from connections.providers.ids import IdSyntax
 from connections.providers.tokens import signing_key
 from connections.types import AccountState, ConnectorError, OperationResult, Outcome, System
 
@@ -54,6 +55,11 @@ class OktaClient(ProviderClient):
     """Okta org API, authenticated by an SSWS API token or an OAuth service app."""
 
     system = System.OKTA
+    id_syntax = {
+        # A user id (00u…) or a login; a login may hold "/", "?" or "#" (sent percent-encoded).
+        "user": IdSyntax(r"[^\s\\%]+", "an Okta user id or login", max_length=100),
+        "group": IdSyntax(r"[0-9A-Za-z]{1,64}", "an Okta group id"),
+    }
 
     @property
     def _auth_mode(self) -> str:
@@ -141,13 +147,13 @@ class OktaClient(ProviderClient):
 
     def get_user(self, user_id_or_login: str) -> dict[str, Any]:
         """One user by id or login (credentials left out); ConnectorError E0000007 when absent."""
-        user = self.get_json(f"/users/{segment(user_id_or_login)}", resource="user")
+        user = self.get_json(f"/users/{self.segment(user_id_or_login)}", resource="user")
         return _without_credentials(user)
 
     def user_groups(self, user_id: str) -> list[dict[str, Any]]:
         """Every group the user belongs to (all pages)."""
         groups: list[dict[str, Any]] = []
-        for response in self._link_pages(f"/users/{segment(user_id)}/groups", resource="user"):
+        for response in self._link_pages(f"/users/{self.segment(user_id)}/groups", resource="user"):
             groups.extend(response.json())
         return groups
 
@@ -186,7 +192,10 @@ class OktaClient(ProviderClient):
         self, user_id: str, action: str, params: Mapping[str, Any] | None = None
     ) -> None:
         self.request(
-            "POST", f"/users/{segment(user_id)}/lifecycle/{action}", params=params, resource="user"
+            "POST",
+            f"/users/{self.segment(user_id)}/lifecycle/{action}",
+            params=params,
+            resource="user",
         )
 
     def suspend_user(self, user_id: str) -> OperationResult:
@@ -263,7 +272,7 @@ class OktaClient(ProviderClient):
         }
         try:
             self.request(
-                "DELETE", f"/users/{segment(user_id)}/sessions", params=params, resource="user"
+                "DELETE", f"/users/{self.segment(user_id)}/sessions", params=params, resource="user"
             )
         except ConnectorError as exc:
             if exc.status == 404:
@@ -276,7 +285,7 @@ class OktaClient(ProviderClient):
         """Unenroll every authenticator; nothing enrolled means already done."""
         if self.find_user(user_id) is None:
             return OperationResult(Outcome.NO_ACCOUNT, "No Okta user with this id.")
-        factors = self.get_json(f"/users/{segment(user_id)}/factors", resource="user")
+        factors = self.get_json(f"/users/{self.segment(user_id)}/factors", resource="user")
         if not factors:
             return OperationResult(Outcome.ALREADY_DONE, "No authenticators enrolled.")
         self._lifecycle(user_id, "reset_factors")
@@ -296,9 +305,10 @@ class OktaClient(ProviderClient):
             return OperationResult(Outcome.ALREADY_DONE, f"No removable groups ({kept} kept).")
         for group in removable:
             try:
+                group_id = self.segment(group["id"], "group")
                 self.request(
                     "DELETE",
-                    f"/groups/{segment(group['id'])}/users/{segment(user_id)}",
+                    f"/groups/{group_id}/users/{self.segment(user_id)}",
                     resource="group membership",
                 )
             except ConnectorError as exc:
@@ -313,7 +323,7 @@ class OktaClient(ProviderClient):
         """Revoke every OAuth consent grant the user gave; none means already done."""
         try:
             grants = self.get_json(
-                f"/users/{segment(user_id)}/grants", params={"limit": 1}, resource="user"
+                f"/users/{self.segment(user_id)}/grants", params={"limit": 1}, resource="user"
             )
         except ConnectorError as exc:
             if exc.status == 404:
@@ -321,7 +331,7 @@ class OktaClient(ProviderClient):
             raise
         if not grants:
             return OperationResult(Outcome.ALREADY_DONE, "No grants to revoke.")
-        self.request("DELETE", f"/users/{segment(user_id)}/grants", resource="user")
+        self.request("DELETE", f"/users/{self.segment(user_id)}/grants", resource="user")
         return OperationResult(Outcome.DONE, "Grants revoked.")
 
     def deactivate_user(self, user_id: str) -> OperationResult:

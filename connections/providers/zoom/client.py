@@ -6,7 +6,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from connections.providers.errors import config_error
-from connections.providers.http import ProviderClient, segment
+from connections.providers.http import ProviderClient
+from connections.providers.ids import EMAIL, IdSyntax
 from connections.types import AccountState, ConnectorError, OperationResult, Outcome, System
 
 
@@ -14,6 +15,7 @@ class ZoomClient(ProviderClient):
     """Zoom account API as a Server-to-Server OAuth app (account credentials grant)."""
 
     system = System.ZOOM
+    id_syntax = {"user": IdSyntax(rf"[A-Za-z0-9_-]{{1,64}}|{EMAIL}", "a Zoom user id or email")}
 
     def _fetch_token(self) -> tuple[str, float]:
         account_id = self.config.settings.get("account_id")
@@ -34,7 +36,7 @@ class ZoomClient(ProviderClient):
         return str(body.get("code"))[:20], " ".join(str(body.get("message") or "").split())[:160]
 
     def _user_path(self, user_id: str) -> str:
-        return f"/users/{segment(user_id)}"
+        return f"/users/{self.segment(user_id)}"
 
     def get_user(self, user_id: str) -> dict[str, Any]:
         """One user by id, email or `me`; ConnectorError 1001 when absent."""

@@ -1,4 +1,5 @@
-"""The simulated Okta org: Management API /api/v1 under /okta, org token endpoint, SSWS and OAuth auth."""
+"""The simulated Okta org: Management API /api/v1 under /okta, org token endpoint, SSWS and OAuth
+auth, and the org server as an OpenID Connect issuer for "Sign in with Okta"."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from connections.sandbox.okta import (
     grants,
     groups,
     lifecycle,
+    oidc,
     token,
     users,
 )
@@ -32,7 +34,8 @@ def rate_headers(resp: Resp, rate: Rate) -> None:
 
 def describe(base: str, creds: dict) -> str:
     return (
-        f"  Okta    org {base}/okta  (API {base}/okta/api/v1, token {base}/okta{token.TOKEN_PATH})"
+        f"  Okta    org {base}/okta  (API {base}/okta/api/v1, token {base}/okta{token.TOKEN_PATH}; "
+        "OIDC sign-in app: /_sandbox/okta/sign-in-app)"
     )
 
 
@@ -65,4 +68,5 @@ PROVIDER = Provider(
     load_keys=token.load_keys,
     rate_headers=rate_headers,
     control=control.router,
+    pages=oidc.router,
 )

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from connections.sandbox import data
 from connections.sandbox.control import error, person_view
 from connections.sandbox.data import iso
+from connections.sandbox.okta import oidc
 from connections.sandbox.okta.groups import find_group
 from connections.sandbox.routing import Router
 from connections.sandbox.web import Request, Resp
@@ -58,3 +59,29 @@ def add_member(app: App, req: Request) -> Resp:
         return error(404, "unknown group or person")
     app.state.person(idx).groups.add(g)
     return Resp(200, person_view(app, idx))
+
+
+@router.add("POST", "/okta/people/{email}/email-verified")
+def email_verified(app: App, req: Request) -> Resp:
+    """{"verified": false}: what Okta sign-in says in the person's email_verified claim."""
+    idx = app.org.find(req.params["email"])
+    if idx is None:
+        return error(404, "unknown person")
+    verified = bool(req.json().get("verified", True))
+    app.state.person(idx).okta_email_verified = verified
+    return Resp(200, {"email": app.org.email[idx], "email_verified": verified})
+
+
+@router.add("GET", "/okta/sign-in-app")
+def sign_in_app(app: App, req: Request) -> Resp:
+    """The OIDC web app "Sign in with Okta" uses: the portal's OKTA_OIDC_* settings."""
+    client_id, secret = oidc.sign_in_app(app.keys.creds)
+    return Resp(
+        200,
+        {
+            "OKTA_OIDC_ORG_URL": f"{req.base_url}/okta",
+            "OKTA_OIDC_CLIENT_ID": client_id,
+            "OKTA_OIDC_CLIENT_SECRET": secret,
+            "note": "the portal wants an https org URL: put the sandbox behind TLS to try it by hand",
+        },
+    )

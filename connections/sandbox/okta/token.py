@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import jwt
 
 from connections.sandbox import auth
+from connections.sandbox.okta import oidc
 from connections.sandbox.okta.errors import forbidden, unauthorized
 from connections.sandbox.web import Request, Resp, oauth_error
 
@@ -30,11 +31,13 @@ def load_keys(creds: dict) -> Any:
 
 
 def token_endpoint(app: App, req: Request) -> Resp:
-    """POST /okta/oauth2/v1/token: client_credentials with private_key_jwt."""
+    """POST /okta/oauth2/v1/token: client_credentials with private_key_jwt, or a sign-in code."""
     form = auth.token_form(req)
     if isinstance(form, Resp):
         return form
     okta = app.keys.creds["okta"]
+    if form.get("grant_type") == "authorization_code":  # "Sign in with Okta"
+        return oidc.code_grant(app, req, form)
     if form.get("grant_type") != "client_credentials":
         return oauth_error(
             400,
