@@ -1,0 +1,165 @@
+"""Verifying the chain: the full walk, or incremental from the signed verified-up-to watermark."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from offboarding.audit.signing import GENESIS_HASH, audit_key, compute_hash, payload_bytes, sign
+from offboarding.audit.signing import signed as is_signed
+from offboarding.models import AuditChainHead, AuditEvent, AuditWatermark
+
+_FIELDS = (
+    "seq",
+    "at",
+    "actor_id",
+    "actor_label",
+    "action",
+    "object_type",
+    "object_id",
+    "target",
+    "ip",
+    "details",
+    "prev_hash",
+    "hash",
+)
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    intact: bool
+    count: int
+    broken_at: int | None = None
+    problem: str = ""
+    last_hash: str = ""
+    sealed: int = 0  # events sealed but not linked yet
+    verified_from: int = 0  # 0: the whole chain was walked; n: events after #n (watermark)
+
+    def __str__(self) -> str:
+        if not self.intact:
+            return f"chain broken at sequence {self.broken_at}: {self.problem}"
+        waiting = f" (+{self.sealed} sealed, being linked)" if self.sealed else ""
+        return f"chain intact: {self.count} events{waiting}"
+
+
+def _broken(count: int, at: int | None, problem: str) -> ChainReport:
+    return ChainReport(False, count, at, problem)
+
+
+def _walk(seq: int, prev: str, key: bytes, batch_size: int) -> tuple[int, str, ChainReport | None]:
+    """Check every linked event after `seq` in keyset batches of plain tuples (no model objects)."""
+    while True:
+        rows = list(
+            AuditEvent.objects.filter(seq__gt=seq)
+            .order_by("seq")
+            .values_list(*_FIELDS)[:batch_size]
+        )
+        for row in rows:
+            if row[0] != seq + 1:
+                missing = seq + 1 if row[0] > seq + 1 else row[0]
+                return (
+                    seq,
+                    prev,
+                    _broken(seq, missing, f"expected sequence {seq + 1}, found {row[0]}"),
+                )
+            if row[10] != prev:
+                return seq, prev, _broken(seq, row[0], "does not follow the event before it")
+            digest = hmac.new(key, payload_bytes(*row[:11]), hashlib.sha256).hexdigest()
+            if not hmac.compare_digest(row[11], digest):
+                return seq, prev, _broken(seq, row[0], "contents do not match their signature")
+            seq, prev = row[0], row[11]
+        if len(rows) < batch_size:
+            return seq, prev, None
+
+
+def _check_head(count: int, last_hash: str, key: bytes, sealed: bool) -> ChainReport | None:
+    head = AuditChainHead.objects.filter(pk=1).first()
+    if head is None or (head.seq == 0 and not head.signature):
+        if count or sealed:
+            return _broken(count, count + 1, "the chain head is missing, yet events exist")
+        return None
+    if not is_signed(head.signature, "head", head.seq, head.hash, key=key):
+        return _broken(count, head.seq, "the chain head is not signed with the audit key")
+    if head.seq != count:
+        return _broken(count, count + 1, f"the chain head says {head.seq} events, found {count}")
+    if count and head.hash != last_hash:
+        return _broken(count, count, "the last event does not match the chain head")
+    return None
+
+
+def _check_watermark(count: int, key: bytes) -> ChainReport | None:
+    mark = AuditWatermark.objects.filter(pk=1).first()
+    if mark is None or not mark.seq:
+        return None
+    if not is_signed(mark.signature, "watermark", mark.seq, mark.hash, key=key):
+        return _broken(count, mark.seq, "the verified-up-to mark is not signed with the audit key")
+    if mark.seq > count:
+        return _broken(
+            count, count + 1, f"the chain was verified up to {mark.seq} events, found {count}"
+        )
+    return None
+
+
+def _check_sealed(count: int, key: bytes) -> tuple[int, ChainReport | None]:
+    sealed = list(AuditEvent.objects.filter(seq__isnull=True).order_by("id")[:10_000])
+    for event in sealed:
+        if not hmac.compare_digest(event.hash, compute_hash(event, key=key)):
+            return len(sealed), _broken(
+                count, None, f"event id {event.pk}, not yet linked, does not match its seal"
+            )
+    return len(sealed), None
+
+
+def audit_chain_verify(
+    *, since: AuditWatermark | None = None, batch_size: int = 5000
+) -> ChainReport:
+    """Walk the chain in sequence order (from the start, or after a trusted watermark); check the
+    signed head, the watermark and sealed events; report the first thing that does not fit."""
+    key = audit_key()
+    seq, prev = 0, GENESIS_HASH
+    if since is not None and since.seq:
+        anchor = AuditEvent.objects.filter(seq=since.seq).values_list("hash", flat=True).first()
+        if anchor != since.hash:
+            return _broken(since.seq - 1, since.seq, "an event verified earlier is gone or changed")
+        seq, prev = since.seq, since.hash
+    seq, prev, problem = _walk(seq, prev, key, batch_size)
+    sealed, sealed_problem = _check_sealed(seq, key)
+    problem = (
+        problem
+        or _check_head(seq, prev, key, bool(sealed))
+        or _check_watermark(seq, key)
+        or sealed_problem
+    )
+    if problem:
+        return problem
+    verified_from = since.seq if since is not None else 0
+    return ChainReport(True, seq, last_hash=prev, sealed=sealed, verified_from=verified_from)
+
+
+def audit_watermark_save(report: ChainReport) -> None:
+    """Remember (signed) that the chain was intact up to report.count; never moves backwards."""
+    if not report.intact or not report.count:
+        return
+    signature = sign("watermark", report.count, report.last_hash)
+    fields = {"seq": report.count, "hash": report.last_hash, "at": timezone.now()}
+    with transaction.atomic():
+        mark, _ = AuditWatermark.objects.select_for_update().get_or_create(pk=1)
+        if mark.seq < report.count or not mark.signature:
+            AuditWatermark.objects.filter(pk=1).update(**fields, signature=signature)
+
+
+def audit_verify_current() -> ChainReport:
+    """The chain checked from the last verified event on: cheap enough for every page load."""
+    key = audit_key()
+    mark = AuditWatermark.objects.filter(pk=1).first()
+    if mark is not None and mark.seq:
+        if not is_signed(mark.signature, "watermark", mark.seq, mark.hash, key=key):
+            return _broken(0, mark.seq, "the verified-up-to mark is not signed with the audit key")
+    report = audit_chain_verify(since=mark if mark is not None and mark.seq else None)
+    if report.intact and report.count > (mark.seq if mark else 0):
+        audit_watermark_save(report)
+    return report
