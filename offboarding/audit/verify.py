@@ -6,7 +6,6 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 
-from django.db import transaction
 from django.utils import timezone
 
 from offboarding.audit.signing import GENESIS_HASH, audit_key, compute_hash, payload_bytes, sign
@@ -38,6 +37,7 @@ class ChainReport:
     last_hash: str = ""
     sealed: int = 0  # events sealed but not linked yet
     verified_from: int = 0  # 0: the whole chain was walked; n: events after #n (watermark)
+    marked: int | None = None  # the verified-up-to mark before this run (None: no mark row)
 
     def __str__(self) -> str:
         if not self.intact:
@@ -91,8 +91,7 @@ def _check_head(count: int, last_hash: str, key: bytes, sealed: bool) -> ChainRe
     return None
 
 
-def _check_watermark(count: int, key: bytes) -> ChainReport | None:
-    mark = AuditWatermark.objects.filter(pk=1).first()
+def _check_watermark(count: int, key: bytes, mark: AuditWatermark | None) -> ChainReport | None:
     if mark is None or not mark.seq:
         return None
     if not is_signed(mark.signature, "watermark", mark.seq, mark.hash, key=key):
@@ -114,14 +113,17 @@ def _check_sealed(count: int, key: bytes) -> tuple[int, ChainReport | None]:
     return len(sealed), None
 
 
-def audit_chain_verify(
-    *, since: AuditWatermark | None = None, batch_size: int = 5000
-) -> ChainReport:
-    """Walk the chain in sequence order (from the start, or after a trusted watermark); check the
-    signed head, the watermark and sealed events; report the first thing that does not fit."""
+def audit_chain_verify(*, incremental: bool = False, batch_size: int = 5000) -> ChainReport:
+    """Walk the chain in sequence order (from the start, or only after the signed verified-up-to
+    mark when `incremental`); check the signed head, the mark and sealed events; report the first
+    thing that does not fit."""
     key = audit_key()
     seq, prev = 0, GENESIS_HASH
-    if since is not None and since.seq:
+    mark = AuditWatermark.objects.filter(pk=1).first()
+    since = mark if incremental and mark is not None and mark.seq else None
+    if since is not None:
+        if not is_signed(since.signature, "watermark", since.seq, since.hash, key=key):
+            return _broken(0, since.seq, "the verified-up-to mark is not signed with the audit key")
         anchor = AuditEvent.objects.filter(seq=since.seq).values_list("hash", flat=True).first()
         if anchor != since.hash:
             return _broken(since.seq - 1, since.seq, "an event verified earlier is gone or changed")
@@ -131,35 +133,40 @@ def audit_chain_verify(
     problem = (
         problem
         or _check_head(seq, prev, key, bool(sealed))
-        or _check_watermark(seq, key)
+        or _check_watermark(seq, key, mark)
         or sealed_problem
     )
     if problem:
         return problem
-    verified_from = since.seq if since is not None else 0
-    return ChainReport(True, seq, last_hash=prev, sealed=sealed, verified_from=verified_from)
+    return ChainReport(
+        True,
+        seq,
+        last_hash=prev,
+        sealed=sealed,
+        verified_from=since.seq if since is not None else 0,
+        marked=mark.seq if mark is not None else None,
+    )
 
 
 def audit_watermark_save(report: ChainReport) -> None:
     """Remember (signed) that the chain was intact up to report.count; never moves backwards."""
-    if not report.intact or not report.count:
+    if not report.intact or not report.count or (report.marked or 0) >= report.count:
         return
-    signature = sign("watermark", report.count, report.last_hash)
-    fields = {"seq": report.count, "hash": report.last_hash, "at": timezone.now()}
-    with transaction.atomic():
-        mark, _ = AuditWatermark.objects.select_for_update().get_or_create(pk=1)
-        if mark.seq < report.count or not mark.signature:
-            AuditWatermark.objects.filter(pk=1).update(**fields, signature=signature)
+    fields = {
+        "seq": report.count,
+        "hash": report.last_hash,
+        "at": timezone.now(),
+        "signature": sign("watermark", report.count, report.last_hash),
+    }
+    if report.marked is None:
+        AuditWatermark.objects.get_or_create(pk=1, defaults=fields)
+    else:
+        AuditWatermark.objects.filter(pk=1, seq__lt=report.count).update(**fields)
 
 
 def audit_verify_current() -> ChainReport:
-    """The chain checked from the last verified event on: cheap enough for every page load."""
-    key = audit_key()
-    mark = AuditWatermark.objects.filter(pk=1).first()
-    if mark is not None and mark.seq:
-        if not is_signed(mark.signature, "watermark", mark.seq, mark.hash, key=key):
-            return _broken(0, mark.seq, "the verified-up-to mark is not signed with the audit key")
-    report = audit_chain_verify(since=mark if mark is not None and mark.seq else None)
-    if report.intact and report.count > (mark.seq if mark else 0):
-        audit_watermark_save(report)
+    """The chain checked from the last verified event on (cheap enough for every page load); the
+    verified-up-to mark then moves to the end."""
+    report = audit_chain_verify(incremental=True)
+    audit_watermark_save(report)
     return report
