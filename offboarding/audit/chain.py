@@ -7,9 +7,10 @@ the last sequence number and hash, signed, so a truncated chain with a re-pointe
 Linking is serialised (a PostgreSQL advisory lock; SQLite serialises writers anyway). A writer that
 finds the chain free links inline, in its own transaction, as before. A writer that finds it busy does
 not wait: it inserts the event *sealed* (its HMAC over its contents, no sequence yet) and commits in
-parallel with the others; right after its commit it takes the lock and links every sealed event in
-one short batch. So concurrent writers share commits instead of queueing behind the head's lock, and
-every event is in the chain before its writer's request ends (the sweeper links any a crash left).
+parallel with the others. After every commit the writer looks for sealed events and, if the lock is
+free, links them all in one short batch; if it is not, its holder looks again after releasing it, so
+no sealed event is left behind (the sweeper links any a crash left). Concurrent writers thus share
+commits instead of queueing behind the head's lock, and the chain's order is the order of linking.
 """
 
 from __future__ import annotations
@@ -40,29 +41,39 @@ def _actor_label(actor: AnyUser | None) -> str:
     return actor.get_username()
 
 
-def _try_chain_lock() -> bool:
-    """Take the linking lock for this transaction if it is free (SQLite: always, writers are
-    serialised by its IMMEDIATE transactions)."""
+def _chain_lock(*, wait: bool, relaxed: bool = False) -> bool:
+    """Take the linking lock for this transaction (SQLite: always, its IMMEDIATE transactions
+    serialise writers). `relaxed`: a transaction that only links need not wait for its own flush,
+    since linking can be redone from the sealed rows; the checkpoint writer commits synchronously
+    before it sends anything out."""
     if connection.vendor != "postgresql":
         return True
+    take = "pg_advisory_xact_lock" if wait else "pg_try_advisory_xact_lock"
+    flush = "set_config('synchronous_commit', 'off', true)" if relaxed else "''"
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [CHAIN_LOCK_ID])
-        return bool(cursor.fetchone()[0])
+        cursor.execute(f"SELECT {flush}, {take}({CHAIN_LOCK_ID})")
+        return wait or bool(cursor.fetchone()[1])
 
 
-def _wait_chain_lock() -> None:
-    if connection.vendor != "postgresql":
-        return
+def _head_state() -> tuple[int, str, bool]:
+    """The head's sequence number and hash, and whether sealed events wait: one query."""
+    head, events = (
+        connection.ops.quote_name(m._meta.db_table) for m in (AuditChainHead, AuditEvent)
+    )
     with connection.cursor() as cursor:
-        # Linking can always be redone from the sealed rows, so this transaction need not wait for
-        # its own flush; the checkpoint writer commits synchronously before it sends anything out.
-        cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_ID])
+        cursor.execute(
+            f"SELECT seq, hash, EXISTS (SELECT 1 FROM {events} WHERE seq IS NULL) "  # noqa: S608
+            f"FROM {head} WHERE id = 1"
+        )
+        row = cursor.fetchone()
+    if row is None:
+        AuditChainHead.objects.get_or_create(pk=1)
+        return 0, "", _sealed_waiting()
+    return int(row[0]), str(row[1]), bool(row[2])
 
 
-def _head() -> AuditChainHead:
-    head, _ = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
-    return head
+def _sealed_waiting(skip: set[int] | frozenset[int] = frozenset()) -> bool:
+    return AuditEvent.objects.filter(seq__isnull=True).exclude(pk__in=skip).exists()
 
 
 def _save_head(seq: int, hash_: str, key: bytes) -> None:
@@ -70,15 +81,19 @@ def _save_head(seq: int, hash_: str, key: bytes) -> None:
     AuditChainHead.objects.filter(pk=1).update(seq=seq, hash=hash_, signature=signature)
 
 
-def _link_sealed(head: AuditChainHead, key: bytes, limit: int = LINK_BATCH) -> tuple[int, str, int]:
-    """Link sealed events (oldest first) after the head; returns (seq, hash, how many read)."""
-    seq, prev = head.seq, head.hash or GENESIS_HASH
+def _link_sealed(
+    seq: int, prev: str, key: bytes, limit: int = LINK_BATCH
+) -> tuple[int, str, int, set[int]]:
+    """Link sealed events (oldest first) after the head; returns the new head, how many were read
+    and the ids left out because they no longer match their seal."""
+    prev = prev or GENESIS_HASH
     rows = list(AuditEvent.objects.filter(seq__isnull=True).order_by("id")[:limit])
-    links = []
+    links, bad = [], set()
     for event in rows:
         if not hmac.compare_digest(event.hash, compute_hash(event, key=key)):
             # Never launder a changed event into the chain: leave it sealed, verification says so.
             log.error("audit event id %s does not match its seal; left out of the chain", event.pk)
+            bad.add(event.pk)
             continue
         event.seq, event.prev_hash = seq + 1, prev
         event.hash = compute_hash(event, key=key)
@@ -92,26 +107,33 @@ def _link_sealed(head: AuditChainHead, key: bytes, limit: int = LINK_BATCH) -> t
                 "WHERE id = %s AND seq IS NULL",
                 links,
             )
-    return seq, prev, len(rows)
+    return seq, prev, len(rows), bad
 
 
-def audit_chain_link(*, limit: int = LINK_BATCH) -> int:
-    """Link every sealed event into the chain, in batches; returns how many were linked."""
-    key, linked = audit_key(), 0
+def audit_chain_link(*, wait: bool = True, limit: int = LINK_BATCH) -> int:
+    """Link every sealed event into the chain, in batches; returns how many were linked.
+
+    `wait=False` gives up when another linker holds the lock: whoever holds it looks again for
+    sealed events after releasing it, so an event committed meanwhile is never stranded."""
+    key, linked, bad = audit_key(), 0, set()
     while True:
         with transaction.atomic():
-            _wait_chain_lock()
-            head = _head()
-            seq, hash_, read = _link_sealed(head, key, limit)
-            if seq != head.seq:
+            if not _chain_lock(wait=wait, relaxed=True):
+                return linked
+            head_seq, head_hash, waiting = _head_state()
+            seq, hash_, read, skipped = head_seq, head_hash, 0, set()
+            if waiting:
+                seq, hash_, read, skipped = _link_sealed(head_seq, head_hash, key, limit)
+            if seq != head_seq:
                 _save_head(seq, hash_, key)
-        linked += seq - head.seq
-        if read < limit:
+        linked, bad = linked + seq - head_seq, bad | skipped
+        if read < limit and not _sealed_waiting(bad):
             return linked
 
 
 def _link_after_commit() -> None:
-    audit_chain_link()
+    if _sealed_waiting():
+        audit_chain_link(wait=False)
 
 
 def audit_record(
@@ -150,15 +172,17 @@ def audit_record(
     )
     key = audit_key()
     with transaction.atomic():
-        if _try_chain_lock():
-            head = _head()
-            seq, prev, _ = _link_sealed(head, key)
-            event.seq, event.prev_hash = seq + 1, prev
+        if _chain_lock(wait=False):
+            seq, prev, waiting = _head_state()
+            if waiting:
+                seq, prev, _, _ = _link_sealed(seq, prev, key)
+            event.seq, event.prev_hash = seq + 1, prev or GENESIS_HASH
             event.hash = compute_hash(event, key=key)
             event.save(force_insert=True)
             _save_head(event.seq, event.hash, key)
         else:
             event.hash = compute_hash(event, key=key)
             event.save(force_insert=True)
-            transaction.on_commit(_link_after_commit, robust=True)
+        # Whoever held the lock looks for events sealed meanwhile (ours too, if it was busy).
+        transaction.on_commit(_link_after_commit, robust=True)
     return event

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from datetime import timedelta
 
 import httpx
@@ -40,6 +41,11 @@ def record(n: int, actor) -> list[AuditEvent]:
     for i in range(n):
         audit.audit_record(action=AuditEvent.Action.USER_SEARCH, actor=actor, details={"q": i})
     return list(AuditEvent.objects.order_by("seq"))
+
+
+def busy(patch) -> None:
+    """Another writer holds the linking lock: a try fails, a wait succeeds (when it is released)."""
+    patch.setattr(audit_chain, "_chain_lock", lambda *, wait, relaxed=False: wait)
 
 
 @pytest.fixture
@@ -119,7 +125,7 @@ def test_incremental_verification_detects_truncation_below_the_mark(chain):
 
 
 def test_a_busy_chain_seals_the_event_and_links_it_after(chain, helpdesk, monkeypatch):
-    monkeypatch.setattr(audit_chain, "_try_chain_lock", lambda: False)
+    busy(monkeypatch)
     event = audit.audit_record(action=AuditEvent.Action.USER_VIEW, actor=helpdesk)
     assert event.seq is None and AuditEvent.objects.filter(seq__isnull=True).count() == 1
     report = audit.audit_chain_verify()
@@ -132,7 +138,7 @@ def test_a_busy_chain_seals_the_event_and_links_it_after(chain, helpdesk, monkey
 
 
 def test_a_sealed_event_changed_before_linking_is_never_linked(chain, helpdesk, monkeypatch):
-    monkeypatch.setattr(audit_chain, "_try_chain_lock", lambda: False)
+    busy(monkeypatch)
     event = audit.audit_record(action=AuditEvent.Action.USER_VIEW, actor=helpdesk, target="a@x")
     raw(f"UPDATE {TABLE} SET target = 'b@x' WHERE id = %s", [event.pk])
     assert "does not match its seal" in audit.audit_chain_verify().problem
@@ -142,7 +148,7 @@ def test_a_sealed_event_changed_before_linking_is_never_linked(chain, helpdesk, 
 
 def test_the_sweeper_links_events_a_crash_left_sealed(chain, helpdesk, monkeypatch):
     with monkeypatch.context() as patch:
-        patch.setattr(audit_chain, "_try_chain_lock", lambda: False)
+        busy(patch)
         audit.audit_record(action=AuditEvent.Action.USER_VIEW, actor=helpdesk)
     assert sweep().linked == 1
     assert str(audit.audit_chain_verify()) == "chain intact: 6 events"
@@ -154,7 +160,7 @@ def test_the_sweeper_links_events_a_crash_left_sealed(chain, helpdesk, monkeypat
 def test_postgresql_lets_a_sealed_event_be_linked_once_and_never_changed(
     chain, helpdesk, monkeypatch
 ):
-    monkeypatch.setattr(audit_chain, "_try_chain_lock", lambda: False)
+    busy(monkeypatch)
     event = audit.audit_record(action=AuditEvent.Action.USER_VIEW, actor=helpdesk)
     for sql in (
         f"UPDATE {TABLE} SET target = 'x' WHERE id = {event.pk}",
@@ -274,3 +280,29 @@ def test_the_audit_page_shows_a_current_verification_and_the_last_checkpoint(
     html = client.get(reverse("offboarding:audit")).content.decode()
     assert "Last signed checkpoint sent outside the database: event #" in html
     assert "Checked on this page load: chain broken at sequence" in html
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite serialises writers anyway")
+@pytest.mark.django_db(transaction=True)
+def test_an_event_sealed_while_the_chain_is_busy_is_linked_when_the_holder_commits():
+    holding, release = threading.Event(), threading.Event()
+
+    def holder() -> None:
+        try:
+            with transaction.atomic():
+                audit.audit_record(action=AuditEvent.Action.USER_VIEW, actor_label="holder")
+                holding.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=holder)
+    thread.start()
+    assert holding.wait(10)
+    event = audit.audit_record(action=AuditEvent.Action.USER_VIEW, actor_label="busy")
+    # Committed sealed; its own attempt to link found the lock taken and left it to the holder.
+    assert AuditEvent.objects.get(pk=event.pk).seq is None
+    release.set()
+    thread.join(10)
+    assert AuditEvent.objects.get(pk=event.pk).seq == 2
+    assert str(audit.audit_chain_verify()) == "chain intact: 2 events"

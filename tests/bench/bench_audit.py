@@ -1,0 +1,229 @@
+"""Audit appends per second with 1 and 4 writer processes on PostgreSQL, the old design (every append
+under the chain head's row lock until commit) measured as the baseline in the same run; then
+verify_audit's speed: the full walk in events/s and the incremental check after new events.
+
+Needs BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_audit (the database is created if
+missing; its audit tables are emptied). Knobs: BENCH_AUDIT_SECONDS (2 per figure),
+BENCH_VERIFY_EVENTS (100,000; the issue's figure is over 1,000,000).
+Run: `.venv/bin/python -m tests.bench bench_audit`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import multiprocessing
+import os
+import time
+from datetime import UTC, datetime, timedelta
+
+SECONDS = float(os.environ.get("BENCH_AUDIT_SECONDS", "2"))
+VERIFY_EVENTS = int(os.environ.get("BENCH_VERIFY_EVENTS", "100000"))
+APPEND_GOAL = 1000  # events/s with 4 writers
+VERIFY_GOAL = 100_000  # events/s, or incremental
+
+
+def _environment(url: str) -> None:
+    os.environ.setdefault("SECRET_KEY", "bench-secret-key-" + "x" * 48)
+    os.environ.setdefault("PORTAL_AUDIT_KEY", "bench-audit-key-" + "y" * 32)
+    os.environ.setdefault("PORTAL_HTTPS", "false")
+    os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost")
+    os.environ["PORTAL_AUDIT_CHECKPOINT_SINK"] = ""
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+
+
+def _create_database(url: str) -> None:
+    import psycopg
+    from psycopg import sql
+
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def _empty() -> None:
+    from django.db import connection
+
+    from offboarding.models import AuditChainHead, AuditEvent, AuditWatermark
+
+    with connection.cursor() as cursor:
+        for model in (AuditEvent, AuditChainHead, AuditWatermark):
+            cursor.execute(f"TRUNCATE {model._meta.db_table}")  # noqa: S608
+    AuditChainHead.objects.create(pk=1)
+
+
+def _legacy_append(n: int) -> None:
+    """The design before issue 10: lock the head row, chain, insert, move the head, commit."""
+    from django.db import transaction
+    from django.utils import timezone
+
+    from offboarding.audit import compute_hash
+    from offboarding.models import AuditChainHead, AuditEvent
+
+    with transaction.atomic():
+        head = AuditChainHead.objects.select_for_update().get(pk=1)
+        event = AuditEvent(
+            seq=head.seq + 1,
+            at=timezone.now(),
+            actor_label="bench",
+            action="user_search",
+            details={"query": f"q{n}"},
+            prev_hash=head.hash or "0" * 64,
+        )
+        event.hash = compute_hash(event)
+        event.save(force_insert=True)
+        AuditChainHead.objects.filter(pk=1).update(seq=event.seq, hash=event.hash)
+
+
+def _append(n: int) -> None:
+    from offboarding.audit import audit_record
+
+    audit_record(action="user_search", actor_label="bench", details={"query": f"q{n}"})
+
+
+def _writer(design: str, start_at: float, stop_at: float, counts) -> None:  # type: ignore[no-untyped-def]
+    from django.db import connection
+
+    append = _legacy_append if design == "old" else _append
+    time.sleep(max(0.0, start_at - time.time()))
+    n = 0
+    while time.time() < stop_at:
+        append(n)
+        n += 1
+    connection.close()
+    counts.put(n)
+
+
+def _appends_per_second(design: str, writers: int) -> float:
+    from django.db import connection
+
+    from offboarding.audit import audit_chain_link
+
+    _empty()
+    connection.close()
+    ctx = multiprocessing.get_context("fork")
+    counts = ctx.Queue()
+    start_at = time.time() + 0.5
+    stop_at = start_at + SECONDS
+    procs = [
+        ctx.Process(target=_writer, args=(design, start_at, stop_at, counts))
+        for _ in range(writers)
+    ]
+    for proc in procs:
+        proc.start()
+    total = sum(counts.get() for _ in procs)
+    for proc in procs:
+        proc.join()
+    audit_chain_link()  # nothing should be left, but a verdict must cover everything
+    return total / SECONDS
+
+
+def _check_chain() -> str:
+    from offboarding.audit import audit_chain_verify
+
+    return str(audit_chain_verify())
+
+
+def _seed_chain(count: int) -> None:
+    """A valid signed chain of `count` events, written with COPY (hashes computed here)."""
+    from django.conf import settings
+    from django.db import connection
+
+    from offboarding.audit.signing import payload_bytes, sign
+    from offboarding.models import AuditChainHead, AuditEvent
+
+    _empty()
+    key = settings.PORTAL_AUDIT_KEY.encode()
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    prev = "0" * 64
+    cols = (
+        "seq, at, actor_label, action, object_type, object_id, target, ip, details, prev_hash, hash"
+    )
+    with connection.cursor() as cursor:
+        with cursor.copy(f"COPY {AuditEvent._meta.db_table} ({cols}) FROM STDIN") as copy:  # noqa: S608
+            for seq in range(1, count + 1):
+                at = start + timedelta(seconds=seq)
+                details = {"query": f"person{seq % 997}"}
+                target = f"person{seq % 997}@acme.example"
+                body = (seq, at, None, "bench", "user_search", "", "", target, "", details, prev)
+                digest = hmac.new(key, payload_bytes(*body), hashlib.sha256).hexdigest()
+                copy.write_row(
+                    (
+                        seq,
+                        at,
+                        "bench",
+                        "user_search",
+                        "",
+                        "",
+                        target,
+                        "",
+                        json.dumps(details),
+                        prev,
+                        digest,
+                    )
+                )
+                prev = digest
+    AuditChainHead.objects.filter(pk=1).update(
+        seq=count, hash=prev, signature=sign("head", count, prev)
+    )
+
+
+def _verify_figures() -> None:
+    from offboarding.audit import audit_chain_verify, audit_record, audit_verify_current
+
+    _seed_chain(VERIFY_EVENTS)
+    began = time.perf_counter()
+    report = audit_chain_verify()
+    full = time.perf_counter() - began
+    rate = report.count / full
+    print(
+        f"verify_audit (full), {report.count:,} events: {full:.2f} s = {rate:,.0f} events/s "
+        f"(goal ≥ {VERIFY_GOAL:,}/s: {rate / VERIFY_GOAL:.2f}×) · {report}"
+    )
+    audit_verify_current()  # sets the verified-up-to mark at the end
+    for n in range(1000):
+        audit_record(action="user_search", actor_label="bench", details={"query": f"new{n}"})
+    began = time.perf_counter()
+    report = audit_verify_current()
+    inc = time.perf_counter() - began
+    print(
+        f"verify (incremental, the audit page on each load), 1,000 new events after "
+        f"{VERIFY_EVENTS:,}: {inc * 1000:.0f} ms · {report}"
+    )
+    began = time.perf_counter()
+    audit_verify_current()
+    print(f"verify (incremental), nothing new: {(time.perf_counter() - began) * 1000:.1f} ms")
+
+
+def main() -> None:
+    url = os.environ.get("BENCH_DATABASE_URL", "")
+    if not url.startswith("postgres"):
+        print(
+            "bench_audit: set BENCH_DATABASE_URL=postgres://... (appends are measured on PostgreSQL)"
+        )
+        return
+    _environment(url)
+    _create_database(url)
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", verbosity=0)
+    print(f"audit appends, {SECONDS:g} s per figure, writer processes on {os.cpu_count()} CPUs")
+    figures = {}
+    for design in ("old", "new"):
+        for writers in (1, 4):
+            figures[design, writers] = rate = _appends_per_second(design, writers)
+            verdict = _check_chain() if design == "new" else "baseline"
+            goal = f" (goal ≥ {APPEND_GOAL:,}/s: {rate / APPEND_GOAL:.2f}×)" if writers == 4 else ""
+            print(
+                f"  {design} design, {writers} writer{'s' * (writers > 1)}: {rate:,.0f} events/s{goal} · {verdict}"
+            )
+    print(
+        f"  4 writers, new vs old: {figures['new', 4] / figures['old', 4]:.1f}×; "
+        f"new, 4 vs 1 writer: {figures['new', 4] / figures['new', 1]:.1f}×"
+    )
+    _verify_figures()
