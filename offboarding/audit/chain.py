@@ -4,13 +4,14 @@ Each event carries a sequence number, the previous event's hash and its own hash
 (keyed with PORTAL_AUDIT_KEY, never SECRET_KEY) over canonical JSON of the event. The head row holds
 the last sequence number and hash, signed, so a truncated chain with a re-pointed head is detected.
 
-Linking is serialised (a PostgreSQL advisory lock; SQLite serialises writers anyway). A writer that
-finds the chain free links inline, in its own transaction, as before. A writer that finds it busy does
-not wait: it inserts the event *sealed* (its HMAC over its contents, no sequence yet) and commits in
-parallel with the others. After every commit the writer looks for sealed events and, if the lock is
-free, links them all in one short batch; if it is not, its holder looks again after releasing it, so
-no sealed event is left behind (the sweeper links any a crash left). Concurrent writers thus share
-commits instead of queueing behind the head's lock, and the chain's order is the order of linking.
+Linking is serialised by the head row's lock (SQLite serialises writers anyway). A writer that finds
+the head free (FOR UPDATE SKIP LOCKED) links inline, in its own transaction, as before. A writer that
+finds it busy does not queue: it inserts the event *sealed* (its HMAC over its contents, no sequence
+yet) and commits in parallel with the others; right after its commit it waits for the head and links
+every sealed event in one short batch that need not wait for its own disk flush. Writers thus share
+commits instead of queueing behind the head's lock through each commit's flush; every event is linked
+before its writer's request ends (the sweeper links any a crash left); the chain's order is the order
+of linking.
 """
 
 from __future__ import annotations
@@ -30,8 +31,6 @@ from offboarding.permissions import AnyUser
 
 log = logging.getLogger(__name__)
 
-# pg_advisory lock id for linking ("audi" in ASCII); only ever taken by this module.
-CHAIN_LOCK_ID = 0x61756469
 LINK_BATCH = 2000
 
 
@@ -41,39 +40,33 @@ def _actor_label(actor: AnyUser | None) -> str:
     return actor.get_username()
 
 
-def _chain_lock(*, wait: bool, relaxed: bool = False) -> bool:
-    """Take the linking lock for this transaction (SQLite: always, its IMMEDIATE transactions
-    serialise writers). `relaxed`: a transaction that only links need not wait for its own flush,
-    since linking can be redone from the sealed rows; the checkpoint writer commits synchronously
-    before it sends anything out."""
-    if connection.vendor != "postgresql":
-        return True
-    take = "pg_advisory_xact_lock" if wait else "pg_try_advisory_xact_lock"
-    flush = "set_config('synchronous_commit', 'off', true)" if relaxed else "''"
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {flush}, {take}({CHAIN_LOCK_ID})")
-        return wait or bool(cursor.fetchone()[1])
+def _claim_head(*, wait: bool, relaxed: bool = False) -> tuple[int, str, bool] | None:
+    """Lock the head row for this transaction and return its sequence number, its hash and whether
+    sealed events wait; None when another transaction holds it and `wait` is false.
 
-
-def _head_state() -> tuple[int, str, bool]:
-    """The head's sequence number and hash, and whether sealed events wait: one query."""
+    The head's row lock is the linking lock: FOR UPDATE returns its latest committed version, and
+    SKIP LOCKED makes the writers' attempt non-blocking (SQLite: its IMMEDIATE transactions
+    serialise writers already). `relaxed`: a transaction that only links need not wait for its own
+    flush, since linking can be redone from the sealed rows; the checkpoint writer commits
+    synchronously before it sends anything out."""
     head, events = (
         connection.ops.quote_name(m._meta.db_table) for m in (AuditChainHead, AuditEvent)
     )
+    postgres = connection.vendor == "postgresql"
+    flush = "set_config('synchronous_commit', 'off', true)" if relaxed and postgres else "''"
+    lock = (" FOR UPDATE" if wait else " FOR UPDATE SKIP LOCKED") if postgres else ""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT seq, hash, EXISTS (SELECT 1 FROM {events} WHERE seq IS NULL) "  # noqa: S608
-            f"FROM {head} WHERE id = 1"
+            f"SELECT seq, hash, EXISTS (SELECT 1 FROM {events} WHERE seq IS NULL), {flush} "  # noqa: S608
+            f"FROM {head} WHERE id = 1{lock}"
         )
         row = cursor.fetchone()
     if row is None:
+        if AuditChainHead.objects.filter(pk=1).exists():
+            return None  # busy
         AuditChainHead.objects.get_or_create(pk=1)
-        return 0, "", _sealed_waiting()
+        return _claim_head(wait=wait, relaxed=relaxed)
     return int(row[0]), str(row[1]), bool(row[2])
-
-
-def _sealed_waiting(skip: set[int] | frozenset[int] = frozenset()) -> bool:
-    return AuditEvent.objects.filter(seq__isnull=True).exclude(pk__in=skip).exists()
 
 
 def _save_head(seq: int, hash_: str, key: bytes) -> None:
@@ -110,30 +103,27 @@ def _link_sealed(
     return seq, prev, len(rows), bad
 
 
-def audit_chain_link(*, wait: bool = True, limit: int = LINK_BATCH) -> int:
-    """Link every sealed event into the chain, in batches; returns how many were linked.
-
-    `wait=False` gives up when another linker holds the lock: whoever holds it looks again for
-    sealed events after releasing it, so an event committed meanwhile is never stranded."""
-    key, linked, bad = audit_key(), 0, set()
+def audit_chain_link(*, limit: int = LINK_BATCH) -> int:
+    """Link every sealed event into the chain, in batches (waiting for the head's lock); returns
+    how many were linked."""
+    key, linked = audit_key(), 0
     while True:
         with transaction.atomic():
-            if not _chain_lock(wait=wait, relaxed=True):
-                return linked
-            head_seq, head_hash, waiting = _head_state()
-            seq, hash_, read, skipped = head_seq, head_hash, 0, set()
+            claimed = _claim_head(wait=True, relaxed=True)
+            assert claimed is not None  # noqa: S101 - a waiting claim always gets the row
+            head_seq, head_hash, waiting = claimed
+            seq, hash_, read = head_seq, head_hash, 0
             if waiting:
-                seq, hash_, read, skipped = _link_sealed(head_seq, head_hash, key, limit)
+                seq, hash_, read, _ = _link_sealed(head_seq, head_hash, key, limit)
             if seq != head_seq:
                 _save_head(seq, hash_, key)
-        linked, bad = linked + seq - head_seq, bad | skipped
-        if read < limit and not _sealed_waiting(bad):
+        linked += seq - head_seq
+        if read < limit or seq == head_seq:  # done, or only events that fail their seal are left
             return linked
 
 
 def _link_after_commit() -> None:
-    if _sealed_waiting():
-        audit_chain_link(wait=False)
+    audit_chain_link()
 
 
 def audit_record(
@@ -172,8 +162,9 @@ def audit_record(
     )
     key = audit_key()
     with transaction.atomic():
-        if _chain_lock(wait=False):
-            seq, prev, waiting = _head_state()
+        claimed = _claim_head(wait=False)
+        if claimed is not None:
+            seq, prev, waiting = claimed
             if waiting:
                 seq, prev, _, _ = _link_sealed(seq, prev, key)
             event.seq, event.prev_hash = seq + 1, prev or GENESIS_HASH
@@ -183,6 +174,7 @@ def audit_record(
         else:
             event.hash = compute_hash(event, key=key)
             event.save(force_insert=True)
-        # Whoever held the lock looks for events sealed meanwhile (ours too, if it was busy).
-        transaction.on_commit(_link_after_commit, robust=True)
+            # Right after the commit, wait for the head (a short wait: no writer holds it for
+            # more than its own transaction) and link every sealed event, this one included.
+            transaction.on_commit(_link_after_commit, robust=True)
     return event

@@ -45,7 +45,12 @@ def record(n: int, actor) -> list[AuditEvent]:
 
 def busy(patch) -> None:
     """Another writer holds the linking lock: a try fails, a wait succeeds (when it is released)."""
-    patch.setattr(audit_chain, "_chain_lock", lambda *, wait, relaxed=False: wait)
+    claim = audit_chain._claim_head
+    patch.setattr(
+        audit_chain,
+        "_claim_head",
+        lambda *, wait, relaxed=False: claim(wait=wait, relaxed=relaxed) if wait else None,
+    )
 
 
 @pytest.fixture
@@ -299,10 +304,10 @@ def test_an_event_sealed_while_the_chain_is_busy_is_linked_when_the_holder_commi
     thread = threading.Thread(target=holder)
     thread.start()
     assert holding.wait(10)
+    threading.Timer(0.3, release.set).start()
+    # The head is held: this event commits sealed, in parallel, then waits for the head and links.
     event = audit.audit_record(action=AuditEvent.Action.USER_VIEW, actor_label="busy")
-    # Committed sealed; its own attempt to link found the lock taken and left it to the holder.
-    assert AuditEvent.objects.get(pk=event.pk).seq is None
-    release.set()
     thread.join(10)
-    assert AuditEvent.objects.get(pk=event.pk).seq == 2
+    assert release.is_set() and AuditEvent.objects.get(pk=event.pk).seq == 2
+    assert event.seq is None  # it was sealed, not linked inline
     assert str(audit.audit_chain_verify()) == "chain intact: 2 events"
