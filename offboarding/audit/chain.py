@@ -4,14 +4,15 @@ Each event carries a sequence number, the previous event's hash and its own hash
 (keyed with PORTAL_AUDIT_KEY, never SECRET_KEY) over canonical JSON of the event. The head row holds
 the last sequence number and hash, signed, so a truncated chain with a re-pointed head is detected.
 
-Linking is serialised by the head row's lock (SQLite serialises writers anyway). A writer that finds
-the head free (FOR UPDATE SKIP LOCKED) links inline, in its own transaction, as before. A writer that
-finds it busy does not queue: it inserts the event *sealed* (its HMAC over its contents, no sequence
-yet) and commits in parallel with the others; right after its commit it waits for the head and links
-every sealed event in one short batch that need not wait for its own disk flush. Writers thus share
-commits instead of queueing behind the head's lock through each commit's flush; every event is linked
-before its writer's request ends (the sweeper links any a crash left); the chain's order is the order
-of linking.
+Linking is serialised by the head row's lock (SQLite serialises writers anyway), and no writer ever
+waits for it. A writer that finds the head free (FOR UPDATE SKIP LOCKED) links inline, in its own
+transaction, as before. A writer that finds it busy inserts the event *sealed* (its HMAC over its
+contents, no sequence yet) and commits in parallel with the others. After its commit, every writer
+looks for sealed events and, if the head is free, links them all in one short batch that need not
+wait for its own disk flush; if the head is busy, its holder does the same after its own commit,
+which comes after ours. So no sealed event is left behind (the sweeper links any a crash left),
+writers share commits instead of queueing behind the head through each commit's flush, and the
+chain's order is the order of linking.
 """
 
 from __future__ import annotations
@@ -103,27 +104,82 @@ def _link_sealed(
     return seq, prev, len(rows), bad
 
 
-def audit_chain_link(*, limit: int = LINK_BATCH) -> int:
-    """Link every sealed event into the chain, in batches (waiting for the head's lock); returns
-    how many were linked."""
-    key, linked = audit_key(), 0
+def _sealed_waiting(skip: set[int] | frozenset[int] = frozenset()) -> bool:
+    return AuditEvent.objects.filter(seq__isnull=True).exclude(pk__in=skip).exists()
+
+
+def audit_chain_link(*, wait: bool = True, limit: int = LINK_BATCH) -> int:
+    """Link every sealed event into the chain, in batches; returns how many were linked.
+
+    `wait=False` gives up at once when another transaction holds the head: that holder looks for
+    sealed events again after its commit (see `_after_commit`), so none is ever stranded."""
+    key, linked, bad = audit_key(), 0, set()
     while True:
         with transaction.atomic():
-            claimed = _claim_head(wait=True, relaxed=True)
-            assert claimed is not None  # noqa: S101 - a waiting claim always gets the row
+            claimed = _claim_head(wait=wait, relaxed=True)
+            if claimed is None:
+                return linked
             head_seq, head_hash, waiting = claimed
-            seq, hash_, read = head_seq, head_hash, 0
+            seq, hash_, skipped = head_seq, head_hash, set()
             if waiting:
-                seq, hash_, read, _ = _link_sealed(head_seq, head_hash, key, limit)
+                seq, hash_, _, skipped = _link_sealed(head_seq, head_hash, key, limit)
             if seq != head_seq:
                 _save_head(seq, hash_, key)
-        linked += seq - head_seq
-        if read < limit or seq == head_seq:  # done, or only events that fail their seal are left
+        linked, bad = linked + seq - head_seq, bad | skipped
+        # Events sealed while we held the head: their writers' attempts failed on our lock.
+        if not _sealed_waiting(bad):
             return linked
 
 
-def _link_after_commit() -> None:
-    audit_chain_link()
+def _after_commit() -> None:
+    """After any append: link what is sealed if the head is free; whoever holds it does the same
+    after its own commit, and every append that found the head busy committed before trying."""
+    if _sealed_waiting():
+        audit_chain_link(wait=False)
+
+
+_COLUMNS = "at, actor_id, actor_label, action, object_type, object_id, target, ip, details, prev_hash, hash, seq"
+
+
+def _insert(event: AuditEvent, key: bytes, *, move_head: bool) -> None:
+    """Insert the event, and move the head to it when it was linked inline. On PostgreSQL this is
+    one statement without the ORM: appends are the hottest write of the portal."""
+    if connection.vendor != "postgresql":
+        event.save(force_insert=True)
+        if move_head:
+            _save_head(int(event.seq or 0), event.hash, key)
+        return
+    events, head = (
+        connection.ops.quote_name(m._meta.db_table) for m in (AuditEvent, AuditChainHead)
+    )
+    sql = (
+        f"INSERT INTO {events} ({_COLUMNS}) "  # noqa: S608
+        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s, %s, %s) RETURNING id"
+    )
+    params: list[Any] = [
+        event.at,
+        event.actor_id,
+        event.actor_label,
+        event.action,
+        event.object_type,
+        event.object_id,
+        event.target,
+        event.ip,
+        json.dumps(event.details),
+        event.prev_hash,
+        event.hash,
+        event.seq,
+    ]
+    if move_head:
+        sql = (
+            f"WITH e AS ({sql}) UPDATE {head} SET seq = %s, hash = %s, signature = %s "  # noqa: S608
+            "WHERE id = 1 RETURNING (SELECT id FROM e)"
+        )
+        params += [event.seq, event.hash, sign("head", event.seq, event.hash, key=key)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        event.pk = cursor.fetchone()[0]
+    event._state.adding, event._state.db = False, connection.alias
 
 
 def audit_record(
@@ -169,12 +225,9 @@ def audit_record(
                 seq, prev, _, _ = _link_sealed(seq, prev, key)
             event.seq, event.prev_hash = seq + 1, prev or GENESIS_HASH
             event.hash = compute_hash(event, key=key)
-            event.save(force_insert=True)
-            _save_head(event.seq, event.hash, key)
+            _insert(event, key, move_head=True)
         else:
             event.hash = compute_hash(event, key=key)
-            event.save(force_insert=True)
-            # Right after the commit, wait for the head (a short wait: no writer holds it for
-            # more than its own transaction) and link every sealed event, this one included.
-            transaction.on_commit(_link_after_commit, robust=True)
+            _insert(event, key, move_head=False)
+        transaction.on_commit(_after_commit, robust=True)
     return event

@@ -15,6 +15,8 @@ from offboarding.models import AuditEvent
 
 GENESIS_HASH = "0" * 64
 _SECRET_WORDS = ("password", "secret", "token", "authorization", "private_key", "api_key")
+# Built once: json.dumps with these options would build a new encoder for every event.
+_ENCODE = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
 
 
 def audit_key() -> bytes:
@@ -74,7 +76,7 @@ def payload_bytes(
         "details": details,
         "prev_hash": prev_hash,
     }
-    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return _ENCODE(payload).encode()
 
 
 def canonical_payload(event: AuditEvent) -> bytes:
