@@ -113,14 +113,15 @@ def audit_chain_link(*, wait: bool = True, limit: int = LINK_BATCH) -> int:
 
     `wait=False` gives up at once when another transaction holds the head: that holder looks for
     sealed events again after its commit (see `_after_commit`), so none is ever stranded."""
-    key, linked, bad = audit_key(), 0, set()
+    key, linked = audit_key(), 0
+    bad: set[int] = set()
     while True:
         with transaction.atomic():
             claimed = _claim_head(wait=wait, relaxed=True)
             if claimed is None:
                 return linked
             head_seq, head_hash, waiting = claimed
-            seq, hash_, skipped = head_seq, head_hash, set()
+            seq, hash_, skipped = head_seq, head_hash, set[int]()
             if waiting:
                 seq, hash_, _, skipped = _link_sealed(head_seq, head_hash, key, limit)
             if seq != head_seq:
