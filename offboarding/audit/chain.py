@@ -17,6 +17,7 @@ chain's order is the order of linking.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import json
 import logging
@@ -26,7 +27,14 @@ from django.contrib.auth.models import User
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from offboarding.audit.signing import GENESIS_HASH, audit_key, compute_hash, scrub, sign
+from offboarding.audit.signing import (
+    GENESIS_HASH,
+    audit_key,
+    compute_hash,
+    payload_bytes,
+    scrub,
+    sign,
+)
 from offboarding.models import AuditChainHead, AuditEvent
 from offboarding.permissions import AnyUser
 
@@ -75,33 +83,79 @@ def _save_head(seq: int, hash_: str, key: bytes) -> None:
     AuditChainHead.objects.filter(pk=1).update(seq=seq, hash=hash_, signature=signature)
 
 
+_SEALED_FIELDS = (
+    "id",
+    "at",
+    "actor_id",
+    "actor_label",
+    "action",
+    "object_type",
+    "object_id",
+    "target",
+    "ip",
+    "details",
+    "hash",
+)
+
+
+def _mac(key: bytes, payload: bytes) -> str:
+    return hmac.new(key, payload, hashlib.sha256).hexdigest()
+
+
 def _link_sealed(
     seq: int, prev: str, key: bytes, limit: int = LINK_BATCH
 ) -> tuple[int, str, int, set[int]]:
     """Link sealed events (oldest first) after the head; returns the new head, how many were read
     and the ids left out because they no longer match their seal."""
     prev = prev or GENESIS_HASH
-    rows = list(AuditEvent.objects.filter(seq__isnull=True).order_by("id")[:limit])
-    links, bad = [], set()
-    for event in rows:
-        if not hmac.compare_digest(event.hash, compute_hash(event, key=key)):
+    sealed_rows = AuditEvent.objects.filter(seq__isnull=True).order_by("id")
+    rows = list(sealed_rows.values_list(*_SEALED_FIELDS)[:limit])
+    links: list[tuple[int, int, str, str]] = []
+    bad = set()
+    for (
+        pk,
+        at,
+        actor_id,
+        label,
+        action,
+        object_type,
+        object_id,
+        target,
+        ip,
+        details,
+        sealed,
+    ) in rows:
+        body = (at, actor_id, label, action, object_type, object_id, target, ip, details)
+        if not hmac.compare_digest(sealed, _mac(key, payload_bytes(None, *body, prev_hash=""))):
             # Never launder a changed event into the chain: leave it sealed, verification says so.
-            log.error("audit event id %s does not match its seal; left out of the chain", event.pk)
-            bad.add(event.pk)
+            log.error("audit event id %s does not match its seal; left out of the chain", pk)
+            bad.add(pk)
             continue
-        event.seq, event.prev_hash = seq + 1, prev
-        event.hash = compute_hash(event, key=key)
-        links.append((event.seq, event.prev_hash, event.hash, event.pk))
-        seq, prev = event.seq, event.hash
+        digest = _mac(key, payload_bytes(seq + 1, *body, prev_hash=prev))
+        links.append((pk, seq + 1, prev, digest))
+        seq, prev = seq + 1, digest
     if links:
-        table = connection.ops.quote_name(AuditEvent._meta.db_table)
-        with connection.cursor() as cursor:
+        _write_links(links)
+    return seq, prev, len(rows), bad
+
+
+def _write_links(links: list[tuple[int, int, str, str]]) -> None:
+    table = connection.ops.quote_name(AuditEvent._meta.db_table)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":  # one statement for the whole batch
+            values = ", ".join(["(%s::bigint, %s::bigint, %s, %s)"] * len(links))
+            cursor.execute(
+                f"UPDATE {table} AS e SET seq = v.seq, prev_hash = v.prev, hash = v.hash "  # noqa: S608
+                f"FROM (VALUES {values}) AS v(id, seq, prev, hash) "
+                "WHERE e.id = v.id AND e.seq IS NULL",
+                [value for link in links for value in link],
+            )
+        else:
             cursor.executemany(
                 f"UPDATE {table} SET seq = %s, prev_hash = %s, hash = %s "  # noqa: S608
                 "WHERE id = %s AND seq IS NULL",
-                links,
+                [(seq, prev, digest, pk) for pk, seq, prev, digest in links],
             )
-    return seq, prev, len(rows), bad
 
 
 def _sealed_waiting(skip: set[int] | frozenset[int] = frozenset()) -> bool:

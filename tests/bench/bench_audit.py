@@ -87,20 +87,37 @@ def _append(n: int) -> None:
     audit_record(action="user_search", actor_label="bench", details={"query": f"q{n}"})
 
 
+def _backend_cpu() -> float:
+    """CPU seconds of this connection's PostgreSQL backend (0 when the server is not local)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()  # noqa: SIM115
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _writer(design: str, start_at: float, stop_at: float, counts) -> None:  # type: ignore[no-untyped-def]
     from django.db import connection
 
     append = _legacy_append if design == "old" else _append
+    backend = _backend_cpu()
     time.sleep(max(0.0, start_at - time.time()))
-    n = 0
+    n, began = 0, time.process_time()
     while time.time() < stop_at:
         append(n)
         n += 1
+    cpu = time.process_time() - began + _backend_cpu() - backend
     connection.close()
-    counts.put(n)
+    counts.put((n, cpu))
 
 
-def _appends_per_second(design: str, writers: int) -> float:
+def _appends_per_second(design: str, writers: int) -> tuple[float, float]:
+    """Events per second over the run, and CPU milliseconds per event (writer + its backend)."""
     from django.db import connection
 
     from offboarding.audit import audit_chain_link
@@ -117,11 +134,12 @@ def _appends_per_second(design: str, writers: int) -> float:
     ]
     for proc in procs:
         proc.start()
-    total = sum(counts.get() for _ in procs)
+    results = [counts.get() for _ in procs]
     for proc in procs:
         proc.join()
     audit_chain_link()  # nothing should be left, but a verdict must cover everything
-    return total / SECONDS
+    total = sum(n for n, _ in results)
+    return total / SECONDS, 1000 * sum(cpu for _, cpu in results) / max(total, 1)
 
 
 def _check_chain() -> str:
@@ -219,19 +237,21 @@ def main() -> None:
         f"audit appends, median of {ROUNDS} rounds of {SECONDS:g} s, old and new alternating, "
         f"writer processes on {os.cpu_count()} CPUs"
     )
-    runs: dict[tuple[str, int], list[float]] = {}
+    runs: dict[tuple[str, int], list[tuple[float, float]]] = {}
     for _ in range(ROUNDS):
         for writers in (1, 4):
             for design in ("old", "new"):
                 runs.setdefault((design, writers), []).append(_appends_per_second(design, writers))
     verdict = _check_chain()  # the last run was the new design's
-    figures = {k: statistics.median(v) for k, v in runs.items()}
+    figures = {k: statistics.median(r for r, _ in v) for k, v in runs.items()}
     for (design, writers), rate in sorted(figures.items(), key=lambda kv: (kv[0][1], kv[0][0])):
         goal = f" (goal ≥ {APPEND_GOAL:,}/s: {rate / APPEND_GOAL:.2f}×)" if writers == 4 else ""
-        spread = ", ".join(f"{r:,.0f}" for r in runs[design, writers])
+        spread = ", ".join(f"{r:,.0f}" for r, _ in runs[design, writers])
+        cpu = statistics.median(c for _, c in runs[design, writers])
         label = "old design (head row lock through commit)" if design == "old" else "new design"
         print(
-            f"  {label}, {writers} writer{'s' * (writers > 1)}: {rate:,.0f} events/s{goal} [{spread}]"
+            f"  {label}, {writers} writer{'s' * (writers > 1)}: {rate:,.0f} events/s{goal} "
+            f"[{spread}]; CPU {cpu:.2f} ms/event (writer + backend)"
         )
     print(
         f"  new vs old: 1 writer {figures['new', 1] / figures['old', 1]:.2f}×, "
