@@ -311,3 +311,12 @@ def test_an_event_sealed_while_the_chain_is_busy_is_linked_when_the_holder_commi
     assert release.is_set() and AuditEvent.objects.get(pk=event.pk).seq == 2
     assert event.seq is None  # it was sealed, not linked inline
     assert str(audit.audit_chain_verify()) == "chain intact: 2 events"
+
+
+def test_the_next_append_links_events_left_sealed_before_its_own(chain, helpdesk, monkeypatch):
+    with monkeypatch.context() as patch:
+        busy(patch)
+        sealed = audit.audit_record(action=AuditEvent.Action.USER_VIEW, actor=helpdesk)
+    after = audit.audit_record(action=AuditEvent.Action.USER_VIEW, actor=helpdesk)
+    assert (AuditEvent.objects.get(pk=sealed.pk).seq, after.seq) == (6, 7)
+    assert str(audit.audit_chain_verify()) == "chain intact: 7 events"
