@@ -17,6 +17,7 @@ chain's order is the order of linking.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
@@ -61,20 +62,26 @@ def _claim_head(*, wait: bool, relaxed: bool = False) -> tuple[int, str, bool] |
     head, events = (
         connection.ops.quote_name(m._meta.db_table) for m in (AuditChainHead, AuditEvent)
     )
-    postgres = connection.vendor == "postgresql"
-    flush = "set_config('synchronous_commit', 'off', true)" if relaxed and postgres else "''"
-    lock = (" FOR UPDATE" if wait else " FOR UPDATE SKIP LOCKED") if postgres else ""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT seq, hash, EXISTS (SELECT 1 FROM {events} WHERE seq IS NULL), {flush} "  # noqa: S608
-            f"FROM {head} WHERE id = 1{lock}"
+    sealed = f"EXISTS (SELECT 1 FROM {events} WHERE seq IS NULL)"  # noqa: S608 - table names
+    if connection.vendor == "postgresql":
+        flush = "set_config('synchronous_commit', 'off', true)" if relaxed else "''"
+        lock = "FOR UPDATE" if wait else "FOR UPDATE SKIP LOCKED"
+        # One round trip whether the head is free, busy (no seq) or missing (present is false).
+        sql = (
+            f"SELECT h.seq, h.hash, {sealed}, p.present, {flush} FROM "  # noqa: S608
+            f"(SELECT EXISTS (SELECT 1 FROM {head} WHERE id = 1) AS present) AS p "
+            f"LEFT JOIN LATERAL (SELECT seq, hash FROM {head} WHERE id = 1 {lock}) AS h ON true"
         )
+    else:
+        sql = f"SELECT seq, hash, {sealed}, 1 FROM {head} WHERE id = 1"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
         row = cursor.fetchone()
-    if row is None:
-        if AuditChainHead.objects.filter(pk=1).exists():
-            return None  # busy
+    if row is None or not row[3]:
         AuditChainHead.objects.get_or_create(pk=1)
         return _claim_head(wait=wait, relaxed=relaxed)
+    if row[0] is None:
+        return None  # another transaction holds it
     return int(row[0]), str(row[1]), bool(row[2])
 
 
@@ -186,10 +193,10 @@ def audit_chain_link(*, wait: bool = True, limit: int = LINK_BATCH) -> int:
             return linked
 
 
-def _after_commit() -> None:
+def _after_commit(*, sealed: bool = False) -> None:
     """After any append: link what is sealed if the head is free; whoever holds it does the same
     after its own commit, and every append that found the head busy committed before trying."""
-    if _sealed_waiting():
+    if sealed or _sealed_waiting():
         audit_chain_link(wait=False)
 
 
@@ -284,5 +291,6 @@ def audit_record(
         else:
             event.hash = compute_hash(event, key=key)
             _insert(event, key, move_head=False)
-        transaction.on_commit(_after_commit, robust=True)
+        after = functools.partial(_after_commit, sealed=event.seq is None)
+        transaction.on_commit(after, robust=True)
     return event
