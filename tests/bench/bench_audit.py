@@ -3,7 +3,7 @@ under the chain head's row lock until commit) measured as the baseline in the sa
 verify_audit's speed: the full walk in events/s and the incremental check after new events.
 
 Needs BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_audit (the database is created if
-missing; its audit tables are emptied). Knobs: BENCH_AUDIT_SECONDS (2 per figure),
+missing; its audit tables are emptied, so its name must contain "bench"). Runs in a fresh process. Knobs: BENCH_AUDIT_SECONDS (2 per figure),
 BENCH_AUDIT_ROUNDS (3: old and new alternate, the median is printed, so both designs meet the same
 machine load), BENCH_VERIFY_EVENTS (100,000; the issue's figure is over 1,000,000).
 Run: `.venv/bin/python -m tests.bench bench_audit`.
@@ -17,8 +17,11 @@ import json
 import multiprocessing
 import os
 import statistics
+import subprocess
+import sys
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 SECONDS = float(os.environ.get("BENCH_AUDIT_SECONDS", "2"))
 ROUNDS = int(os.environ.get("BENCH_AUDIT_ROUNDS", "3"))
@@ -220,12 +223,27 @@ def _verify_figures() -> None:
 
 
 def main() -> None:
+    """Run in a fresh process: Django is configured once per process, and differently here."""
     url = os.environ.get("BENCH_DATABASE_URL", "")
     if not url.startswith("postgres"):
         print(
             "bench_audit: set BENCH_DATABASE_URL=postgres://... (appends are measured on PostgreSQL)"
         )
         return
+    if "bench" not in url.rsplit("/", 1)[1]:
+        # It empties the audit tables: never let it near a real portal's database.
+        print(
+            "bench_audit: the database's name must contain 'bench' (its audit tables are emptied)"
+        )
+        return
+    root = Path(__file__).resolve().parents[2]
+    subprocess.run(  # noqa: S603 (our own module)
+        [sys.executable, "-m", "tests.bench.bench_audit", "--run"], cwd=root, check=True
+    )
+
+
+def run() -> None:
+    url = os.environ["BENCH_DATABASE_URL"]
     _environment(url)
     _create_database(url)
     import django
@@ -259,3 +277,10 @@ def main() -> None:
         f"new, 4 writers vs 1: {figures['new', 4] / figures['new', 1]:.2f}× · last run: {verdict}"
     )
     _verify_figures()
+
+
+if __name__ == "__main__":
+    if "--run" in sys.argv:
+        run()
+    else:
+        main()
