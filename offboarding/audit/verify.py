@@ -12,6 +12,8 @@ from offboarding.audit.signing import GENESIS_HASH, audit_key, compute_hash, pay
 from offboarding.audit.signing import signed as is_signed
 from offboarding.models import AuditChainHead, AuditEvent, AuditWatermark
 
+# Events the audit page checks per load at most (about a second); the next load goes on from there.
+PER_LOAD = 50_000
 _FIELDS = (
     "seq",
     "at",
@@ -38,11 +40,14 @@ class ChainReport:
     sealed: int = 0  # events sealed but not linked yet
     verified_from: int = 0  # 0: the whole chain was walked; n: events after #n (watermark)
     marked: int | None = None  # the verified-up-to mark before this run (None: no mark row)
+    remaining: int = 0  # newer events a limited run left for the next one
 
     def __str__(self) -> str:
         if not self.intact:
             return f"chain broken at sequence {self.broken_at}: {self.problem}"
         waiting = f" (+{self.sealed} sealed, being linked)" if self.sealed else ""
+        if self.remaining:
+            return f"chain intact up to event {self.count} ({self.remaining} newer to check)"
         return f"chain intact: {self.count} events{waiting}"
 
 
@@ -50,9 +55,15 @@ def _broken(count: int, at: int | None, problem: str) -> ChainReport:
     return ChainReport(False, count, at, problem)
 
 
-def _walk(seq: int, prev: str, key: bytes, batch_size: int) -> tuple[int, str, ChainReport | None]:
-    """Check every linked event after `seq` in keyset batches of plain tuples (no model objects)."""
+def _walk(
+    seq: int, prev: str, key: bytes, batch_size: int, stop_at: int | None = None
+) -> tuple[int, str, ChainReport | None]:
+    """Check every linked event after `seq` (up to `stop_at`) in keyset batches of plain tuples."""
     while True:
+        if stop_at is not None:
+            batch_size = min(batch_size, stop_at - seq)
+            if batch_size <= 0:
+                return seq, prev, None
         rows = list(
             AuditEvent.objects.filter(seq__gt=seq)
             .order_by("seq")
@@ -113,10 +124,13 @@ def _check_sealed(count: int, key: bytes) -> tuple[int, ChainReport | None]:
     return len(sealed), None
 
 
-def audit_chain_verify(*, incremental: bool = False, batch_size: int = 5000) -> ChainReport:
+def audit_chain_verify(
+    *, incremental: bool = False, batch_size: int = 5000, limit: int | None = None
+) -> ChainReport:
     """Walk the chain in sequence order (from the start, or only after the signed verified-up-to
     mark when `incremental`); check the signed head, the mark and sealed events; report the first
-    thing that does not fit."""
+    thing that does not fit. With `limit`, check at most that many events this time: the head is
+    then checked on the run that reaches it, and the report says how many remain."""
     key = audit_key()
     seq, prev = 0, GENESIS_HASH
     mark = AuditWatermark.objects.filter(pk=1).first()
@@ -128,11 +142,15 @@ def audit_chain_verify(*, incremental: bool = False, batch_size: int = 5000) -> 
         if anchor != since.hash:
             return _broken(since.seq - 1, since.seq, "an event verified earlier is gone or changed")
         seq, prev = since.seq, since.hash
-    seq, prev, problem = _walk(seq, prev, key, batch_size)
+    stop_at = seq + limit if limit is not None else None
+    seq, prev, problem = _walk(seq, prev, key, batch_size, stop_at)
+    remaining = 0
+    if problem is None and seq == stop_at:
+        remaining = AuditEvent.objects.filter(seq__gt=seq).count()
     sealed, sealed_problem = _check_sealed(seq, key)
     problem = (
         problem
-        or _check_head(seq, prev, key, bool(sealed))
+        or (None if remaining else _check_head(seq, prev, key, bool(sealed)))
         or _check_watermark(seq, key, mark)
         or sealed_problem
     )
@@ -145,6 +163,7 @@ def audit_chain_verify(*, incremental: bool = False, batch_size: int = 5000) -> 
         sealed=sealed,
         verified_from=since.seq if since is not None else 0,
         marked=mark.seq if mark is not None else None,
+        remaining=remaining,
     )
 
 
@@ -164,9 +183,10 @@ def audit_watermark_save(report: ChainReport) -> None:
         AuditWatermark.objects.filter(pk=1, seq__lt=report.count).update(**fields)
 
 
-def audit_verify_current() -> ChainReport:
-    """The chain checked from the last verified event on (cheap enough for every page load); the
-    verified-up-to mark then moves to the end."""
-    report = audit_chain_verify(incremental=True)
+def audit_verify_current(*, limit: int = PER_LOAD) -> ChainReport:
+    """The chain checked from the last verified event on, at most `limit` events at a time (cheap
+    enough for every page load, even the first after an upgrade); the verified-up-to mark then
+    moves to where the check ended."""
+    report = audit_chain_verify(incremental=True, limit=limit)
     audit_watermark_save(report)
     return report

@@ -322,3 +322,15 @@ def test_the_next_append_links_events_left_sealed_before_its_own(chain, helpdesk
     after = audit.audit_record(action=AuditEvent.Action.USER_VIEW, actor=helpdesk)
     assert (AuditEvent.objects.get(pk=sealed.pk).seq, after.seq) == (6, 7)
     assert str(audit.audit_chain_verify()) == "chain intact: 7 events"
+
+
+def test_the_page_check_goes_on_from_where_the_last_load_stopped(chain):
+    first = audit.audit_verify_current(limit=2)
+    assert (first.intact, first.count, first.remaining) == (True, 2, 3)
+    assert str(first) == "chain intact up to event 2 (3 newer to check)"
+    second = audit.audit_verify_current(limit=2)
+    assert (second.verified_from, second.count, second.remaining) == (2, 4, 1)
+    raw(f"DELETE FROM {TABLE} WHERE seq = 5")
+    raw(f"UPDATE {HEAD} SET seq = 4, hash = %s", [chain[3].hash])
+    third = audit.audit_verify_current(limit=2)  # reaches the head: checked, and caught
+    assert not third.intact and "chain head is not signed" in third.problem
