@@ -10,6 +10,9 @@ from django.core.exceptions import PermissionDenied
 from django.db import models
 
 from connections.types import System, Target
+from offboarding.audit_models import AuditChainHead as AuditChainHead
+from offboarding.audit_models import AuditCheckpoint as AuditCheckpoint
+from offboarding.audit_models import AuditWatermark as AuditWatermark
 from offboarding.lifecycle import OPEN_REQUEST_STATES, RequestState, StepStatus, TransitionQuerySet
 
 # The systems, as declared once in connections (values and labels).
@@ -318,7 +321,7 @@ class AuditEventQuerySet(models.QuerySet):
 
 
 class AuditEvent(models.Model):
-    """One link of the tamper-evident chain. Written only by offboarding.audit.audit_record."""
+    """One link of the tamper-evident chain. Written only by offboarding.audit (record and link)."""
 
     class Action(models.TextChoices):
         SIGN_IN = "sign_in", "Signed in"
@@ -343,7 +346,8 @@ class AuditEvent(models.Model):
         EXPORT = "export", "Export"
         AUDIT_VERIFIED = "audit_verified", "Audit chain verified"
 
-    seq = models.PositiveBigIntegerField(unique=True)
+    # Empty while the event is sealed but not yet linked (see offboarding/audit/chain.py).
+    seq = models.PositiveBigIntegerField(unique=True, null=True, blank=True)
     at = models.DateTimeField()
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -371,6 +375,11 @@ class AuditEvent(models.Model):
             models.Index(fields=["action", "at"]),
             models.Index(fields=["object_type", "object_id"]),
             models.Index(fields=["at"]),
+            models.Index(
+                fields=["id"],
+                name="offboarding_audit_pending",
+                condition=models.Q(seq__isnull=True),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -383,13 +392,3 @@ class AuditEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise AppendOnlyError("Audit events cannot be deleted.")
-
-
-class AuditChainHead(models.Model):
-    """A single row: the last sequence number and hash. Locking it serialises appends."""
-
-    seq = models.PositiveBigIntegerField(default=0)
-    hash = models.CharField(max_length=64, blank=True)
-
-    def __str__(self) -> str:
-        return f"audit head #{self.seq}"

@@ -263,7 +263,7 @@ def audit_chain_state() -> dict[str, Any]:
         "result": details.get("result", ""),
         "at": last.at,
         "by": last.actor_label or "the system",
-        "since": max(0, head - last.seq),
+        "since": max(0, head - (last.seq or head)),
     }
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, register
+from django.core.checks import Warning as CheckWarning
 
 
 @register(Tags.security, deploy=True)
@@ -25,6 +26,15 @@ def check_production_essentials(app_configs: Any, **kwargs: Any) -> list[CheckMe
                 "PORTAL_SANDBOX is on while DEBUG is off: connectors may reach loopback URLs.",
                 hint="Switch PORTAL_SANDBOX off in production.",
                 id="portal.E002",
+            )
+        )
+    if not settings.DEBUG and not settings.PORTAL_AUDIT_CHECKPOINT_SINK:
+        errors.append(
+            CheckWarning(
+                "PORTAL_AUDIT_CHECKPOINT_SINK is not set: nothing outside the database can prove "
+                "how long the audit trail was.",
+                hint="Send signed checkpoints to file:/path (another host's mount), syslog or a SIEM.",
+                id="portal.W001",
             )
         )
     return errors

@@ -303,6 +303,21 @@ PORTAL_HTTP_TIMEOUT = env_float("PORTAL_HTTP_TIMEOUT", 20.0, minimum=1, maximum=
 PORTAL_AUDIT_KEY = env_secret("PORTAL_AUDIT_KEY")
 if not PORTAL_AUDIT_KEY and DEBUG:
     PORTAL_AUDIT_KEY = _dev_file_secret("audit-key")
+# Signed audit checkpoints sent outside the database (docs/SECURITY.md): "file:/var/log/portal/
+# audit-checkpoints.jsonl", "syslog" or "https://siem.example.com/path"; empty sends none. The
+# sweeper sends one when EVERY events were added or MINUTES passed since the last (if any were).
+PORTAL_AUDIT_CHECKPOINT_SINK = env_str("PORTAL_AUDIT_CHECKPOINT_SINK")
+if PORTAL_AUDIT_CHECKPOINT_SINK and not (
+    PORTAL_AUDIT_CHECKPOINT_SINK == "syslog"
+    or PORTAL_AUDIT_CHECKPOINT_SINK.startswith(("file:/", "https://"))
+):
+    raise ImproperlyConfigured(
+        "PORTAL_AUDIT_CHECKPOINT_SINK must be file:/absolute/path, syslog or https://host/path."
+    )
+PORTAL_AUDIT_CHECKPOINT_EVERY = env_int("PORTAL_AUDIT_CHECKPOINT_EVERY", 1000, minimum=1)
+PORTAL_AUDIT_CHECKPOINT_MINUTES = env_int(
+    "PORTAL_AUDIT_CHECKPOINT_MINUTES", 5, minimum=1, maximum=24 * 60
+)
 PORTAL_TIME_ZONE_DEFAULT = env_str("PORTAL_TIME_ZONE", "UTC")
 # Absolute links in emails, e.g. https://portal.example.com (relative links when empty).
 PORTAL_BASE_URL = env_str("PORTAL_BASE_URL").rstrip("/")

@@ -14,7 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from offboarding import notifications
-from offboarding.audit import audit_record
+from offboarding.audit import audit_chain_link, audit_checkpoint_write, audit_record
 from offboarding.models import ActionRequest, AuditEvent, StepAttempt, StepRun
 from offboarding.progress import (
     advance,
@@ -38,6 +38,8 @@ class SweepReport:
     started: int = 0
     expired: int = 0
     repaired: int = 0
+    linked: int = 0
+    checkpoint: int = 0
 
     def __str__(self) -> str:
         return ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in self.__dict__.items())
@@ -159,4 +161,8 @@ def sweep(*, now: datetime | None = None) -> SweepReport:
     ).values_list("pk", flat=True)[:1000]:
         report.expired += bool(action_request_expire(action_request_id=pk, now=now))
     report.repaired = _repair_finished(now)
+    # Audit events a crash left sealed but unlinked, then a signed checkpoint sent out when due.
+    report.linked = audit_chain_link()
+    checkpoint = audit_checkpoint_write(now=now)
+    report.checkpoint = checkpoint.seq if checkpoint is not None and checkpoint.sent_at else 0
     return report

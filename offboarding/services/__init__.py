@@ -5,7 +5,12 @@ Services sit above the runner, the selectors and `offboarding.targets` (the live
 share with the runner); nothing below imports them.
 """
 
-from offboarding.audit import audit_chain_verify, audit_record
+from offboarding.audit import (
+    audit_chain_verify,
+    audit_checkpoint_last,
+    audit_record,
+    audit_verify_current,
+)
 from offboarding.runner import action_request_expire
 from offboarding.services.cancel import action_request_cancel
 from offboarding.services.decide import (
@@ -54,7 +59,9 @@ __all__ = [
     "approvals_counted",
     "audit_chain_check",
     "audit_chain_verify",
+    "audit_checkpoint_last",
     "audit_record",
+    "audit_verify_current",
     "delegation_delete",
     "delegation_save",
     "export_record",

@@ -10,7 +10,7 @@ from django.contrib.auth.models import User
 
 from connections import registry
 from connections.types import ConnectorError
-from offboarding.audit import ChainReport, audit_chain_verify, audit_record
+from offboarding.audit import ChainReport, audit_chain_verify, audit_record, audit_watermark_save
 from offboarding.models import AuditEvent
 from offboarding.targets import TargetInfo
 
@@ -102,8 +102,10 @@ def export_record(
 
 
 def audit_chain_check(*, actor: User, ip: str = "") -> ChainReport:
-    """Verify the whole audit chain and record the verdict as an event of its own."""
+    """Verify the whole audit chain, move the verified-up-to mark when it is intact, and record
+    the verdict as an event of its own."""
     report = audit_chain_verify()
+    audit_watermark_save(report)
     audit_record(
         action=AuditEvent.Action.AUDIT_VERIFIED,
         actor=actor,

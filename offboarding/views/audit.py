@@ -59,6 +59,9 @@ def audit_list(request: HttpRequest) -> HttpResponse:
         "older_cursor": rows[-1].seq if rows else "",
         "newer_cursor": rows[0].seq if rows else "",
         "chain": selectors.audit_chain_state(),
+        # Incremental from the signed verified-up-to mark: current on every load, and cheap.
+        "current": services.audit_verify_current(),
+        "checkpoint": services.audit_checkpoint_last(),
         "can_verify": perms.can_verify_audit(request.user),
     }
     return render(request, "offboarding/audit_list.html", context, status=400 if problem else 200)

@@ -23,6 +23,7 @@ PRODUCTION_ENV = {
     "CSRF_TRUSTED_ORIGINS": "https://portal.example.com",
     "PORTAL_AUDIT_KEY": "audit-" + "a" * 40,
     "PORTAL_ENCRYPTION_KEYS": "dGVzdC1lbmNyeXB0aW9uLWtleS0wMDAwMDAwMDAwMDA=",
+    "PORTAL_AUDIT_CHECKPOINT_SINK": "syslog",
 }
 
 
@@ -108,6 +109,13 @@ def test_database_url_selects_postgresql(monkeypatch, tmp_path):
         ({"PORTAL_HTTP_TIMEOUT": "0"}, "PORTAL_HTTP_TIMEOUT"),
         ({"PORTAL_HTTP_TIMEOUT": "20s"}, "PORTAL_HTTP_TIMEOUT"),
         ({"PORTAL_BASE_URL": "portal.example.com"}, "PORTAL_BASE_URL"),
+        (
+            {"PORTAL_AUDIT_CHECKPOINT_SINK": "ftp://siem.example.com"},
+            "PORTAL_AUDIT_CHECKPOINT_SINK",
+        ),
+        ({"PORTAL_AUDIT_CHECKPOINT_SINK": "file:relative.log"}, "PORTAL_AUDIT_CHECKPOINT_SINK"),
+        ({"PORTAL_AUDIT_CHECKPOINT_EVERY": "0"}, "PORTAL_AUDIT_CHECKPOINT_EVERY"),
+        ({"PORTAL_AUDIT_CHECKPOINT_MINUTES": "often"}, "PORTAL_AUDIT_CHECKPOINT_MINUTES"),
         ({"SECRET_KEY_FILE": "/nonexistent/secret", "SECRET_KEY": None}, "SECRET_KEY_FILE"),
         ({"PORTAL_REQUIRE_MFA_FOR": "Approver,Approvers"}, "PORTAL_REQUIRE_MFA_FOR"),
     ],
@@ -203,6 +211,49 @@ def test_env_helpers(monkeypatch):
     monkeypatch.setenv("X_SECRET_FILE", "secret.txt")
     with pytest.raises(ImproperlyConfigured, match="not both"):
         env_secret("X_SECRET")
+
+
+def test_audit_checkpoints_have_one_default_each_and_follow_the_environment(monkeypatch, tmp_path):
+    defaults = load_settings(monkeypatch, tmp_path, PORTAL_AUDIT_CHECKPOINT_SINK=None)
+    assert defaults.PORTAL_AUDIT_CHECKPOINT_SINK == ""
+    assert (defaults.PORTAL_AUDIT_CHECKPOINT_EVERY, defaults.PORTAL_AUDIT_CHECKPOINT_MINUTES) == (
+        1000,
+        5,
+    )
+    custom = load_settings(
+        monkeypatch,
+        tmp_path,
+        PORTAL_AUDIT_CHECKPOINT_SINK="https://siem.example.com/ingest",
+        PORTAL_AUDIT_CHECKPOINT_EVERY="50",
+        PORTAL_AUDIT_CHECKPOINT_MINUTES="1",
+    )
+    assert custom.PORTAL_AUDIT_CHECKPOINT_SINK == "https://siem.example.com/ingest"
+    assert (custom.PORTAL_AUDIT_CHECKPOINT_EVERY, custom.PORTAL_AUDIT_CHECKPOINT_MINUTES) == (50, 1)
+
+
+def test_check_deploy_warns_when_no_checkpoint_sink_is_set(tmp_path):
+    result = _check_deploy(tmp_path, PORTAL_AUDIT_CHECKPOINT_SINK="")
+    assert result.returncode != 0 and "portal.W001" in result.stdout + result.stderr
+
+
+def _check_deploy(tmp_path, **extra):
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("PORTAL_", "DATABASE_URL", "REDIS_URL"))
+    }
+    env.update(PRODUCTION_ENV, **extra)
+    env["PORTAL_VAR_DIR"] = str(tmp_path)
+    env.pop("DEBUG", None)
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    return subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_check_deploy_is_clean_with_production_variables(tmp_path):
