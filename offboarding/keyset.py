@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import connections, transaction
 from django.db.models import Q, QuerySet
 
 
@@ -57,9 +58,28 @@ def _fetch(
     if not edge:  # fewer than WINDOW rows left: the whole rest is one window
         return list(qs[:limit])
     near, far = ("gte", "lt") if op == "lt" else ("lte", "gt")
-    rows = list(qs.filter(**{f"{fields[0]}__{near}": edge[0]})[:limit])
+    rows = _in_window(qs.filter(**{f"{fields[0]}__{near}": edge[0]})[:limit])
     if len(rows) < limit:
         rows += list(qs.filter(**{f"{fields[0]}__{far}": edge[0]})[: limit - len(rows)])
+    return rows
+
+
+def _in_window(qs: QuerySet[Any]) -> list[Any]:
+    """The rows of a window query, read along the ordering index.
+
+    On PostgreSQL bitmap scans are switched off for this one query: the trigram indexes can only be
+    read as bitmaps, and the planner, misjudging a common word as rare, would otherwise collect
+    every match in the table before sorting, instead of walking the window it is bounded to.
+    """
+    connection = connections[qs.db]
+    if connection.vendor != "postgresql":
+        return list(qs)
+    with transaction.atomic(using=qs.db), connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('enable_bitmapscan')")
+        (before,) = cursor.fetchone()
+        cursor.execute("SELECT set_config('enable_bitmapscan', 'off', true)")
+        rows = list(qs)
+        cursor.execute("SELECT set_config('enable_bitmapscan', %s, true)", [before])
     return rows
 
 
