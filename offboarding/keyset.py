@@ -29,12 +29,14 @@ def _beyond(fields: tuple[str, ...], values: tuple[Any, ...], op: str) -> Q:
     return condition
 
 
-# A filtered page first looks among this many rows next to the cursor (in the unfiltered order),
-# and only then beyond them: a common filter fills its page from the first few thousand rows of an
-# index scan, a rare one is answered by its own index (pg_trgm) beyond the window. Without the split
-# the planner, which cannot tell "%person1%" (one row in ten) from "%person4242@%" (one in 100,000),
-# either walks the whole index for a rare word or collects every match of a common one.
-WINDOW = 20_000
+# A filtered page first walks this many rows next to the cursor (in the unfiltered order, along the
+# ordering index). A common filter fills its page there. A filter that matched a few rows there walks
+# on as far as its density says a page needs (up to MAX_WALK rows); one that matched none, or would
+# need more, is answered beyond by its own index (pg_trgm, or a b-tree). Left alone, the planner,
+# which cannot tell "%person1%" (one row in ten) from "%person4242@%" (one in 100,000), either walks
+# the whole index for a rare word or collects every match of a common one before sorting.
+WINDOW = 5_000
+MAX_WALK = 50_000
 
 
 def _fetch(
@@ -54,32 +56,44 @@ def _fetch(
         return list(qs[:limit])
     if cursor is not None:
         base = base.filter(_beyond(fields, cursor, op))
-    edge = list(base.order_by(*order).values_list(fields[0], flat=True)[WINDOW : WINDOW + 1])
-    if not edge:  # fewer than WINDOW rows left: the whole rest is one window
-        return list(qs[:limit])
-    near, far = ("gte", "lt") if op == "lt" else ("lte", "gt")
-    rows = _in_window(qs.filter(**{f"{fields[0]}__{near}": edge[0]})[:limit])
-    if len(rows) < limit:
-        rows += list(qs.filter(**{f"{fields[0]}__{far}": edge[0]})[: limit - len(rows)])
-    return rows
+    leading = base.order_by(*order).values_list(fields[0], flat=True)
+    near, far = (f"{fields[0]}__gte", f"{fields[0]}__lt")
+    if op == "gt":
+        near, far = (f"{fields[0]}__lte", f"{fields[0]}__gt")
+    rows: list[Any] = []
+    walked, span, rest = 0, WINDOW, qs
+    while span <= MAX_WALK:
+        edge = list(leading[walked + span : walked + span + 1])
+        if not edge:  # fewer rows than the window left: walk them all
+            return rows + _read(rest[: limit - len(rows)], plan_off="enable_bitmapscan")
+        window = rest.filter(**{near: edge[0]})
+        rows += _read(window[: limit - len(rows)], plan_off="enable_bitmapscan")
+        if len(rows) >= limit:
+            return rows
+        walked, rest = walked + span, rest.filter(**{far: edge[0]})
+        # Rows the page still needs at the density seen so far, with room to spare; none seen: stop.
+        span = 2 * walked * (limit - len(rows)) // len(rows) if rows else MAX_WALK + 1
+    return rows + _read(rest[: limit - len(rows)], plan_off="enable_indexscan")
 
 
-def _in_window(qs: QuerySet[Any]) -> list[Any]:
-    """The rows of a window query, read along the ordering index.
+def _read(qs: QuerySet[Any], *, plan_off: str) -> list[Any]:
+    """The rows of `qs`, with one PostgreSQL planner method (enable_bitmapscan or
+    enable_indexscan) switched off for this query only; elsewhere simply the rows.
 
-    On PostgreSQL bitmap scans are switched off for this one query: the trigram indexes can only be
-    read as bitmaps, and the planner, misjudging a common word as rare, would otherwise collect
-    every match in the table before sorting, instead of walking the window it is bounded to.
+    Inside the window, bitmap scans are off: the trigram indexes can only be read as bitmaps, and
+    the planner, taking a common word for a rare one, would collect every match in the table before
+    sorting instead of walking the few thousand rows the window holds. Beyond it, plain index scans
+    are off: what is left is rare near the cursor, and walking the ordering index through the whole
+    table to find it costs more than collecting its matches from the trigram index and sorting them.
     """
     connection = connections[qs.db]
     if connection.vendor != "postgresql":
         return list(qs)
     with transaction.atomic(using=qs.db), connection.cursor() as cursor:
-        cursor.execute("SELECT current_setting('enable_bitmapscan')")
-        (before,) = cursor.fetchone()
-        cursor.execute("SELECT set_config('enable_bitmapscan', 'off', true)")
+        cursor.execute("SELECT current_setting(%s), set_config(%s, 'off', true)", [plan_off] * 2)
+        (before, _) = cursor.fetchone()
         rows = list(qs)
-        cursor.execute("SELECT set_config('enable_bitmapscan', %s, true)", [before])
+        cursor.execute("SELECT set_config(%s, %s, true)", [plan_off, before])
     return rows
 
 

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, F, Func, OuterRef, Prefetch, Q, QuerySet, TextField
 
 from offboarding import permissions, playbooks
 from offboarding.keyset import KeysetPage, keyset_page
@@ -149,17 +149,34 @@ def action_request_history(
     if requester:
         qs = qs.filter(requester__username__icontains=requester)
     if target:
-        qs = qs.filter(
-            Q(target_login__icontains=target)
-            | Q(target_name__icontains=target)
-            | Q(target_email__icontains=target)
-            | Q(target_okta_id=target)
+        words = target.replace(TargetWords.SEPARATOR, "")
+        qs = qs.alias(target_words=TargetWords()).filter(
+            Q(target_words__icontains=words) | Q(target_okta_id=target)
         )
     if since:
         qs = qs.filter(requested_at__gte=since)
     if until:
         qs = qs.filter(requested_at__lt=until)
     return qs.order_by("-requested_at", "-id")
+
+
+class TargetWords(Func):
+    """Login, name and email in one string, split by a character no one types (chr 1).
+
+    Contains-filtering this matches exactly the rows where one of the three contains the words, with
+    one LIKE and one trigram index (migration 0005) instead of three of each.
+    """
+
+    SEPARATOR = "\x01"
+    template = "(%(expressions)s)"
+    arg_joiner = " || chr(1) || "
+    output_field = TextField()
+
+    def __init__(self) -> None:
+        super().__init__(F("target_login"), F("target_name"), F("target_email"))
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(compiler, connection, arg_joiner=" || char(1) || ", **extra)
 
 
 # The columns the history list shows (the JSON plan and profile stay in the database).

@@ -19,6 +19,10 @@ REQUESTS = int(os.environ.get("BENCH_PG_REQUESTS", "20000"))
 EVENTS = int(os.environ.get("BENCH_PG_EVENTS", "200000"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "20"))
 URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/pages")
+# BENCH_PG_REUSE=1 keeps the data of the last run (same sizes); BENCH_PG_ONLY=word runs the pages
+# and exports whose name holds the word.
+REUSE = os.environ.get("BENCH_PG_REUSE", "") == "1"
+ONLY = os.environ.get("BENCH_PG_ONLY", "")
 PAGE_GOAL_MS = 300.0
 EXPORT_GOAL = 50_000.0
 STAFF = 40  # helpdesk agents; plus 8 approvers and 2 auditors
@@ -222,7 +226,8 @@ def _cases(cast: dict) -> list[tuple[str, str, str]]:
 
 
 def main() -> None:
-    _fresh_database()
+    if not REUSE:
+        _fresh_database()
     _environment()
     import django
 
@@ -232,8 +237,14 @@ def main() -> None:
     from django.urls import reverse
 
     call_command("migrate", verbosity=0)
-    cast = _users()
-    _seed()
+    if REUSE:
+        from django.contrib.auth import get_user_model
+
+        users = get_user_model().objects
+        cast = {n: users.get(username=f"{n}-00") for n in ("helpdesk", "approver", "auditor")}
+    else:
+        cast = _users()
+        _seed()
     clients = {}
     for name, user in cast.items():
         clients[name] = Client()
@@ -241,6 +252,8 @@ def main() -> None:
     print(f"PostgreSQL, {REQUESTS:,} requests, {EVENTS:,} audit events, {ROUNDS} rounds per page")
     rows = ["| Page | Median | p95 | goal |", "|---|---|---|---|"]
     for name, who, url in _cases(cast):
+        if ONLY not in name:
+            continue
         samples = _time(clients[who], url)
         p95 = _p95(samples)
         verdict = "ok" if p95 < PAGE_GOAL_MS else "MISSED"
@@ -252,6 +265,8 @@ def main() -> None:
     rows += ["", "| Export | Rows | Rows/s | RSS growth | goal |", "|---|---|---|---|---|"]
     for what, name in (("audit-export", "audit"), ("request-export", "history")):
         for fmt in ("csv", "jsonl"):
+            if ONLY not in f"{name} {fmt}":
+                continue
             url = reverse(f"offboarding:{what}", kwargs={"fmt": fmt})
             count, rate, grew = _export(clients["auditor"], url)
             verdict = "ok" if rate >= EXPORT_GOAL else "MISSED"
