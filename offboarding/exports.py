@@ -38,7 +38,7 @@ class Column:
 
     header: str
     field: str
-    kind: str = "text"  # int | text | when | json
+    kind: str = "text"  # int | text | hex (our own hashes: never formula-like) | when | json
 
 
 REQUEST_COLUMNS = (
@@ -70,8 +70,8 @@ EVENT_COLUMNS = (
     Column("target", "target"),
     Column("ip", "ip"),
     Column("details", "details", "json"),
-    Column("prev_hash", "prev_hash"),
-    Column("hash", "hash"),
+    Column("prev_hash", "prev_hash", "hex"),
+    Column("hash", "hash", "hex"),
 )
 
 
@@ -81,6 +81,9 @@ def csv_lines(qs: QuerySet[Any], columns: tuple[Column, ...]) -> Iterator[str]:
     writer = csv.writer(buffer)
     writer.writerow([c.header for c in columns])
     yield buffer.getvalue()
+    if connection.vendor == "postgresql":
+        yield from _pg_csv(qs, columns, writer, buffer)
+        return
     for chunk in _csv_rows(qs, columns):
         buffer.seek(0)
         buffer.truncate()
@@ -119,6 +122,7 @@ def _same(value: Any) -> Any:
 
 _CSV_CELL: dict[str, Callable[[Any], Any]] = {
     "int": _same,  # csv writes an int as str() does; ids are never formula-like
+    "hex": csv_safe,
     "text": csv_safe,
     "when": _when,
     "json": lambda value: csv_safe(json.dumps(value) if isinstance(value, dict | list) else value),
@@ -137,9 +141,6 @@ def _chunks(qs: QuerySet[Any]) -> Iterator[list[tuple]]:
 
 
 def _csv_rows(qs: QuerySet[Any], columns: tuple[Column, ...]) -> Iterator[list[Any]]:
-    if connection.vendor == "postgresql":
-        yield from _pg_csv_rows(qs, columns)
-        return
     convert = [_CSV_CELL[c.kind] for c in columns]
     for chunk in _chunks(qs.values_list(*(c.field for c in columns))):
         yield [[f(v) for f, v in zip(convert, row, strict=True)] for row in chunk]
@@ -164,7 +165,7 @@ def _text(expression: Any, template: str) -> Func:
 
 def _pg_cell(column: Column, *, for_json: bool) -> Any:
     field = F(column.field)
-    if column.kind == "int":
+    if column.kind in ("int", "hex"):
         return field
     if column.kind == "when":
         iso = _text(field, _ISO_UTC)
@@ -176,14 +177,53 @@ def _pg_cell(column: Column, *, for_json: bool) -> Any:
     return _text(field, _GUARD)
 
 
-def _pg_csv_rows(qs: QuerySet[Any], columns: tuple[Column, ...]) -> Iterator[list[Any]]:
+# Digits, hex and ISO times hold no comma, quote or line break: csv.writer writes them as they are.
+_NEVER_QUOTED = ("int", "hex", "when")
+
+
+def _csv_quote(cell: str) -> str:
+    """What csv.writer (QUOTE_MINIMAL) does to a cell, in SQL."""
+    text = f"coalesce(({cell})::text, '')"
+    return (
+        f"CASE WHEN {text} ~ '[\",\\r\\n]' "
+        f"THEN '\"' || replace({text}, '\"', '\"\"') || '\"' ELSE {text} END"
+    )
+
+
+def _pg_csv(
+    qs: QuerySet[Any], columns: tuple[Column, ...], writer: Any, buffer: io.StringIO
+) -> Iterator[str]:
+    """Whole CSV lines made by the database; a line whose JSON is not ASCII comes with its cells,
+    and Python writes that one (json.dumps escapes what PostgreSQL's JSON text does not)."""
     cells = {f"x{i}": _pg_cell(c, for_json=False) for i, c in enumerate(columns)}
+    sql, params = qs.annotate(**cells).values_list(*cells).query.sql_with_params()
+    line = " || ',' || ".join(
+        f"coalesce((rows.x{i})::text, '')" if c.kind in _NEVER_QUOTED else _csv_quote(f"rows.x{i}")
+        for i, c in enumerate(columns)
+    )
     json_at = [i for i, c in enumerate(columns) if c.kind == "json"]
-    for chunk in _chunks(qs.annotate(**cells).values_list(*cells)):
-        rows: list[Any] = chunk
-        if not "".join(row[i] or "" for row in chunk for i in json_at).isascii():
-            rows = [_ascii_json(list(row), json_at) for row in chunk]
-        yield rows
+    not_ascii = (
+        " OR ".join(f"octet_length(rows.x{i}) <> char_length(rows.x{i})" for i in json_at)
+        or "false"
+    )
+    every = ", ".join(f"(rows.x{i})::text" for i in range(len(columns)))
+    wrapped = (
+        f"SELECT {line} || chr(13) || chr(10), "  # noqa: S608 (our columns; filters are parameters)
+        f"CASE WHEN {not_ascii} THEN ARRAY[{every}] END FROM ({sql}) rows"
+    )
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(wrapped, params)
+        while chunk := cursor.fetchmany(CHUNK_SIZE):
+            yield "".join(
+                text if fix is None else _fixed(fix, json_at, writer, buffer) for text, fix in chunk
+            )
+
+
+def _fixed(cells: list[Any], json_at: list[int], writer: Any, buffer: io.StringIO) -> str:
+    buffer.seek(0)
+    buffer.truncate()
+    writer.writerow(_ascii_json(list(cells), json_at))
+    return buffer.getvalue()
 
 
 def _ascii_json(row: list[Any], json_at: list[int]) -> list[Any]:

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db.models import Count, Exists, F, Func, OuterRef, Prefetch, Q, QuerySet, TextField
+from django.db.models.lookups import IContains
 
 from offboarding import permissions, playbooks
 from offboarding.keyset import KeysetPage, keyset_page
@@ -150,9 +151,7 @@ def action_request_history(
         qs = qs.filter(requester__username__icontains=requester)
     if target:
         words = target.replace(TargetWords.SEPARATOR, "")
-        qs = qs.alias(target_words=TargetWords()).filter(
-            Q(target_words__icontains=words) | Q(target_okta_id=target)
-        )
+        qs = qs.filter(Q(IContains(TargetWords(), words)) | Q(target_okta_id=target))
     if since:
         qs = qs.filter(requested_at__gte=since)
     if until:
