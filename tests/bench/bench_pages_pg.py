@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import statistics
 import time
+from functools import partial
 from urllib.parse import urlsplit, urlunsplit
 
 REQUESTS = int(os.environ.get("BENCH_PG_REQUESTS", "20000"))
@@ -225,6 +226,87 @@ def _cases(cast: dict) -> list[tuple[str, str, str]]:
     ]
 
 
+BASELINE_ROUNDS = int(os.environ.get("BENCH_PG_BASELINE_ROUNDS", "3"))
+BASELINE_ROWS = int(os.environ.get("BENCH_PG_BASELINE_ROWS", "100000"))
+
+
+def _median_ms(run, rounds: int) -> float:
+    samples = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        run()
+        samples.append((time.perf_counter() - started) * 1000)
+    return statistics.median(samples)
+
+
+def _page(make, fields: tuple[str, ...], base) -> None:
+    from offboarding import keyset
+
+    keyset.keyset_page(make(), fields=fields, size=100, base=base)
+
+
+def _baselines(cast: dict) -> list[str]:
+    """The same reads, in the same run, the way they were made before: the planner alone (no
+    window) for filtered pages, and Python formatting for exports."""
+    from django.db import connection
+
+    from offboarding import exports, selectors
+    from offboarding.models import AuditEvent
+
+    rows = ["| Read (no template) | planner alone, same indexes | windowed | ratio |"]
+    rows.append("|---|---|---|---|")
+    user = cast["auditor"]
+    pages = [
+        ("audit, actor filter (no match)", lambda: selectors.audit_event_list(actor="nobody")),
+        (
+            "audit, person filter (one person)",
+            lambda: selectors.audit_event_list(target=f"person{REQUESTS // 3}@"),
+        ),
+        (
+            "audit, actor + person + action",
+            lambda: selectors.audit_event_list(
+                actor="helpdesk", target="person1", action="user_view"
+            ),
+        ),
+        (
+            "history, person filter (common prefix)",
+            lambda: selectors.action_request_history(user=user, target="person1"),
+        ),
+    ]
+    for name, make in pages:
+        audit = name.startswith("audit")
+        fields = ("seq",) if audit else ("requested_at", "id")
+        base = AuditEvent.objects.all() if audit else selectors.action_request_history(user=user)
+        plain = partial(_page, make, fields, None)
+        windowed = partial(_page, make, fields, base)
+        before = _median_ms(plain, BASELINE_ROUNDS)
+        after = _median_ms(windowed, BASELINE_ROUNDS * 3)
+        rows.append(f"| {name} | {before:.1f} ms | {after:.1f} ms | {after / before:.2f} |")
+        print(rows[-1], flush=True)
+    newest = selectors.audit_event_list().values_list("seq", flat=True).first() or 0
+    part = selectors.audit_event_list().filter(seq__gt=newest - BASELINE_ROWS)
+    for fmt, lines in (("csv", exports.csv_lines), ("jsonl", exports.jsonl_lines)):
+
+        def run(lines=lines):
+            for _ in lines(part, exports.EVENT_COLUMNS):
+                pass
+
+        after = _median_ms(run, 1)
+        vendor = connection.vendor
+        connection.vendor = "python"  # the Python formatting path, as on SQLite
+        try:
+            before = _median_ms(run, 1)
+        finally:
+            connection.vendor = vendor
+        rate = BASELINE_ROWS * 1000
+        rows.append(
+            f"| audit {fmt} export, {BASELINE_ROWS:,} rows | {rate / before:,.0f} rows/s (Python) "
+            f"| {rate / after:,.0f} rows/s | {before / after:.1f}× faster |"
+        )
+        print(rows[-1], flush=True)
+    return rows
+
+
 def main() -> None:
     if not REUSE:
         _fresh_database()
@@ -275,4 +357,6 @@ def main() -> None:
                 f"≥ {EXPORT_GOAL:,.0f} rows/s {verdict} |"
             )
             print(rows[-1], flush=True)
+    if not ONLY:
+        rows += ["", *_baselines(cast)]
     print("\n".join(rows))
