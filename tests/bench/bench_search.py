@@ -117,23 +117,28 @@ def _run(client) -> list[str]:
         "| Search | Median total | p95 total | p95 portal overhead | goal |",
         "|---|---|---|---|---|",
     ]
-    every: list[float] = []
+    every: dict[str, list[float]] = {"type-ahead": [], "submitted (audited)": []}
     for label, extra in (("type-ahead", {"typeahead": "1"}), ("submitted (audited)", {})):
         for q in QUERIES:
             totals, overheads = _measure(
                 client, reverse("offboarding:search-results"), {"q": q, **extra}
             )
-            every += overheads if extra else []
+            every[label] += overheads
             p95 = _p95(overheads)
             rows.append(
                 f"| {label} `q={q}` | {statistics.median(totals):.1f} ms | {_p95(totals):.1f} ms"
                 f" | {p95:.1f} ms | < {GOAL_MS:.0f} ms {'ok' if p95 < GOAL_MS else 'MISSED'} |"
             )
             print(rows[-1], flush=True)
-    p95 = _p95(every)
+    for label, samples in every.items():
+        p95 = _p95(samples)
+        rows.append(
+            f"| **{label}, all queries** | | | **{p95:.1f} ms** | < {GOAL_MS:.0f} ms "
+            f"{'ok' if p95 < GOAL_MS else 'MISSED'} |"
+        )
+    ratio = _p95(every["type-ahead"]) / _p95(every["submitted (audited)"])
     rows.append(
-        f"| **type-ahead, all queries** | | | **{p95:.1f} ms** | < {GOAL_MS:.0f} ms "
-        f"{'ok' if p95 < GOAL_MS else 'MISSED'} |"
+        f"| type-ahead / audited lookup (the old cost of every keystroke) | | | {ratio:.2f} | |"
     )
     lookups, total = _one_typed_search(client)
     rows.append(

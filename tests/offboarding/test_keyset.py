@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
 from offboarding import keyset, selectors
@@ -140,3 +141,22 @@ def test_word_filters_are_answered_by_their_trigram_index(auditor, rows, index):
         cursor.execute(f"EXPLAIN {sql}", params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert index in plan
+
+
+@pytest.mark.parametrize("actor", ["auditor", "nobody", "helpdesk"])
+def test_a_windowed_page_runs_a_bounded_number_of_queries_whatever_the_rows(
+    client, auditor, helpdesk, monkeypatch, actor
+):
+    monkeypatch.setattr(keyset, "WINDOW", 5)
+    monkeypatch.setattr(keyset, "MAX_WALK", 20)
+    client.force_login(auditor)
+    url = reverse("offboarding:audit") + f"?actor={actor}"
+    counts = []
+    for _ in range(2):
+        for i in range(90):
+            audit_record(action=AuditEvent.Action.USER_VIEW, actor=helpdesk if i % 9 else auditor)
+        client.get(url)
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(url).status_code == 200
+        counts.append(len(ctx.captured_queries))
+    assert max(counts) <= 20, counts  # bounded by the windows walked, not by the rows
