@@ -34,6 +34,8 @@ class SearchForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
     after = forms.CharField(required=False, max_length=500, widget=forms.HiddenInput)
+    # Sent by the name box while the person types: such lookups are not audited one by one.
+    typeahead = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
 
 class ActionRequestForm(forms.Form):

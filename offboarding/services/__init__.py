@@ -31,6 +31,7 @@ from offboarding.services.reads import (
     export_record,
     person_search,
     record_user_view,
+    search_record,
 )
 from offboarding.services.retry import action_request_retry_system
 from offboarding.services.submit import (
@@ -73,6 +74,7 @@ __all__ = [
     "record_user_view",
     "request_fingerprint",
     "scope_check",
+    "search_record",
     "step_runs_create",
     "target_lookup",
 ]

@@ -66,9 +66,13 @@ def person_search(
     after: str | None = None,
     limit: int = 20,
     ip: str = "",
+    typeahead: bool = False,
 ) -> PersonSearch:
     """Search Okta by words (name, email, login) or by an Okta expression, and audit the search.
 
+    A type-ahead lookup (the first page of a plain word search, sent while the person types) is
+    not recorded: the search is recorded once, when it is submitted or when a person is opened
+    from its results (`search_record`). Expressions and further pages are always recorded.
     Okta's errors come back in words in `error`, never raised.
     """
     found = PersonSearch()
@@ -79,13 +83,23 @@ def person_search(
         found.users = [_row(u) for u in users]
     except ConnectorError as exc:
         found.error = _okta_error_words(exc, expression=bool(expression))
+    if not (typeahead and not expression and not after):
+        search_record(
+            actor=actor, query=query, expression=expression, ip=ip, failed=bool(found.error)
+        )
+    return found
+
+
+def search_record(
+    *, actor: User, query: str, expression: str = "", ip: str = "", failed: bool = False
+) -> None:
+    """Audit one search a person made (USER_SEARCH), with what they searched for."""
     audit_record(
         action=AuditEvent.Action.USER_SEARCH,
         actor=actor,
         ip=ip,
-        details={"query": query, "expression": expression, "failed": bool(found.error)},
+        details={"query": query, "expression": expression, "failed": failed},
     )
-    return found
 
 
 def export_record(

@@ -28,12 +28,12 @@ def _cursor(value: str | None) -> tuple[int] | None:
     return (int(value),)
 
 
-def _page(qs: Any, request: HttpRequest) -> selectors.KeysetPage:
+def _page(filters: dict[str, Any], request: HttpRequest) -> selectors.KeysetPage:
     newer = _cursor(request.GET.get("newer"))
-    if newer:
-        return selectors.keyset_page(qs, fields=("seq",), newer_than=newer, size=PAGE_SIZE)
-    older = _cursor(request.GET.get("older"))
-    return selectors.keyset_page(qs, fields=("seq",), older_than=older, size=PAGE_SIZE)
+    older = None if newer else _cursor(request.GET.get("older"))
+    return selectors.audit_event_page(
+        filters=filters, older_than=older, newer_than=newer, size=PAGE_SIZE
+    )
 
 
 @require_GET
@@ -44,7 +44,7 @@ def audit_list(request: HttpRequest) -> HttpResponse:
     page, problem = None, ""
     if form.is_valid():
         try:
-            page = _page(selectors.audit_event_list(**form.selector_filters()), request)
+            page = _page(form.selector_filters(), request)
         except ValueError:
             problem = "That page link is damaged. Start again from the newest events."
     else:

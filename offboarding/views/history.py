@@ -41,15 +41,14 @@ def filter_query(params: QueryDict) -> str:
     return kept.urlencode()
 
 
-def _page(qs: Any, params: QueryDict) -> selectors.KeysetPage:
+def _page(user: Any, filters: dict[str, Any], params: QueryDict) -> selectors.KeysetPage:
     older, newer = params.get("older"), params.get("newer")
-    if newer:
-        return selectors.keyset_page(
-            qs, fields=("requested_at", "id"), newer_than=decode_cursor(newer), size=PAGE_SIZE
-        )
-    older_than = decode_cursor(older) if older else None
-    return selectors.keyset_page(
-        qs, fields=("requested_at", "id"), older_than=older_than, size=PAGE_SIZE
+    return selectors.action_request_history_page(
+        user=user,
+        filters=filters,
+        older_than=decode_cursor(older) if older and not newer else None,
+        newer_than=decode_cursor(newer) if newer else None,
+        size=PAGE_SIZE,
     )
 
 
@@ -61,9 +60,8 @@ def request_list(request: HttpRequest) -> HttpResponse:
     form = HistoryFilterForm(request.GET)
     page, problem = None, ""
     if form.is_valid():
-        qs = selectors.action_request_history(user=user, **form.selector_filters())
         try:
-            page = _page(qs, request.GET)
+            page = _page(user, form.selector_filters(), request.GET)
         except ValueError:
             problem = "That page link is damaged. Start again from the newest requests."
     else:

@@ -25,12 +25,14 @@ MIN_QUERY = 2
 
 @dataclass
 class SearchOutcome:
-    """What the results fragment shows: rows, the next cursor, or an error in words."""
+    """What the results fragment shows: rows, the next cursor, or an error in words; `unrecorded`
+    is a type-ahead query not yet in the audit trail (the result links carry it)."""
 
     searched: bool = False
     users: list[dict[str, Any]] = field(default_factory=list)
     next_cursor: str | None = None
     error: str = ""
+    unrecorded: str = ""
 
 
 def _search(request: HttpRequest, form: SearchForm) -> SearchOutcome:
@@ -40,6 +42,7 @@ def _search(request: HttpRequest, form: SearchForm) -> SearchOutcome:
     expression = form.cleaned_data["expression"].strip()
     if not expression and len(query) < MIN_QUERY:
         return SearchOutcome()
+    typeahead = form.cleaned_data["typeahead"] and not expression and not form.cleaned_data["after"]
     found = services.person_search(
         actor=signed_in_user(request),
         query=query,
@@ -47,8 +50,10 @@ def _search(request: HttpRequest, form: SearchForm) -> SearchOutcome:
         after=form.cleaned_data["after"] or None,
         limit=PAGE_SIZE,
         ip=client_ip(request),
+        typeahead=typeahead,
     )
-    return SearchOutcome(True, found.users, found.next_cursor, found.error)
+    unrecorded = query if typeahead else ""
+    return SearchOutcome(True, found.users, found.next_cursor, found.error, unrecorded)
 
 
 @require_GET
@@ -111,9 +116,12 @@ def user_detail(request: HttpRequest, okta_id: str) -> HttpResponse:
         status = 503 if exc.retryable else 404
         failed = {"okta_id": okta_id, "error": exc.message}
         return render(request, "offboarding/user_detail.html", failed, status=status)
-    services.record_user_view(
-        actor=signed_in_user(request), target=target, purpose="user view", ip=client_ip(request)
-    )
+    actor, ip = signed_in_user(request), client_ip(request)
+    found_by = SearchForm(request.GET)
+    if found_by.is_valid() and len(found_by.cleaned_data["q"].strip()) >= MIN_QUERY:
+        # Opened from type-ahead results: the search that found the person is recorded now.
+        services.search_record(actor=actor, query=found_by.cleaned_data["q"].strip(), ip=ip)
+    services.record_user_view(actor=actor, target=target, purpose="user view", ip=ip)
     protected = ""
     try:
         services.protection_check(target)

@@ -191,7 +191,7 @@ def main() -> None:
                 (
                     "search results (type-ahead, `q=ali`)",
                     "helpdesk",
-                    reverse("offboarding:search-results") + "?q=ali",
+                    reverse("offboarding:search-results") + "?q=ali&typeahead=1",
                 ),
                 ("search page (`q=ali`)", "helpdesk", reverse("offboarding:search") + "?q=ali"),
                 (

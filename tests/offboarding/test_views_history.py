@@ -15,9 +15,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from offboarding.audit import audit_record
+from offboarding.exports import csv_safe
 from offboarding.models import ActionRequest, AuditEvent
 from offboarding.roles import Role
-from offboarding.views.exports import csv_safe
 from tests.offboarding.pages_data import history_request
 
 pytestmark = pytest.mark.django_db
