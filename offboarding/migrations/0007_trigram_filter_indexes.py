@@ -42,6 +42,6 @@ def drop_indexes(apps, schema_editor):
 class Migration(migrations.Migration):
     atomic = False  # CREATE INDEX CONCURRENTLY cannot run inside a transaction
 
-    dependencies = [("offboarding", "0004_request_history_index")]
+    dependencies = [("offboarding", "0006_audit_sealed_links_signed_head")]
 
     operations = [migrations.RunPython(add_indexes, drop_indexes)]
