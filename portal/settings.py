@@ -134,6 +134,14 @@ if _db["ENGINE"].endswith("sqlite3"):
     _db["CONN_MAX_AGE"] = 0
 else:
     _db["CONN_HEALTH_CHECKS"] = True
+    # A process frozen inside a transaction (SIGSTOP, a paused VM) must not hold its row locks
+    # for ever: the server ends such a session after this many seconds, and every other worker
+    # goes on (no transaction here waits on anything but the database; docs/RUNNER.md).
+    _idle = env_int("DB_IDLE_TRANSACTION_TIMEOUT", 10, minimum=1, maximum=3600)
+    _db.setdefault("OPTIONS", {})["options"] = (
+        _db.get("OPTIONS", {}).get("options", "")
+        + f" -c idle_in_transaction_session_timeout={_idle * 1000}"
+    ).strip()
 # Tests may name their database (a file for SQLite, so a real qcluster process can share it).
 _db["TEST"] = {"NAME": env_str("PORTAL_TEST_DB_NAME") or None}
 DATABASES = {"default": _db}
@@ -169,6 +177,9 @@ Q_CLUSTER: dict = {
     "poll": 0.2,
     "label": "Task queue",
 }
+# Tasks a cluster pulls ahead of its workers (django-q2's default is workers²): few, so a step taken
+# back from a dead worker waits behind little, and a killed cluster takes little with it.
+Q_CLUSTER["queue_limit"] = Q_CLUSTER["workers"]
 if Q_CLUSTER["timeout"] >= Q_CLUSTER["retry"]:
     raise ImproperlyConfigured("Q_TIMEOUT must be lower than Q_RETRY, or tasks run twice at once.")
 if REDIS_URL:

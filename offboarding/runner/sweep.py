@@ -4,7 +4,7 @@ expired requests and requests whose steps all ended. Idempotent; two sweepers at
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -39,9 +39,12 @@ class SweepReport:
     started: int = 0
     expired: int = 0
     repaired: int = 0
+    # The steps taken back from dead workers: a cluster resumes them at once, ahead of the queue.
+    resumable: list[int] = field(default_factory=list, repr=False)
 
     def __str__(self) -> str:
-        return ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in self.__dict__.items())
+        counts = {k: v for k, v in self.__dict__.items() if k != "resumable"}
+        return ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in counts.items())
 
 
 def _recover_lost_lease(step: StepRun, now: datetime) -> str:
@@ -164,6 +167,8 @@ def sweep(*, now: datetime | None = None, requeue_after: float | None = None) ->
     for step in StepRun.objects.filter(status=S.RUNNING, lease_expires_at__lt=now)[:1000]:
         outcome = _recover_lost_lease(step, now)
         report.lost_leases += outcome != "gone"
+        if outcome == "requeued":
+            report.resumable.append(step.pk)
         report.quarantined += outcome == "quarantined"
     report.requeued = _requeue_due(now, requeue_after)
     report.started = _start_due_requests(now)

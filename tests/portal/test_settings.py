@@ -226,3 +226,24 @@ def test_check_deploy_is_clean_with_production_variables(tmp_path):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
+
+
+def test_postgres_sessions_frozen_in_a_transaction_are_ended_by_the_server(monkeypatch, tmp_path):
+    """A stopped worker must not hold row locks (the audit head, a request) for ever."""
+    s = load_settings(monkeypatch, tmp_path, DATABASE_URL="postgres://u:p@db:5432/portal")
+    options = s.DATABASES["default"]["OPTIONS"]["options"]
+    assert options == "-c idle_in_transaction_session_timeout=10000"
+    tuned = load_settings(
+        monkeypatch,
+        tmp_path,
+        DATABASE_URL="postgres://u:p@db:5432/portal",
+        DB_IDLE_TRANSACTION_TIMEOUT="30",
+    )
+    assert tuned.DATABASES["default"]["OPTIONS"]["options"].endswith("=30000")
+    with pytest.raises(ImproperlyConfigured, match="DB_IDLE_TRANSACTION_TIMEOUT"):
+        load_settings(
+            monkeypatch,
+            tmp_path,
+            DATABASE_URL="postgres://u:p@db:5432/portal",
+            DB_IDLE_TRANSACTION_TIMEOUT="never",
+        )
