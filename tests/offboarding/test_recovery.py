@@ -273,3 +273,76 @@ def test_healthz_names_silent_workers_and_a_stalled_queue(client, approved, queu
 def test_run_sweeper_still_runs_once(db, capsys):
     call_command("run_sweeper")
     assert "lost leases: 0" in capsys.readouterr().out
+
+
+# --- A wedged task queue ---------------------------------------------------------------------------
+
+
+class _Timer:
+    def __init__(self, value: float):
+        self.value = value
+
+
+class _Worker:
+    def __init__(self, timer: float, alive: bool = True, pid: int = 1):
+        self.timer, self.pid, self._alive = _Timer(timer), pid, alive
+
+    def is_alive(self) -> bool:
+        return self._alive
+
+
+class _Queue:
+    def __init__(self, size: int):
+        self.size = size
+
+    def qsize(self) -> int:
+        return self.size
+
+
+def _sentinel(pool, queued: int):
+    from offboarding.runner.sentinel import WatchedSentinel
+
+    watched = object.__new__(WatchedSentinel)  # no processes: only the watching logic
+    watched.pool = pool
+    watched.task_queue = _Queue(queued)
+    watched.stop_event = threading.Event()
+    return watched
+
+
+@pytest.fixture
+def wedge_flag(monkeypatch):
+    from offboarding.runner import sentinel
+
+    monkeypatch.setattr(sentinel, "_wedged", None)
+    monkeypatch.setattr(sentinel, "STALL_SECONDS", 0.6)
+    return sentinel.install_wedge_flag()
+
+
+def test_a_worker_that_dies_while_waiting_for_a_task_wedges_the_queue(wedge_flag, monkeypatch):
+    from django_q.cluster import Sentinel
+
+    monkeypatch.setattr(Sentinel, "reincarnate", lambda self, process: None)
+    busy, idle = _Worker(timer=30), _Worker(timer=-1)
+    watched = _sentinel([busy, idle], queued=0)
+    watched.reincarnate(busy)
+    assert not wedge_flag.is_set(), "a worker killed in a task holds no queue lock"
+    watched.reincarnate(idle)
+    assert wedge_flag.is_set()
+
+
+def test_tasks_waiting_while_every_worker_idles_wedge_the_queue(wedge_flag):
+    watched = _sentinel([_Worker(timer=-1), _Worker(timer=-1)], queued=3)
+    watcher = threading.Thread(target=watched._watch_queue, daemon=True)
+    watcher.start()
+    assert _wait_for(wedge_flag.is_set, seconds=10)
+    watched.stop_event.set()
+
+
+def test_a_queue_that_workers_take_from_is_not_wedged(wedge_flag):
+    watched = _sentinel([_Worker(timer=12), _Worker(timer=-1)], queued=3)  # one is working
+    watcher = threading.Thread(target=watched._watch_queue, daemon=True)
+    watcher.start()
+    time.sleep(1.5)  # longer than STALL_SECONDS here: nothing to notice
+    watched.stop_event.set()
+    watcher.join(timeout=5)
+    assert not wedge_flag.is_set()
