@@ -203,8 +203,18 @@ def test_the_system_check_refuses_a_heartbeat_slower_than_a_third_of_the_lease(s
 # --- Health ---------------------------------------------------------------------------------------
 
 
+@pytest.fixture
+def no_beat():
+    """No worker heartbeat yet (the cache may be Redis, shared by every test)."""
+    from django.core.cache import cache
+
+    cache.delete(heartbeat.BEAT_KEY)
+    yield
+    cache.delete(heartbeat.BEAT_KEY)
+
+
 @pytest.mark.django_db
-def test_workers_are_unhealthy_until_one_beats_and_after_it_falls_silent(settings):
+def test_workers_are_unhealthy_until_one_beats_and_after_it_falls_silent(settings, no_beat):
     settings.PORTAL_HEALTH_WORKER_SILENCE = 60
     assert health.check_workers() == "no worker has sent a heartbeat"
     heartbeat.worker_beat()
@@ -251,7 +261,7 @@ def test_steps_waiting_for_a_concurrency_slot_do_not_count_as_a_stalled_queue(
 
 
 @pytest.mark.django_db
-def test_healthz_names_silent_workers_and_a_stalled_queue(client, approved, queue):
+def test_healthz_names_silent_workers_and_a_stalled_queue(client, approved, queue, no_beat):
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["checks"]["workers"] == "no worker has sent a heartbeat"
