@@ -15,10 +15,14 @@ class OffboardingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from django_q.signals import post_spawn
+
+        from offboarding.runner.heartbeat import start_worker_heartbeat
         from offboarding.signals import connect_all
 
         register(check_runner_timeouts)
         connect_all()
+        post_spawn.connect(start_worker_heartbeat, dispatch_uid="offboarding.worker_heartbeat")
 
 
 def check_runner_timeouts(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
@@ -33,10 +37,11 @@ def check_runner_timeouts(app_configs: Any, **kwargs: Any) -> list[CheckMessage]
             )
         )
         return errors
-    if settings.OFFBOARDING_LEASE_SECONDS <= timeout:
+    if settings.OFFBOARDING_HEARTBEAT_SECONDS * 3 > settings.OFFBOARDING_LEASE_SECONDS:
         errors.append(
             Error(
-                "OFFBOARDING_LEASE_SECONDS must be longer than Q_CLUSTER timeout.",
+                "OFFBOARDING_HEARTBEAT_SECONDS must be at most a third of OFFBOARDING_LEASE_SECONDS.",
+                hint="Leases are renewed while a call runs; one slow renewal must not lose one.",
                 id="offboarding.E002",
             )
         )

@@ -1,17 +1,27 @@
-"""django-q2 entry points: thin shells that take ids and call the runner. Safe to run twice."""
+"""django-q2 entry points: thin shells that take ids and call the runner. Safe to run twice.
+
+While the cluster drains (SIGTERM), each hands its work back to the broker instead of starting it.
+"""
 
 from __future__ import annotations
 
 from offboarding import runner
+from offboarding.runner import shutdown
 
 
 def run_step(step_id: int) -> str:
+    if shutdown.draining():
+        return shutdown.release_step(int(step_id))
     return runner.step_run_execute(step_id=int(step_id))
 
 
-def start_request(action_request_id: int) -> bool:
+def start_request(action_request_id: int) -> bool | str:
+    if shutdown.draining():
+        return shutdown.release_start(int(action_request_id))
     return runner.action_request_start(action_request_id=int(action_request_id))
 
 
 def sweep() -> str:
+    if shutdown.draining():
+        return "skipped: shutting down"
     return str(runner.sweep())

@@ -38,9 +38,8 @@ def main() -> int:
     host = os.environ.get("PORTAL_HOST", "127.0.0.1")
     port = os.environ.get("PORTAL_PORT", "8000")
     commands = {"web": _manage("runserver", f"{host}:{port}", "--noreload")}
+    # The portal's qcluster also sweeps every OFFBOARDING_SWEEP_SECONDS (due retries, lost leases).
     commands["worker"] = _manage("qcluster")
-    # Due retries within seconds, not at django-q2's ~30 s schedule.
-    commands["sweeper"] = _manage("run_sweeper", "--loop", "5")
     sandbox_port = str(urlsplit(SANDBOX_URL).port or 8100)
     users = os.environ.get("PORTAL_SANDBOX_USERS", "500")
     commands["sandbox"] = _manage(

@@ -75,10 +75,12 @@ INSTALLED_APPS = [
     "allauth.socialaccount",
     "allauth.socialaccount.providers.openid_connect",
     "django_htmx",
-    "django_q",
     "portal",
     "connections",
+    # Before django_q: offboarding's `qcluster` command (a fast drain on SIGTERM, the sweeper in
+    # the main process) takes the place of django-q2's own.
     "offboarding",
+    "django_q",
 ]
 
 MIDDLEWARE = [
@@ -142,6 +144,14 @@ if _db["ENGINE"].endswith("sqlite3"):
     _db["CONN_MAX_AGE"] = 0
 else:
     _db["CONN_HEALTH_CHECKS"] = True
+    # A process frozen inside a transaction (SIGSTOP, a paused VM) must not hold its row locks
+    # for ever: the server ends such a session after this many seconds, and every other worker
+    # goes on (no transaction here waits on anything but the database; docs/RUNNER.md).
+    _idle = env_int("DB_IDLE_TRANSACTION_TIMEOUT", 10, minimum=1, maximum=3600)
+    _db.setdefault("OPTIONS", {})["options"] = (
+        _db.get("OPTIONS", {}).get("options", "")
+        + f" -c idle_in_transaction_session_timeout={_idle * 1000}"
+    ).strip()
 # Tests may name their database (a file for SQLite, so a real qcluster process can share it).
 _db["TEST"] = {"NAME": env_str("PORTAL_TEST_DB_NAME") or None}
 DATABASES = {"default": _db}
@@ -177,6 +187,9 @@ Q_CLUSTER: dict = {
     "poll": 0.2,
     "label": "Task queue",
 }
+# Tasks a cluster pulls ahead of its workers (django-q2's default is workers²): few, so a step taken
+# back from a dead worker waits behind little, and a killed cluster takes little with it.
+Q_CLUSTER["queue_limit"] = Q_CLUSTER["workers"]
 if Q_CLUSTER["timeout"] >= Q_CLUSTER["retry"]:
     raise ImproperlyConfigured("Q_TIMEOUT must be lower than Q_RETRY, or tasks run twice at once.")
 if REDIS_URL:
@@ -282,15 +295,39 @@ if not PORTAL_ENCRYPTION_KEYS and DEBUG and (VAR_DIR / "encryption-keys").exists
 # re-enqueue ages, backoff between attempts. The code reads these settings and nothing else.
 OFFBOARDING_MAX_ATTEMPTS = env_int("OFFBOARDING_MAX_ATTEMPTS", 6, minimum=1, maximum=20)
 OFFBOARDING_QUARANTINE_AFTER = env_int("OFFBOARDING_QUARANTINE_AFTER", 3, minimum=1, maximum=10)
-OFFBOARDING_LEASE_SECONDS = env_int(
-    "OFFBOARDING_LEASE_SECONDS", Q_CLUSTER["timeout"] + 30, minimum=30
+# A claimed step's lease is renewed every HEARTBEAT seconds while its call runs, so it can be short:
+# a dead worker's step is taken back LEASE + SWEEP seconds after the death at the latest.
+OFFBOARDING_LEASE_SECONDS = env_int("OFFBOARDING_LEASE_SECONDS", 15, minimum=6, maximum=3600)
+OFFBOARDING_HEARTBEAT_SECONDS = env_float(
+    "OFFBOARDING_HEARTBEAT_SECONDS", OFFBOARDING_LEASE_SECONDS / 3, minimum=0.5
 )
+if OFFBOARDING_HEARTBEAT_SECONDS * 3 > OFFBOARDING_LEASE_SECONDS:
+    raise ImproperlyConfigured(
+        "OFFBOARDING_HEARTBEAT_SECONDS must be at most a third of OFFBOARDING_LEASE_SECONDS, "
+        "or one slow renewal makes a live step look abandoned."
+    )
+# How often each `qcluster` runs the sweeper in its main process (0: only the scheduled sweep).
+OFFBOARDING_SWEEP_SECONDS = env_float("OFFBOARDING_SWEEP_SECONDS", 5.0, minimum=0, maximum=300)
+if 0 < OFFBOARDING_SWEEP_SECONDS < 1:
+    raise ImproperlyConfigured("OFFBOARDING_SWEEP_SECONDS must be 0 (off) or at least 1.")
+# On SIGTERM a cluster releases queued work and exits within this many seconds, killing the
+# workers whose calls are still in flight (their leases bring the steps back).
+OFFBOARDING_SHUTDOWN_SECONDS = env_float("OFFBOARDING_SHUTDOWN_SECONDS", 8.0, minimum=2, maximum=60)
 OFFBOARDING_REQUEUE_AFTER = env_int("OFFBOARDING_REQUEUE_AFTER", 120, minimum=10)
 OFFBOARDING_BACKOFF_BASE = env_float("OFFBOARDING_BACKOFF_BASE", 2.0, minimum=0.1, maximum=60)
 OFFBOARDING_BACKOFF_CAP = env_float("OFFBOARDING_BACKOFF_CAP", 300.0, minimum=5)
-if OFFBOARDING_LEASE_SECONDS <= Q_CLUSTER["timeout"]:
+# /healthz answers 503 when no worker has sent a heartbeat for WORKER_SILENCE seconds, or when a
+# ready step has waited longer than QUEUE_WAIT seconds for a worker (docs/OPERATIONS.md).
+PORTAL_HEALTH_WORKER_SILENCE = env_int("PORTAL_HEALTH_WORKER_SILENCE", 60, minimum=5, maximum=3600)
+PORTAL_HEALTH_QUEUE_WAIT = env_int("PORTAL_HEALTH_QUEUE_WAIT", 120, minimum=10, maximum=86400)
+if PORTAL_HEALTH_WORKER_SILENCE < OFFBOARDING_HEARTBEAT_SECONDS * 3:
     raise ImproperlyConfigured(
-        "OFFBOARDING_LEASE_SECONDS must be longer than Q_TIMEOUT, or a live step looks abandoned."
+        "PORTAL_HEALTH_WORKER_SILENCE must be at least three OFFBOARDING_HEARTBEAT_SECONDS, "
+        "or /healthz fails while workers are well."
+    )
+if PORTAL_HEALTH_QUEUE_WAIT <= OFFBOARDING_SWEEP_SECONDS * 2:
+    raise ImproperlyConfigured(
+        "PORTAL_HEALTH_QUEUE_WAIT must be longer than two OFFBOARDING_SWEEP_SECONDS."
     )
 if OFFBOARDING_BACKOFF_CAP < OFFBOARDING_BACKOFF_BASE:
     raise ImproperlyConfigured(

@@ -42,6 +42,9 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
     checks = {"database": health.check_database(), "broker": health.check_broker()}
+    if checks["database"] is None:
+        checks["workers"] = health.check_workers()
+        checks["queue"] = health.check_queue()
     failed = {name: reason for name, reason in checks.items() if reason}
     body = {
         "status": "ok" if not failed else "unavailable",

@@ -2,11 +2,15 @@
 
 Rules (DESIGN.md "Execution"):
 - a claim is a conditional UPDATE ready/retrying(due) → running with a lease (owner, expiry);
-- the outside call happens with no transaction open, inside `capture_calls()`;
+- the outside call happens with no transaction open, inside `capture_calls()`, while a thread
+  renews the lease (`lease.keep_lease`), so leases are short and a dead worker's step comes back soon;
 - completion is fenced on (id, lease owner, running): a late result from a lost lease is recorded
   as a stale attempt and never applied;
 - the sweeper, not the broker, is the source of truth: it brings back lost leases, due retries,
   ready steps the broker lost, due scheduled requests, and expires stale pending requests.
+
+`cluster` (the `qcluster` command: sweeping, resuming, restarting a wedged queue, draining on
+SIGTERM), `sentinel`, `heartbeat` (read by /healthz) and `shutdown` are imported by name, not here.
 
 The runner sits below the services and never imports them; moving a request along (advance,
 finish, enqueue) is `offboarding.progress`, shared with the services.

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -30,6 +29,7 @@ from offboarding.models import ActionRequest, AuditEvent, StepAttempt, StepRun
 from offboarding.progress import advance, enqueue_step, enqueue_steps_on_commit, finish_if_done
 from offboarding.runner.backoff import backoff_delay
 from offboarding.runner.claim import step_run_claim
+from offboarding.runner.lease import keep_lease, new_lease_owner
 
 logger = logging.getLogger(__name__)
 
@@ -248,10 +248,11 @@ def _wake_slot_waiters(system: str, limit: int = 1) -> None:
 
 def step_run_execute(*, step_id: int) -> str:
     """Claim, call, complete. Safe to call any number of times for the same step."""
-    owner = str(uuid.uuid4())
+    owner = new_lease_owner()
     step = step_run_claim(step_id=step_id, owner=owner)
     if step is None:
         return "not claimed"
-    result, error, calls = step_run_call(step)
+    with keep_lease(step_id=step.pk, owner=owner):
+        result, error, calls = step_run_call(step)
     applied = step_run_complete(step=step, owner=owner, result=result, error=error, calls=calls)
     return "applied" if applied else "stale"

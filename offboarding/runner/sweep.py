@@ -4,13 +4,14 @@ expired requests and requests whose steps all ended. Idempotent; two sweepers at
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from offboarding import notifications
@@ -40,9 +41,12 @@ class SweepReport:
     repaired: int = 0
     linked: int = 0
     checkpoint: int = 0
+    # The steps taken back from dead workers: a cluster resumes them at once, ahead of the queue.
+    resumable: list[int] = field(default_factory=list, repr=False)
 
     def __str__(self) -> str:
-        return ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in self.__dict__.items())
+        counts = {k: v for k, v in self.__dict__.items() if k != "resumable"}
+        return ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in counts.items())
 
 
 def _recover_lost_lease(step: StepRun, now: datetime) -> str:
@@ -84,8 +88,8 @@ def _recover_lost_lease(step: StepRun, now: datetime) -> str:
     return "quarantined" if quarantine else "requeued"
 
 
-def _requeue_due(now: datetime) -> int:
-    stale_enqueue = now - timedelta(seconds=settings.OFFBOARDING_REQUEUE_AFTER)
+def _requeue_due(now: datetime, requeue_after: float) -> int:
+    stale_enqueue = now - timedelta(seconds=requeue_after)
     pending = (
         StepRun.objects.filter(status__in=StepRun.CLAIMABLE, action_request__state=RS.RUNNING)
         .filter(due(now))
@@ -94,7 +98,12 @@ def _requeue_due(now: datetime) -> int:
     )
     count = 0
     for pk, enqueued_at in list(pending[:5000]):
-        if StepRun.objects.filter(pk=pk, enqueued_at=enqueued_at).amend(at=now, enqueued_at=now):
+        # Keep when the step became due (health reads the queue's age from it).
+        if StepRun.objects.filter(pk=pk, enqueued_at=enqueued_at).amend(
+            at=now,
+            enqueued_at=now,
+            next_attempt_at=Coalesce(F("next_attempt_at"), F("updated_at")),
+        ):
             enqueue_step(pk)
             count += 1
     return count
@@ -146,15 +155,24 @@ def _repair_finished(now: datetime) -> int:
     return repaired
 
 
-def sweep(*, now: datetime | None = None) -> SweepReport:
-    """One pass of the safety net. Idempotent; two sweepers at once do no harm."""
+def sweep(*, now: datetime | None = None, requeue_after: float | None = None) -> SweepReport:
+    """One pass of the safety net. Idempotent; two sweepers at once do no harm.
+
+    `requeue_after` (default `OFFBOARDING_REQUEUE_AFTER`) is how long a claimable step's task may
+    be out before it is queued again; a cluster that starts passes 0, since tasks that a killed
+    cluster had taken from the broker may be gone (a duplicate task is a no-op).
+    """
     now = now or timezone.now()
+    if requeue_after is None:
+        requeue_after = settings.OFFBOARDING_REQUEUE_AFTER
     report = SweepReport()
     for step in StepRun.objects.filter(status=S.RUNNING, lease_expires_at__lt=now)[:1000]:
         outcome = _recover_lost_lease(step, now)
         report.lost_leases += outcome != "gone"
+        if outcome == "requeued":
+            report.resumable.append(step.pk)
         report.quarantined += outcome == "quarantined"
-    report.requeued = _requeue_due(now)
+    report.requeued = _requeue_due(now, requeue_after)
     report.started = _start_due_requests(now)
     for pk in ActionRequest.objects.filter(
         state=RS.PENDING_APPROVAL, expires_at__lte=now

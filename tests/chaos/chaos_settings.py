@@ -1,11 +1,7 @@
-"""Settings for the kill -9 test's subprocesses: the portal's settings with short runner clocks.
+"""Settings for the chaos tests' subprocesses: the portal's own, production defaults included.
 
-Short leases and a short re-enqueue age only make recovery quicker to observe; the guarantees
-(claim, fencing, probe, sweeper) are the production code paths. Q_TIMEOUT/Q_RETRY come from the
-environment the test sets (10 s / 20 s), so the lease (15 s) stays longer than a task may run.
+Leases (15 s, renewed every 5 s), the cluster's sweep (every 5 s), Q_TIMEOUT/Q_RETRY (90/180 s) and
+the re-queue age (120 s) are the defaults, so the recovery times the tests print are a deployment's.
 """
 
 from portal.settings import *  # noqa: F403
-
-OFFBOARDING_LEASE_SECONDS = 15
-OFFBOARDING_REQUEUE_AFTER = 10

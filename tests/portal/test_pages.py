@@ -9,6 +9,7 @@ from django.db import connection
 from django.urls import NoReverseMatch, reverse
 
 from offboarding import permissions as perms
+from offboarding.runner import heartbeat
 from portal import health
 from portal.navigation import NAV_ITEMS
 
@@ -66,9 +67,13 @@ def test_superuser_sees_django_admin(client, django_user_model):
 
 
 def test_healthz_is_public_and_reports_each_part(client):
+    heartbeat.worker_beat()
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "checks": {"database": "ok", "broker": "ok"}}
+    assert response.json() == {
+        "status": "ok",
+        "checks": {"database": "ok", "broker": "ok", "workers": "ok", "queue": "ok"},
+    }
 
 
 def test_healthz_names_the_database_when_it_is_down(client, monkeypatch):
@@ -87,11 +92,14 @@ def test_healthz_names_the_database_when_it_is_down(client, monkeypatch):
 
 def test_healthz_names_the_broker_when_it_is_down(client, monkeypatch):
     monkeypatch.setattr(health, "check_broker", lambda: "task broker unreachable (ConnectionError)")
+    heartbeat.worker_beat()
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["checks"] == {
         "database": "ok",
         "broker": "task broker unreachable (ConnectionError)",
+        "workers": "ok",
+        "queue": "ok",
     }
 
 

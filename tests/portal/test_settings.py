@@ -94,7 +94,23 @@ def test_database_url_selects_postgresql(monkeypatch, tmp_path):
         ({"CSRF_TRUSTED_ORIGINS": "portal.example.com"}, "CSRF_TRUSTED_ORIGINS"),
         ({"OKTA_OIDC_ORG_URL": "http://acme.okta.com"}, "OKTA_OIDC_ORG_URL"),
         ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL"),
-        ({"OFFBOARDING_LEASE_SECONDS": "60"}, "OFFBOARDING_LEASE_SECONDS"),
+        ({"OFFBOARDING_LEASE_SECONDS": "5"}, "OFFBOARDING_LEASE_SECONDS"),
+        (
+            {"OFFBOARDING_LEASE_SECONDS": "15", "OFFBOARDING_HEARTBEAT_SECONDS": "6"},
+            "OFFBOARDING_HEARTBEAT_SECONDS",
+        ),
+        ({"OFFBOARDING_SWEEP_SECONDS": "0.5"}, "OFFBOARDING_SWEEP_SECONDS"),
+        ({"OFFBOARDING_SHUTDOWN_SECONDS": "120"}, "OFFBOARDING_SHUTDOWN_SECONDS"),
+        ({"PORTAL_HEALTH_WORKER_SILENCE": "soon"}, "PORTAL_HEALTH_WORKER_SILENCE"),
+        (
+            {"OFFBOARDING_LEASE_SECONDS": "60", "PORTAL_HEALTH_WORKER_SILENCE": "30"},
+            "PORTAL_HEALTH_WORKER_SILENCE",
+        ),
+        ({"PORTAL_HEALTH_QUEUE_WAIT": "5"}, "PORTAL_HEALTH_QUEUE_WAIT"),
+        (
+            {"OFFBOARDING_SWEEP_SECONDS": "30", "PORTAL_HEALTH_QUEUE_WAIT": "60"},
+            "PORTAL_HEALTH_QUEUE_WAIT",
+        ),
         ({"OFFBOARDING_MAX_ATTEMPTS": "0"}, "OFFBOARDING_MAX_ATTEMPTS"),
         ({"OFFBOARDING_QUARANTINE_AFTER": "often"}, "OFFBOARDING_QUARANTINE_AFTER"),
         ({"OFFBOARDING_REQUEUE_AFTER": "5"}, "OFFBOARDING_REQUEUE_AFTER"),
@@ -143,7 +159,9 @@ def test_runner_tunables_have_one_default_each_and_follow_the_environment(monkey
             monkeypatch.delenv(name)
     s = load_settings(monkeypatch, tmp_path)
     assert (s.OFFBOARDING_MAX_ATTEMPTS, s.OFFBOARDING_QUARANTINE_AFTER) == (6, 3)
-    assert s.OFFBOARDING_LEASE_SECONDS == s.Q_CLUSTER["timeout"] + 30 == 120
+    assert (s.OFFBOARDING_LEASE_SECONDS, s.OFFBOARDING_HEARTBEAT_SECONDS) == (15, 5.0)
+    assert (s.OFFBOARDING_SWEEP_SECONDS, s.OFFBOARDING_SHUTDOWN_SECONDS) == (5.0, 8.0)
+    assert (s.PORTAL_HEALTH_WORKER_SILENCE, s.PORTAL_HEALTH_QUEUE_WAIT) == (60, 120)
     assert s.OFFBOARDING_REQUEUE_AFTER == 120
     assert (s.OFFBOARDING_BACKOFF_BASE, s.OFFBOARDING_BACKOFF_CAP) == (2.0, 300.0)
     assert s.PORTAL_HTTP_TIMEOUT == 20.0
@@ -155,8 +173,9 @@ def test_runner_tunables_have_one_default_each_and_follow_the_environment(monkey
         OFFBOARDING_BACKOFF_BASE="0.5",
         OFFBOARDING_BACKOFF_CAP="30",
         PORTAL_HTTP_TIMEOUT="7.5",
+        OFFBOARDING_LEASE_SECONDS="60",
     )
-    assert tuned.OFFBOARDING_LEASE_SECONDS == 60
+    assert (tuned.OFFBOARDING_LEASE_SECONDS, tuned.OFFBOARDING_HEARTBEAT_SECONDS) == (60, 20.0)
     assert (tuned.OFFBOARDING_BACKOFF_BASE, tuned.OFFBOARDING_BACKOFF_CAP) == (0.5, 30.0)
     assert tuned.PORTAL_HTTP_TIMEOUT == 7.5
 
@@ -276,3 +295,24 @@ def test_check_deploy_is_clean_with_production_variables(tmp_path):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
+
+
+def test_postgres_sessions_frozen_in_a_transaction_are_ended_by_the_server(monkeypatch, tmp_path):
+    """A stopped worker must not hold row locks (the audit head, a request) for ever."""
+    s = load_settings(monkeypatch, tmp_path, DATABASE_URL="postgres://u:p@db:5432/portal")
+    options = s.DATABASES["default"]["OPTIONS"]["options"]
+    assert options == "-c idle_in_transaction_session_timeout=10000"
+    tuned = load_settings(
+        monkeypatch,
+        tmp_path,
+        DATABASE_URL="postgres://u:p@db:5432/portal",
+        DB_IDLE_TRANSACTION_TIMEOUT="30",
+    )
+    assert tuned.DATABASES["default"]["OPTIONS"]["options"].endswith("=30000")
+    with pytest.raises(ImproperlyConfigured, match="DB_IDLE_TRANSACTION_TIMEOUT"):
+        load_settings(
+            monkeypatch,
+            tmp_path,
+            DATABASE_URL="postgres://u:p@db:5432/portal",
+            DB_IDLE_TRANSACTION_TIMEOUT="never",
+        )

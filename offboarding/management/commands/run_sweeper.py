@@ -1,9 +1,9 @@
-"""Run the runner's sweeper once, or every few seconds beside the workers (`--loop 5`).
+"""Run the runner's sweeper once, or every few seconds on its own (`--loop 5`).
 
-django-q2's scheduler only looks every ~30 s, so on its own a retry that the server asked to make in
-two seconds waits up to half a minute. `make run` and production run this loop next to `qcluster`;
-the scheduled sweep stays as a backstop. Running several loops at once is safe: every change the
-sweeper makes is a conditional update.
+Every `qcluster` already sweeps in its main process every `OFFBOARDING_SWEEP_SECONDS`
+(`offboarding.runner.cluster`), and django-q2's schedule sweeps every 30 s as a backstop; this
+command is for a one-off pass or a sweeper on a host without workers. Running several at once is
+safe: every change the sweeper makes is a conditional update.
 """
 
 from __future__ import annotations
