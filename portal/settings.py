@@ -164,7 +164,8 @@ Q_CLUSTER: dict = {
     "catch_up": False,
     "save_limit": 500,
     "ack_failures": True,
-    "poll": 0.2,
+    # How long the ORM broker's pusher sleeps when the queue is empty (Redis blocks on BLPOP).
+    "poll": env_float("Q_POLL", 0.05, minimum=0.01, maximum=5),
     "label": "Task queue",
 }
 if Q_CLUSTER["timeout"] >= Q_CLUSTER["retry"]:
@@ -256,6 +257,12 @@ OFFBOARDING_QUARANTINE_AFTER = env_int("OFFBOARDING_QUARANTINE_AFTER", 3, minimu
 OFFBOARDING_LEASE_SECONDS = env_int(
     "OFFBOARDING_LEASE_SECONDS", Q_CLUSTER["timeout"] + 30, minimum=30
 )
+# The start reuses the approval's live Okta check when it is this recent and the request unchanged.
+OFFBOARDING_CHECK_REUSE_SECONDS = env_int(
+    "OFFBOARDING_CHECK_REUSE_SECONDS", 30, minimum=0, maximum=300
+)
+# Threads one step task uses for the same-system steps that become ready behind it (lock → revokes).
+OFFBOARDING_STEP_THREADS = env_int("OFFBOARDING_STEP_THREADS", 4, minimum=1, maximum=16)
 OFFBOARDING_REQUEUE_AFTER = env_int("OFFBOARDING_REQUEUE_AFTER", 120, minimum=10)
 OFFBOARDING_BACKOFF_BASE = env_float("OFFBOARDING_BACKOFF_BASE", 2.0, minimum=0.1, maximum=60)
 OFFBOARDING_BACKOFF_CAP = env_float("OFFBOARDING_BACKOFF_CAP", 300.0, minimum=5)

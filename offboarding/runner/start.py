@@ -1,4 +1,5 @@
-"""Start a request: re-check scope and protection against live Okta, then make the first steps ready."""
+"""Start a request: re-check scope and protection (against live Okta, or the approval's reading of
+it moments ago), then make the first steps ready."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import functools
 import logging
 from datetime import datetime
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -14,7 +16,7 @@ from offboarding.audit import audit_record
 from offboarding.exceptions import NotAllowed, TargetLookupFailed
 from offboarding.models import ActionRequest, AuditEvent, StepRun
 from offboarding.progress import advance, enqueue_steps_on_commit, finish_if_done
-from offboarding.targets import scope_check, target_lookup
+from offboarding.targets import live_check_reuse, scope_check, target_lookup
 
 logger = logging.getLogger(__name__)
 
@@ -22,14 +24,21 @@ RS = ActionRequest.State
 _STARTABLE = (RS.APPROVED, RS.SCHEDULED)
 
 
-def _refusal_for(req: ActionRequest) -> str | None:
-    """None when the request may run now; otherwise why not, in words. Raises when Okta is down."""
-    try:
-        target = target_lookup(req.target_okta_id)
-    except TargetLookupFailed as exc:
-        if exc.retryable:
-            raise
-        return exc.message
+def _refusal_for(req: ActionRequest, now: datetime) -> str | None:
+    """None when the request may run now; otherwise why not, in words. Raises when Okta is down.
+
+    The approval that just moved the request read Okta live; within a short window, and only
+    for the request exactly as approved, its reading is reused instead of read again. Scope and
+    protection are always checked again, against the portal's current rules.
+    """
+    target = live_check_reuse(req, now=now, max_age=settings.OFFBOARDING_CHECK_REUSE_SECONDS)
+    if target is None:
+        try:
+            target = target_lookup(req.target_okta_id)
+        except TargetLookupFailed as exc:
+            if exc.retryable:
+                raise
+            return exc.message
     try:
         scope_check(user=req.requester, kind=req.kind, target=target)
     except NotAllowed as exc:
@@ -50,7 +59,7 @@ def action_request_start(*, action_request_id: int, now: datetime | None = None)
     if req.scheduled_for and req.scheduled_for > now:
         return False
     try:
-        refusal = _refusal_for(req)
+        refusal = _refusal_for(req, now)
     except TargetLookupFailed as exc:
         logger.warning("request %s not started yet: %s", req.pk, exc.message)
         return False
