@@ -6,7 +6,8 @@ from offboarding import runner
 
 
 def run_step(step_id: int) -> str:
-    return runner.step_run_execute(step_id=int(step_id))
+    """The step, then the steps of its system that wait only for it (runner.chain)."""
+    return runner.step_chain_execute(step_id=int(step_id))
 
 
 def start_request(action_request_id: int) -> bool:

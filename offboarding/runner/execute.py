@@ -209,8 +209,14 @@ def step_run_complete(
     error: ConnectorError | None,
     calls: list[CallRecord],
     now: datetime | None = None,
+    follow: list[int] | None = None,
 ) -> bool:
-    """Apply an attempt's result if this worker still holds the lease; else record it as stale."""
+    """Apply an attempt's result if this worker still holds the lease; else record it as stale.
+
+    Steps made ready are queued on commit, except, when `follow` is a list, those of the same
+    system: their ids are added to it for the caller to run (`runner.chain`). They are ready
+    with `enqueued_at` set, so the sweeper brings them back if the caller dies first.
+    """
     now = now or timezone.now()
     done = _completion_for(step, result, error, now)
     with transaction.atomic():
@@ -226,10 +232,22 @@ def step_run_complete(
         if done.terminal:
             outcome = str(done.fields.get("outcome", ""))
             audit_step_outcome(step, status=done.status, outcome=outcome, summary=done.summary)
-            enqueue_steps_on_commit(advance(step.action_request_id, now))
+            ready = advance(step.action_request_id, now)
+            enqueue_steps_on_commit(_keep_followers(step, ready, follow))
             finish_if_done(step.action_request_id, now)
         transaction.on_commit(functools.partial(_wake_slot_waiters, step.system))
     return True
+
+
+def _keep_followers(step: StepRun, ready: list[int], follow: list[int] | None) -> list[int]:
+    """The ready ids to queue; same-system ones go to `follow` instead when it is a list."""
+    if follow is None or not ready:
+        return ready
+    same = set(
+        StepRun.objects.filter(pk__in=ready, system=step.system).values_list("pk", flat=True)
+    )
+    follow.extend(pk for pk in ready if pk in same)
+    return [pk for pk in ready if pk not in same]
 
 
 def _wake_slot_waiters(system: str, limit: int = 1) -> None:
@@ -246,12 +264,17 @@ def _wake_slot_waiters(system: str, limit: int = 1) -> None:
             enqueue_step(step.pk)
 
 
-def step_run_execute(*, step_id: int) -> str:
-    """Claim, call, complete. Safe to call any number of times for the same step."""
+def step_run_execute(*, step_id: int, follow: list[int] | None = None) -> str:
+    """Claim, call, complete. Safe to call any number of times for the same step.
+
+    `follow`: see step_run_complete (the same-system steps made ready, for the caller to run).
+    """
     owner = str(uuid.uuid4())
     step = step_run_claim(step_id=step_id, owner=owner)
     if step is None:
         return "not claimed"
     result, error, calls = step_run_call(step)
-    applied = step_run_complete(step=step, owner=owner, result=result, error=error, calls=calls)
+    applied = step_run_complete(
+        step=step, owner=owner, result=result, error=error, calls=calls, follow=follow
+    )
     return "applied" if applied else "stale"
