@@ -11,7 +11,8 @@ def run_step(step_id: int) -> str:
 
 
 def start_request(action_request_id: int) -> bool:
-    return runner.action_request_start(action_request_id=int(action_request_id))
+    """Start the request and run its first steps here, on threads (runner.chain)."""
+    return runner.action_request_start(action_request_id=int(action_request_id), run_here=True)
 
 
 def sweep() -> str:

@@ -1,11 +1,12 @@
-"""Run a system's chain in one task: a step, then the same-system steps it made ready, on threads.
+"""Run ready steps inside the task that made them ready, on threads, instead of queuing each one.
 
-An offboard's lock step (Okta suspend) is followed by several revoke steps that wait only for it.
-Queuing each of them would cost a broker hop and a free worker per step; running them here, each on
-its own thread (the work is waiting on the network), starts them the moment the lock is recorded.
-Every step still goes through claim → call → fenced complete, so the concurrency limit, leases,
-probes and the audit trail are exactly those of a queued step. Followers are ready rows with
-`enqueued_at` set: if this task dies before running them, the sweeper queues them again.
+A start makes a request's first steps ready (one per system); an offboard's lock step (Okta
+suspend) then makes several revoke steps ready that wait only for it. Queuing each of them costs a
+broker hop and a free worker per step; running them here, each on its own thread (the work is
+waiting on the network), starts them the moment they are recorded as ready. Every step still goes
+through claim → call → fenced complete, so the concurrency limit, leases, probes and the audit trail
+are exactly those of a queued step. The steps are ready rows with `enqueued_at` set: if this task
+dies before running them, the sweeper queues them again (`OFFBOARDING_REQUEUE_AFTER`).
 """
 
 from __future__ import annotations
@@ -16,25 +17,32 @@ from concurrent.futures import ThreadPoolExecutor
 from django.conf import settings
 from django.db import connection
 
+from offboarding.progress import enqueue_steps_on_commit
 from offboarding.runner.execute import step_run_execute
 
 logger = logging.getLogger(__name__)
 
 
 def step_chain_execute(*, step_id: int) -> str:
-    """Run one step, then the same-system steps it made ready (recursively). Returns what
-    happened to the first step, like step_run_execute."""
+    """Run one step, then the same-system steps it made ready (and theirs). Returns what happened
+    to the first step, like step_run_execute."""
     follow: list[int] = []
     outcome = step_run_execute(step_id=step_id, follow=follow)
-    _run_followers(follow)
+    steps_run_here(follow)
     return outcome
 
 
-def _run_followers(step_ids: list[int]) -> None:
+def steps_run_here(step_ids: list[int]) -> None:
+    """Run these ready steps (each followed by its chain) on threads, at most
+    OFFBOARDING_STEP_THREADS at once. Inside an open transaction other threads could not see
+    the rows, so they are queued on commit instead, as any ready step is."""
+    if not step_ids:
+        return
+    if connection.in_atomic_block:
+        enqueue_steps_on_commit(step_ids)
+        return
     threads = min(settings.OFFBOARDING_STEP_THREADS, len(step_ids))
-    # Inside an open transaction (a caller's, or a test's) other threads could not see the rows
-    # just made ready: run them here, one after another.
-    if threads <= 1 or connection.in_atomic_block:
+    if threads <= 1:
         for step_id in step_ids:
             _follow(step_id)
         return
@@ -46,7 +54,7 @@ def _follow(step_id: int) -> str:
     try:
         return step_chain_execute(step_id=step_id)
     except Exception:  # the step stays ready (or its lease runs out): the sweeper brings it back
-        logger.exception("step %s: chained run failed; left for the sweeper", step_id)
+        logger.exception("step %s: run in its chain failed; left for the sweeper", step_id)
         return "error"
 
 

@@ -16,6 +16,7 @@ from offboarding.audit import audit_record
 from offboarding.exceptions import NotAllowed, TargetLookupFailed
 from offboarding.models import ActionRequest, AuditEvent, StepRun
 from offboarding.progress import advance, enqueue_steps_on_commit, finish_if_done
+from offboarding.runner.chain import steps_run_here
 from offboarding.targets import live_check_reuse, scope_check, target_lookup
 
 logger = logging.getLogger(__name__)
@@ -46,11 +47,14 @@ def _refusal_for(req: ActionRequest, now: datetime) -> str | None:
     return None
 
 
-def action_request_start(*, action_request_id: int, now: datetime | None = None) -> bool:
+def action_request_start(
+    *, action_request_id: int, now: datetime | None = None, run_here: bool = False
+) -> bool:
     """Approved/scheduled-and-due → running, after a live scope and protection check.
 
     Returns True when the request started. A refused request ends failed, saying why.
     Okta being unreachable leaves the request as it is; the sweeper tries again.
+    The first steps are queued, or with `run_here` run in this task on threads (runner.chain).
     """
     now = now or timezone.now()
     req = ActionRequest.objects.select_related("requester").get(pk=action_request_id)
@@ -74,8 +78,12 @@ def action_request_start(*, action_request_id: int, now: datetime | None = None)
             to=RS.RUNNING, fence=req.state, at=now, started_at=now, state_note=""
         )
         audit_record(action=AuditEvent.Action.REQUEST_STARTED, obj=req, target=req.target_login)
-        enqueue_steps_on_commit(advance(req.pk, now))
+        ready = advance(req.pk, now)
+        if not run_here:
+            enqueue_steps_on_commit(ready)
         finish_if_done(req.pk, now)
+    if run_here:
+        steps_run_here(ready)
     return True
 
 
