@@ -12,15 +12,21 @@ dies before running them, the sweeper queues them again (`OFFBOARDING_REQUEUE_AF
 from __future__ import annotations
 
 import logging
+import random
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
 from django.db import connection
 
-from offboarding.progress import enqueue_steps_on_commit
+from offboarding.models import StepRun
+from offboarding.progress import enqueue_steps_on_commit, queue_backlog
+from offboarding.runner.claim import slot_free
 from offboarding.runner.execute import step_run_execute
 
 logger = logging.getLogger(__name__)
+
+SLOT_WAIT = 10.0  # seconds a thread waits for its system's slot before deferring the step
 
 
 def step_chain_execute(*, step_id: int) -> str:
@@ -42,6 +48,10 @@ def steps_run_here(step_ids: list[int]) -> None:
         enqueue_steps_on_commit(step_ids)
         return
     threads = min(settings.OFFBOARDING_STEP_THREADS, len(step_ids))
+    # With tasks waiting in the broker the other workers are busy anyway: parallel threads would
+    # only fight over the interpreter lock and the database (a bulk run measured 3x slower).
+    if threads > 1 and queue_backlog() > 0:
+        threads = 1
     if threads <= 1:
         for step_id in step_ids:
             _follow(step_id)
@@ -50,8 +60,19 @@ def steps_run_here(step_ids: list[int]) -> None:
         list(pool.map(_follow_in_thread, step_ids))
 
 
+def _wait_for_slot(step_id: int) -> None:
+    """A thread waits here a little for its system's slot rather than deferring the step to the
+    back of the broker's queue (where a bulk run's start tasks are); after SLOT_WAIT the claim
+    decides as for any step (waiting_for_slot, woken when one frees)."""
+    system = StepRun.objects.filter(pk=step_id).values_list("system", flat=True).first()
+    deadline = time.monotonic() + SLOT_WAIT
+    while system and not slot_free(system) and time.monotonic() < deadline:
+        time.sleep(random.uniform(0.02, 0.1))  # noqa: S311
+
+
 def _follow(step_id: int) -> str:
     try:
+        _wait_for_slot(step_id)
         return step_chain_execute(step_id=step_id)
     except Exception:  # the step stays ready (or its lease runs out): the sweeper brings it back
         logger.exception("step %s: run in its chain failed; left for the sweeper", step_id)

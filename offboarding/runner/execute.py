@@ -29,7 +29,9 @@ from offboarding.audit import audit_record
 from offboarding.models import ActionRequest, AuditEvent, StepAttempt, StepRun
 from offboarding.progress import advance, enqueue_step, enqueue_steps_on_commit, finish_if_done
 from offboarding.runner.backoff import backoff_delay
-from offboarding.runner.claim import step_run_claim
+from offboarding.runner.claim import concurrency_limit, step_run_claim
+from offboarding.runner.pacing import rate_note
+from offboarding.runner.writes import write_transaction
 
 logger = logging.getLogger(__name__)
 
@@ -219,7 +221,7 @@ def step_run_complete(
     """
     now = now or timezone.now()
     done = _completion_for(step, result, error, now)
-    with transaction.atomic():
+    with write_transaction():
         # One completion per request at a time, so dependents are decided exactly once.
         ActionRequest.objects.select_for_update().filter(pk=step.action_request_id).first()
         applied = StepRun.objects.filter(pk=step.pk, lease_owner=owner).transition(
@@ -274,6 +276,8 @@ def step_run_execute(*, step_id: int, follow: list[int] | None = None) -> str:
     if step is None:
         return "not claimed"
     result, error, calls = step_run_call(step)
+    if any(c.rate_reset is not None for c in calls):
+        rate_note(step.system, calls, reserve=concurrency_limit(step.system))
     applied = step_run_complete(
         step=step, owner=owner, result=result, error=error, calls=calls, follow=follow
     )

@@ -161,7 +161,7 @@ def run() -> None:
     count = len(KINDS) * (1 + SINGLE + SEQUENTIAL)
     with harness.cluster(
         workers=WORKERS, users=max(500, count + 50), sandbox_args=("--latency-ms", str(LATENCY_MS))
-    ) as (env, base):
+    ) as (env, base, _):
         print(
             f"{harness.backend(env)}, {WORKERS} workers, sandbox latency {LATENCY_MS} ms per call, "
             f"{os.cpu_count()} CPUs"

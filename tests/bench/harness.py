@@ -94,8 +94,9 @@ def _setup_django(env: dict[str, str]) -> None:
 @contextlib.contextmanager
 def cluster(
     *, workers: str, users: int, sandbox_args: tuple[str, ...] = ()
-) -> Iterator[tuple[dict[str, str], str]]:
-    """Sandbox + Django set up here + qcluster + sweeper loop; yields (environment, sandbox URL)."""
+) -> Iterator[tuple[dict[str, str], str, int]]:
+    """Sandbox + Django set up here + qcluster + sweeper loop; yields (environment, sandbox URL,
+    the qcluster's process id)."""
     var = Path(tempfile.mkdtemp(prefix="bench-runner-"))
     port = _free_port()
     env = environment(var, port, workers)
@@ -116,7 +117,7 @@ def cluster(
     ]
     try:
         time.sleep(4)  # the cluster's processes start
-        yield env, base
+        yield env, base, procs[0].pid
     finally:
         for proc in (*procs, sandbox):
             stop(proc)
