@@ -11,12 +11,15 @@ own 429 (honoured with Retry-After, as before) is the backstop.
 
 from __future__ import annotations
 
+import logging
 import time
 from datetime import UTC, datetime
 
 from django.core.cache import cache
 
 from connections.types import CallRecord
+
+logger = logging.getLogger(__name__)
 
 _KEY = "offboarding:rate-paused:{}"
 
@@ -37,15 +40,24 @@ def rate_note(system: str, calls: list[CallRecord], *, reserve: int) -> float | 
     if until is None or until <= now:
         return None
     key = _KEY.format(system)
-    current = cache.get(key)
-    if current is None or float(current) < until:
-        cache.set(key, until, timeout=int(until - now) + 5)
+    try:
+        current = cache.get(key)
+        if current is None or float(current) < until:
+            cache.set(key, until, timeout=int(until - now) + 5)
+    except Exception:  # no cache (table missing, Redis down): the API's 429 is the backstop
+        logger.warning("rate pause for %s not noted: the cache is unavailable", system)
+        return None
     return until
 
 
 def rate_paused_until(system: str) -> datetime | None:
-    """When the system's bucket refills, if its claims are paused now; else None."""
-    until = cache.get(_KEY.format(system))
+    """When the system's bucket refills, if its claims are paused now; else None (also when the
+    cache cannot be read: a pause is an optimisation, never a reason to stop a step)."""
+    try:
+        until = cache.get(_KEY.format(system))
+    except Exception:
+        logger.warning("rate pause for %s not read: the cache is unavailable", system)
+        return None
     if until is None or float(until) <= time.time():
         return None
     return datetime.fromtimestamp(float(until), tz=UTC)

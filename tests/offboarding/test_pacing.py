@@ -94,3 +94,17 @@ def test_a_step_that_sees_the_bucket_low_pauses_the_next_claims(
         assert runner.step_run_execute(step_id=steps(req)["okta.clear_sessions"].pk) == "applied"
     assert runner.step_run_claim(step_id=steps(other)["okta.clear_sessions"].pk, owner="w") is None
     assert steps(other)["okta.clear_sessions"].next_attempt_at > timezone.now()
+
+
+def test_a_cache_that_cannot_be_read_never_stops_a_step(approved, queue, steps, monkeypatch):
+    class NoCache:
+        def get(self, *args, **kwargs):
+            raise RuntimeError("no cache table")
+
+        set = get
+
+    monkeypatch.setattr("offboarding.runner.pacing.cache", NoCache())
+    req = approved("reset_sessions", systems=["okta"])
+    queue.run_starts()
+    assert rate_note("okta", [_call(0, time.time() + 30)], reserve=10) is None
+    assert runner.step_run_claim(step_id=steps(req)["okta.clear_sessions"].pk, owner="w")
