@@ -266,6 +266,19 @@ def _wake_slot_waiters(system: str, limit: int = 1) -> None:
             enqueue_step(step.pk)
 
 
+_call_ms = [0.0]  # a moving average of this process's API call times (ms)
+
+
+def _note_call_times(calls: list[CallRecord]) -> None:
+    for call in calls:
+        _call_ms[0] = 0.8 * _call_ms[0] + 0.2 * call.duration_ms
+
+
+def recent_call_ms() -> float:
+    """A moving average of how long this process's recent API calls took, in ms."""
+    return _call_ms[0]
+
+
 def step_run_execute(*, step_id: int, follow: list[int] | None = None) -> str:
     """Claim, call, complete. Safe to call any number of times for the same step.
 
@@ -276,6 +289,7 @@ def step_run_execute(*, step_id: int, follow: list[int] | None = None) -> str:
     if step is None:
         return "not claimed"
     result, error, calls = step_run_call(step)
+    _note_call_times(calls)
     if any(c.rate_reset is not None for c in calls):
         rate_note(step.system, calls, reserve=concurrency_limit(step.system))
     applied = step_run_complete(

@@ -7,7 +7,9 @@ of a 429 (goal 0). Requests are created approved in the database (as a bulk impo
 start's live re-check of each person runs in the workers like the rest.
 
 Knobs: BENCH_BULK (100; the issue's figure is 1000, about 10 minutes), BENCH_LATENCY_MS (0),
-BENCH_WORKERS (the default cluster size, 4), BENCH_DATABASE_URL / BENCH_REDIS_URL.
+BENCH_WORKERS (the default cluster size, 4), BENCH_DATABASE_URL / BENCH_REDIS_URL, BENCH_RATE
+("default", or calls per minute for every bucket of BENCH_RATE_SYSTEM, e.g. 120 and okta: a bucket
+a short run can fill, to watch the pacing at work).
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ LATENCY_MS = int(os.environ.get("BENCH_LATENCY_MS", "0"))
 WORKERS = os.environ.get("BENCH_WORKERS", "4")
 SYSTEMS = ["okta", "google", "msgraph", "zoom"]
 GOAL_USE = 0.90
+RATE = os.environ.get("BENCH_RATE", "default")
+RATE_SYSTEM = os.environ.get("BENCH_RATE_SYSTEM", "all")
 
 
 def _create(people: list[dict]) -> list[int]:
@@ -115,7 +119,7 @@ def _report(env, ids, makespan, cpu, steps, buckets) -> None:
     attempts = list(steps["attempts"])
     print(
         f"{harness.backend(env)}, {WORKERS} workers, {os.cpu_count()} CPUs, "
-        f"latency {LATENCY_MS} ms, Okta-like rate limits"
+        f"latency {LATENCY_MS} ms, rate limits: {RATE} ({RATE_SYSTEM})"
     )
     print(
         f"{len(ids)} offboards, {n} steps: makespan {makespan:.1f}s = {n / makespan:.1f} steps/s; "
@@ -140,7 +144,10 @@ def run() -> None:
     with harness.cluster(
         workers=WORKERS,
         users=BULK + 50,
-        sandbox_args=("--latency-ms", str(LATENCY_MS), "--rate-limit-per-minute", "default"),
+        sandbox_args=(
+            *("--latency-ms", str(LATENCY_MS), "--rate-limit-per-minute", RATE),
+            *("--system", RATE_SYSTEM),
+        ),
     ) as (env, base, cluster_pid):
         from offboarding import progress
 
