@@ -124,6 +124,10 @@ class CallRecord:
     duration_ms: float
     error_code: str = ""
     message: str = ""
+    # From the answer's rate-limit headers (Okta's X-Rate-Limit-*), when it had them: calls left in
+    # the bucket of this endpoint and when (epoch seconds) it refills. Pacing reads these.
+    rate_remaining: int | None = None
+    rate_reset: float | None = None
 
 
 _recorder: contextvars.ContextVar[list[CallRecord] | None] = contextvars.ContextVar(

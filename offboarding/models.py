@@ -76,6 +76,9 @@ class ActionRequest(models.Model):
     approved_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The live Okta check the deciding approval made (time, fingerprint, login, groups), so the
+    # start need not repeat it moments later: runner.start reuses it within a short window.
+    live_check = models.JSONField(default=dict, blank=True, editable=False)
 
     objects = TransitionQuerySet.as_manager()
 

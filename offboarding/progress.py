@@ -31,6 +31,22 @@ def queue_task(func: str, *args: Any) -> None:
     async_task(func, *args)
 
 
+_broker: Any = None
+
+
+def queue_backlog() -> int:
+    """Tasks waiting in the broker now (0 when it cannot say)."""
+    global _broker
+    from django_q.brokers import get_broker
+
+    try:
+        if _broker is None:
+            _broker = get_broker()
+        return int(_broker.queue_size() or 0)
+    except Exception:  # a broker hiccup must not stop a step; the answer is only a hint
+        return 0
+
+
 def enqueue_step(step_id: int) -> None:
     queue_task("offboarding.tasks.run_step", step_id)
 

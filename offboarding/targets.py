@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -74,6 +75,42 @@ def target_lookup(okta_id: str) -> TargetInfo:
             str(g["id"]): str(g.get("name") or g.get("profile", {}).get("name", "")) for g in groups
         },
     )
+
+
+def live_check_record(target: TargetInfo, *, at: datetime, fingerprint: str) -> dict[str, Any]:
+    """What a live check saw, to store on the request (`ActionRequest.live_check`)."""
+    return {
+        "at": at.isoformat(),
+        "fingerprint": fingerprint,
+        "okta_id": target.okta_id,
+        "login": target.login,
+        "status": target.status,
+        "groups": dict(target.groups),
+    }
+
+
+def live_check_reuse(req: ActionRequest, *, now: datetime, max_age: float) -> TargetInfo | None:
+    """The target as the request's stored live check saw it, if that check is recent enough
+    (no older than `max_age` seconds, not from the future) and was made on the request as it
+    stands (same fingerprint); None means: read Okta again."""
+    check = req.live_check or {}
+    try:
+        at = datetime.fromisoformat(str(check["at"]))
+        fresh = timedelta(0) <= now - at <= timedelta(seconds=max_age)
+        same = check["fingerprint"] == req.fingerprint and check["okta_id"] == req.target_okta_id
+        if not (fresh and same):
+            return None
+        return TargetInfo(
+            okta_id=str(check["okta_id"]),
+            login=str(check["login"]),
+            email=req.target_email,
+            name=req.target_name,
+            status=str(check["status"]),
+            profile={},
+            groups={str(k): str(v) for k, v in dict(check["groups"]).items()},
+        )
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def protection_check(target: TargetInfo) -> None:

@@ -10,15 +10,17 @@ from offboarding.runner import shutdown
 
 
 def run_step(step_id: int) -> str:
+    """The step, then the steps of its system that wait only for it (runner.chain)."""
     if shutdown.draining():
         return shutdown.release_step(int(step_id))
-    return runner.step_run_execute(step_id=int(step_id))
+    return runner.step_chain_execute(step_id=int(step_id))
 
 
 def start_request(action_request_id: int) -> bool | str:
+    """Start the request and run its first steps here, on threads (runner.chain)."""
     if shutdown.draining():
         return shutdown.release_start(int(action_request_id))
-    return runner.action_request_start(action_request_id=int(action_request_id))
+    return runner.action_request_start(action_request_id=int(action_request_id), run_here=True)
 
 
 def sweep() -> str:

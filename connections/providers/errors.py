@@ -11,6 +11,18 @@ import httpx
 from connections.types import ConnectorError, System
 
 
+def rate_headers(headers: httpx.Headers | None) -> tuple[int | None, float | None]:
+    """(calls left, refill time as epoch seconds) from Okta's X-Rate-Limit-Remaining/-Reset."""
+    if headers is None:
+        return None, None
+    try:
+        remaining = int(headers.get("X-Rate-Limit-Remaining", "").strip())
+        reset = float(headers.get("X-Rate-Limit-Reset", "").strip())
+    except ValueError:
+        return None, None
+    return remaining, reset
+
+
 def parse_retry_after(headers: httpx.Headers, *, now: float | None = None) -> float | None:
     """Seconds to wait from Retry-After (seconds or HTTP-date) or Okta's X-Rate-Limit-Reset."""
     now = time.time() if now is None else now

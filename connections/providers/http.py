@@ -15,7 +15,7 @@ from django.conf import settings
 
 from connections import url_policy
 from connections.exceptions import UrlRefused
-from connections.providers.errors import generic_words, parse_retry_after, short
+from connections.providers.errors import generic_words, parse_retry_after, rate_headers, short
 from connections.providers.ids import IdSyntax, path_segment
 from connections.providers.tokens import TOKEN_CACHE
 from connections.providers.transport import PinnedTransport
@@ -215,7 +215,9 @@ class ProviderClient:
         status: int | None,
         start: float,
         error: Exception | None = None,
+        headers: httpx.Headers | None = None,
     ) -> None:
+        remaining, reset = rate_headers(headers)
         record_call(
             CallRecord(
                 system=self.system.value,
@@ -225,6 +227,8 @@ class ProviderClient:
                 duration_ms=round((time.perf_counter() - start) * 1000, 1),
                 error_code=getattr(error, "code", "") if error else "",
                 message=getattr(error, "message", "") if error else "",
+                rate_remaining=remaining,
+                rate_reset=reset,
             )
         )
 
@@ -300,9 +304,9 @@ class ProviderClient:
             break
         if not response.is_success:  # redirects are not followed: they are errors too
             error = self.error_for(response, method=method, resource=resource)
-            self._record(method, url, response.status_code, start, error)
+            self._record(method, url, response.status_code, start, error, response.headers)
             raise error
-        self._record(method, url, response.status_code, start)
+        self._record(method, url, response.status_code, start, headers=response.headers)
         return response
 
     def get_json(

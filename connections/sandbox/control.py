@@ -79,6 +79,12 @@ def reset(app: App, req: Request) -> Resp:
     return Resp(200, {"status": "reset"})
 
 
+@router.add("GET", "/rate-usage")
+def rate_usage(app: App, req: Request) -> Resp:
+    """Calls counted against each rate bucket, per one-minute window (for benchmarks)."""
+    return Resp(200, {"windows": app.buckets.windows()})
+
+
 @router.add("GET", "/effects")
 def effects(app: App, req: Request) -> Resp:
     since = req.arg("since") or "0"

@@ -159,6 +159,8 @@ class RateBuckets:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.counts: dict[tuple[str, str], tuple[int, int]] = {}
+        # Past windows too, for benchmarks: (system, family, window start) → (served, refused, limit).
+        self.usage: dict[tuple[str, str, int], tuple[int, int, int]] = {}
 
     def hit(self, system: str, family: str, limit: int) -> tuple[int, int, bool]:
         """Count one request; returns (remaining, reset_epoch, over_limit)."""
@@ -170,8 +172,27 @@ class RateBuckets:
                 start, count = window, 0
             count += 1
             self.counts[(system, family)] = (start, count)
-        return max(0, limit - count), start + 60, count > limit
+            served, refused, _ = self.usage.get((system, family, start), (0, 0, limit))
+            over = count > limit
+            self.usage[(system, family, start)] = (served + (not over), refused + over, limit)
+        return max(0, limit - count), start + 60, over
+
+    def windows(self) -> list[dict]:
+        """Every window seen: system, family, start (epoch), calls served and refused, limit."""
+        with self.lock:
+            return [
+                {
+                    "system": k[0],
+                    "family": k[1],
+                    "start": k[2],
+                    "served": v[0],
+                    "refused": v[1],
+                    "limit": v[2],
+                }
+                for k, v in sorted(self.usage.items())
+            ]
 
     def clear(self) -> None:
         with self.lock:
             self.counts.clear()
+            self.usage.clear()

@@ -17,6 +17,7 @@ finish, enqueue) is `offboarding.progress`, shared with the services.
 """
 
 from offboarding.runner.backoff import backoff_delay
+from offboarding.runner.chain import step_chain_execute, steps_run_here
 from offboarding.runner.claim import step_run_claim
 from offboarding.runner.execute import step_run_call, step_run_complete, step_run_execute
 from offboarding.runner.start import action_request_start
@@ -27,9 +28,11 @@ __all__ = [
     "action_request_expire",
     "action_request_start",
     "backoff_delay",
+    "step_chain_execute",
     "step_run_call",
     "step_run_claim",
     "step_run_complete",
     "step_run_execute",
+    "steps_run_here",
     "sweep",
 ]

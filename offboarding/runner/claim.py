@@ -8,7 +8,7 @@ import random
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -16,6 +16,8 @@ from django.utils import timezone
 from connections import registry
 from connections.types import System
 from offboarding.models import ActionRequest, StepRun
+from offboarding.runner.pacing import rate_paused_until
+from offboarding.runner.writes import write_transaction
 
 logger = logging.getLogger(__name__)
 
@@ -29,7 +31,8 @@ def _lock_system(system: str) -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"offboarding:{system}"])
 
 
-def _concurrency_limit(system: str) -> int:
+def concurrency_limit(system: str) -> int:
+    """How many of this system's steps may run at once (at least 1)."""
     try:
         return max(1, int(registry.concurrency_limit(System(system))))
     except Exception:  # a missing or broken registry must not let calls run unbounded
@@ -37,9 +40,30 @@ def _concurrency_limit(system: str) -> int:
         return 1
 
 
+def slot_free(system: str, now: datetime | None = None) -> bool:
+    """Whether a step of this system could be claimed now without passing its concurrency limit."""
+    now = now or timezone.now()
+    running = StepRun.objects.filter(system=system, status=S.RUNNING, lease_expires_at__gt=now)
+    return running.count() < concurrency_limit(system)
+
+
 def due(now: datetime) -> Q:
     """Steps with no next attempt time, or whose next attempt time has come."""
     return Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+
+
+def _defer_for_rate_limit(step_id: int, until: datetime, now: datetime) -> None:
+    """The system's API bucket is empty until `until`: try then (no attempt is counted)."""
+    spread = timedelta(seconds=random.uniform(0, 1))  # noqa: S311
+    StepRun.objects.filter(pk=step_id).transition(
+        to=S.RETRYING,
+        fence=StepRun.CLAIMABLE,
+        at=now,
+        waiting_for_slot=False,
+        next_attempt_at=until + spread,
+        enqueued_at=None,
+        last_error="waiting for the API's rate limit to refill",
+    )
 
 
 def step_run_claim(*, step_id: int, owner: str, now: datetime | None = None) -> StepRun | None:
@@ -50,8 +74,12 @@ def step_run_claim(*, step_id: int, owner: str, now: datetime | None = None) -> 
         return None
     if row["next_attempt_at"] and row["next_attempt_at"] > now:
         return None
-    limit = _concurrency_limit(row["system"])
-    with transaction.atomic():
+    paused = rate_paused_until(row["system"])
+    if paused is not None:
+        _defer_for_rate_limit(step_id, paused, now)
+        return None
+    limit = concurrency_limit(row["system"])
+    with write_transaction():
         _lock_system(row["system"])
         running = StepRun.objects.filter(
             system=row["system"], status=S.RUNNING, lease_expires_at__gt=now

@@ -28,8 +28,10 @@ from offboarding.audit import audit_record
 from offboarding.models import ActionRequest, AuditEvent, StepAttempt, StepRun
 from offboarding.progress import advance, enqueue_step, enqueue_steps_on_commit, finish_if_done
 from offboarding.runner.backoff import backoff_delay
-from offboarding.runner.claim import step_run_claim
+from offboarding.runner.claim import concurrency_limit, step_run_claim
 from offboarding.runner.lease import keep_lease, new_lease_owner
+from offboarding.runner.pacing import rate_note
+from offboarding.runner.writes import write_transaction
 
 logger = logging.getLogger(__name__)
 
@@ -209,11 +211,17 @@ def step_run_complete(
     error: ConnectorError | None,
     calls: list[CallRecord],
     now: datetime | None = None,
+    follow: list[int] | None = None,
 ) -> bool:
-    """Apply an attempt's result if this worker still holds the lease; else record it as stale."""
+    """Apply an attempt's result if this worker still holds the lease; else record it as stale.
+
+    Steps made ready are queued on commit, except, when `follow` is a list, those of the same
+    system: their ids are added to it for the caller to run (`runner.chain`). They are ready
+    with `enqueued_at` set, so the sweeper brings them back if the caller dies first.
+    """
     now = now or timezone.now()
     done = _completion_for(step, result, error, now)
-    with transaction.atomic():
+    with write_transaction():
         # One completion per request at a time, so dependents are decided exactly once.
         ActionRequest.objects.select_for_update().filter(pk=step.action_request_id).first()
         applied = StepRun.objects.filter(pk=step.pk, lease_owner=owner).transition(
@@ -226,10 +234,22 @@ def step_run_complete(
         if done.terminal:
             outcome = str(done.fields.get("outcome", ""))
             audit_step_outcome(step, status=done.status, outcome=outcome, summary=done.summary)
-            enqueue_steps_on_commit(advance(step.action_request_id, now))
+            ready = advance(step.action_request_id, now)
+            enqueue_steps_on_commit(_keep_followers(step, ready, follow))
             finish_if_done(step.action_request_id, now)
         transaction.on_commit(functools.partial(_wake_slot_waiters, step.system))
     return True
+
+
+def _keep_followers(step: StepRun, ready: list[int], follow: list[int] | None) -> list[int]:
+    """The ready ids to queue; same-system ones go to `follow` instead when it is a list."""
+    if follow is None or not ready:
+        return ready
+    same = set(
+        StepRun.objects.filter(pk__in=ready, system=step.system).values_list("pk", flat=True)
+    )
+    follow.extend(pk for pk in ready if pk in same)
+    return [pk for pk in ready if pk not in same]
 
 
 def _wake_slot_waiters(system: str, limit: int = 1) -> None:
@@ -246,13 +266,34 @@ def _wake_slot_waiters(system: str, limit: int = 1) -> None:
             enqueue_step(step.pk)
 
 
-def step_run_execute(*, step_id: int) -> str:
-    """Claim, call, complete. Safe to call any number of times for the same step."""
+_call_ms = [0.0]  # a moving average of this process's API call times (ms)
+
+
+def _note_call_times(calls: list[CallRecord]) -> None:
+    for call in calls:
+        _call_ms[0] = 0.8 * _call_ms[0] + 0.2 * call.duration_ms
+
+
+def recent_call_ms() -> float:
+    """A moving average of how long this process's recent API calls took, in ms."""
+    return _call_ms[0]
+
+
+def step_run_execute(*, step_id: int, follow: list[int] | None = None) -> str:
+    """Claim, call, complete. Safe to call any number of times for the same step.
+
+    `follow`: see step_run_complete (the same-system steps made ready, for the caller to run).
+    """
     owner = new_lease_owner()
     step = step_run_claim(step_id=step_id, owner=owner)
     if step is None:
         return "not claimed"
     with keep_lease(step_id=step.pk, owner=owner):
         result, error, calls = step_run_call(step)
-    applied = step_run_complete(step=step, owner=owner, result=result, error=error, calls=calls)
+    _note_call_times(calls)
+    if any(c.rate_reset is not None for c in calls):
+        rate_note(step.system, calls, reserve=concurrency_limit(step.system))
+    applied = step_run_complete(
+        step=step, owner=owner, result=result, error=error, calls=calls, follow=follow
+    )
     return "applied" if applied else "stale"

@@ -1,4 +1,5 @@
-"""Start a request: re-check scope and protection against live Okta, then make the first steps ready."""
+"""Start a request: re-check scope and protection (against live Okta, or the approval's reading of
+it moments ago), then make the first steps ready."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import functools
 import logging
 from datetime import datetime
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -14,8 +16,10 @@ from offboarding.audit import audit_record
 from offboarding.exceptions import NotAllowed, TargetLookupFailed
 from offboarding.models import ActionRequest, AuditEvent, StepRun
 from offboarding.progress import advance, enqueue_steps_on_commit, finish_if_done
+from offboarding.runner.chain import steps_run_here
+from offboarding.runner.writes import write_transaction
 from offboarding.selectors import open_twin
-from offboarding.targets import scope_check, target_lookup
+from offboarding.targets import live_check_reuse, scope_check, target_lookup
 
 logger = logging.getLogger(__name__)
 
@@ -23,14 +27,21 @@ RS = ActionRequest.State
 _STARTABLE = (RS.APPROVED, RS.SCHEDULED)
 
 
-def _refusal_for(req: ActionRequest) -> str | None:
-    """None when the request may run now; otherwise why not, in words. Raises when Okta is down."""
-    try:
-        target = target_lookup(req.target_okta_id)
-    except TargetLookupFailed as exc:
-        if exc.retryable:
-            raise
-        return exc.message
+def _refusal_for(req: ActionRequest, now: datetime) -> str | None:
+    """None when the request may run now; otherwise why not, in words. Raises when Okta is down.
+
+    The approval that just moved the request read Okta live; within a short window, and only
+    for the request exactly as approved, its reading is reused instead of read again. Scope and
+    protection are always checked again, against the portal's current rules.
+    """
+    target = live_check_reuse(req, now=now, max_age=settings.OFFBOARDING_CHECK_REUSE_SECONDS)
+    if target is None:
+        try:
+            target = target_lookup(req.target_okta_id)
+        except TargetLookupFailed as exc:
+            if exc.retryable:
+                raise
+            return exc.message
     try:
         scope_check(user=req.requester, kind=req.kind, target=target)
     except NotAllowed as exc:
@@ -38,11 +49,14 @@ def _refusal_for(req: ActionRequest) -> str | None:
     return None
 
 
-def action_request_start(*, action_request_id: int, now: datetime | None = None) -> bool:
+def action_request_start(
+    *, action_request_id: int, now: datetime | None = None, run_here: bool = False
+) -> bool:
     """Approved/scheduled-and-due → running, after a live scope and protection check.
 
     Returns True when the request started. A refused request ends failed, saying why.
     Okta being unreachable leaves the request as it is; the sweeper tries again.
+    The first steps are queued, or with `run_here` run in this task on threads (runner.chain).
     """
     now = now or timezone.now()
     req = ActionRequest.objects.select_related("requester").get(pk=action_request_id)
@@ -53,11 +67,11 @@ def action_request_start(*, action_request_id: int, now: datetime | None = None)
     if _waits_for_twin(req, now):
         return False
     try:
-        refusal = _refusal_for(req)
+        refusal = _refusal_for(req, now)
     except TargetLookupFailed as exc:
         logger.warning("request %s not started yet: %s", req.pk, exc.message)
         return False
-    with transaction.atomic():
+    with write_transaction():
         req = ActionRequest.objects.select_for_update().get(pk=action_request_id)
         if req.state not in _STARTABLE:
             return False
@@ -67,8 +81,12 @@ def action_request_start(*, action_request_id: int, now: datetime | None = None)
         if _waits_for_twin(req, now) or not _to_running(req, now):
             return False
         audit_record(action=AuditEvent.Action.REQUEST_STARTED, obj=req, target=req.target_login)
-        enqueue_steps_on_commit(advance(req.pk, now))
+        ready = advance(req.pk, now)
+        if not run_here:
+            enqueue_steps_on_commit(ready)
         finish_if_done(req.pk, now)
+    if run_here:
+        steps_run_here(ready)
     return True
 
 

@@ -19,7 +19,7 @@ from offboarding.models import ActionRequest, Approval, AuditEvent, StepRun
 from offboarding.progress import enqueue_start
 from offboarding.runner import action_request_expire
 from offboarding.services.guards import ensure_mfa
-from offboarding.targets import scope_check, target_lookup
+from offboarding.targets import TargetInfo, live_check_record, scope_check, target_lookup
 
 RS = ActionRequest.State
 _RACED = "This request was decided by someone else a moment ago."
@@ -46,11 +46,25 @@ def step_runs_create(action_request: ActionRequest) -> list[StepRun]:
     )
 
 
-def approve_now(req: ActionRequest, now: datetime) -> None:
-    """Pending → approved (or scheduled): create the steps and queue the start, on commit."""
+def approve_now(
+    req: ActionRequest,
+    now: datetime,
+    checked: TargetInfo | None = None,
+    checked_at: datetime | None = None,
+) -> None:
+    """Pending → approved (or scheduled): create the steps and queue the start, on commit.
+
+    `checked` is the target as a live check begun at `checked_at` (default `now`) saw it; it is
+    stored so the start can reuse it instead of reading Okta again moments later.
+    """
     state = RS.SCHEDULED if req.scheduled_for and req.scheduled_for > now else RS.APPROVED
+    check = (
+        live_check_record(checked, at=checked_at or now, fingerprint=req.fingerprint)
+        if checked
+        else {}
+    )
     moved = ActionRequest.objects.filter(pk=req.pk, fingerprint=req.fingerprint).transition(
-        to=state, fence=RS.PENDING_APPROVAL, at=now, approved_at=now
+        to=state, fence=RS.PENDING_APPROVAL, at=now, approved_at=now, live_check=check
     )
     if moved != 1:
         # Somebody else moved it first (a racing approver): our transaction rolls back.
@@ -110,7 +124,8 @@ def action_request_approve(
         action_request_expire(action_request_id=req.pk, now=now)
     _check_decider(req, approver, now)
     _check_fingerprint(req, fingerprint)
-    scope_check(user=req.requester, kind=req.kind, target=target_lookup(req.target_okta_id))
+    target = target_lookup(req.target_okta_id)
+    scope_check(user=req.requester, kind=req.kind, target=target)
     with transaction.atomic():
         req = ActionRequest.objects.select_for_update().get(pk=action_request_id)
         _check_decider(req, approver, timezone.now())
@@ -119,7 +134,7 @@ def action_request_approve(
             raise NotAllowed("You have already approved this request; one person counts once.")
         count = _record_approval(req, approver, comment=comment.strip(), ip=ip)
         if count >= req.approvals_needed:
-            approve_now(req, now)
+            approve_now(req, now, checked=target)
     req.refresh_from_db()
     return req
 

@@ -105,6 +105,7 @@ def action_request_submit(
     systems, options = _checked_choices(
         requester=requester, kind=kind, systems=systems, options=options, reason=reason
     )
+    checked_at = timezone.now()
     target = target_lookup(target_okta_id)
     delegation = scope_check(user=requester, kind=kind, target=target)
     plan = preflight_plan(kind=kind, systems=systems, options=options, target=target.as_target())
@@ -137,7 +138,7 @@ def action_request_submit(
         )
         _audit_submitted(req, ip=ip, delegation=delegation, auto=auto)
         if auto:
-            approve_now(req, now)
+            approve_now(req, now, checked=target, checked_at=checked_at)
         else:
             transaction.on_commit(functools.partial(notifications.notify_approvers, req.pk))
     return req

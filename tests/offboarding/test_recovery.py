@@ -18,7 +18,7 @@ from django.utils import timezone
 from offboarding import tasks
 from offboarding.apps import check_runner_timeouts
 from offboarding.models import ActionRequest, StepRun
-from offboarding.runner import cluster, heartbeat, lease, shutdown
+from offboarding.runner import chain, cluster, heartbeat, lease, shutdown
 from portal import health
 
 S = StepRun.Status
@@ -170,6 +170,23 @@ def test_a_draining_worker_hands_its_tasks_back_unstarted(
     queue.drain()
     req.refresh_from_db()
     assert req.state == RS.SUCCEEDED
+
+
+@pytest.mark.django_db
+def test_a_draining_worker_runs_no_more_of_a_chain(
+    approved, queue, steps, fake_registry, drain_flag
+):
+    req = approved("offboard", systems=["zoom"])
+    queue.run_starts()
+    revoke = steps(req)["zoom.revoke_token"]
+    StepRun.objects.filter(pk=revoke.pk).update(status=S.READY)
+    queue.sent.clear()
+    drain_flag.set()
+    assert chain._follow(revoke.pk) == "released: shutting down"
+    assert queue.sent == [("offboarding.tasks.run_step", (revoke.pk,))]
+    revoke.refresh_from_db()
+    assert revoke.status == S.READY and revoke.attempts == 0
+    assert fake_registry.calls == []
 
 
 def test_descendants_finds_the_whole_process_tree():

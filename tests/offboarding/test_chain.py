@@ -1,0 +1,138 @@
+"""Ready steps run inside the task that made them ready, on threads (runner.chain): the start runs
+the first steps, a step runs the same-system steps waiting only for it (lock → revokes).
+
+These tests commit for real (transaction=True): the threads must see the rows. Inside an open
+transaction the same code queues the steps instead, as the rest of the suite shows."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from connections.types import ConnectorError
+from offboarding import runner, tasks
+from offboarding.models import ActionRequest, StepRun
+from tests.offboarding.conftest import Fault
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+S = StepRun.Status
+RS = ActionRequest.State
+OKTA_FOLLOWERS = {
+    "okta.clear_sessions",
+    "okta.reset_factors",
+    "okta.remove_from_groups",
+    "okta.revoke_grants",
+}
+
+
+def _started(approved, queue, **kwargs) -> ActionRequest:
+    """Approved and started, its first steps ready and not run (the start queued them)."""
+    req = approved("offboard", **kwargs)
+    assert runner.action_request_start(action_request_id=req.pk)
+    queue.sent.clear()
+    return req
+
+
+def test_the_start_task_runs_the_first_steps_and_their_chains(approved, queue, steps):
+    req = approved("offboard")
+    queue.sent.clear()
+    assert tasks.start_request(req.pk) is True
+    assert queue.sent == []
+    assert {s.status for s in steps(req).values()} == {S.SUCCEEDED}
+    req.refresh_from_db()
+    assert req.state == RS.SUCCEEDED
+
+
+def test_the_lock_task_runs_its_systems_revokes_without_queuing_them(approved, queue, steps):
+    req = _started(approved, queue, systems=["okta"])
+    assert tasks.run_step(steps(req)["okta.suspend"].pk) == "applied"
+    done = steps(req)
+    succeeded = {k for k, s in done.items() if s.status == S.SUCCEEDED}
+    assert succeeded == {"okta.suspend"} | OKTA_FOLLOWERS
+    assert queue.step_ids() == []
+    req.refresh_from_db()
+    assert req.state == RS.SUCCEEDED
+
+
+def test_a_chain_stops_at_a_lock_step_that_will_be_retried(approved, queue, steps, fake_registry):
+    fake_registry.fail("okta", "suspend", ConnectorError("Okta: busy", retryable=True, status=503))
+    req = _started(approved, queue, systems=["okta"])
+    tasks.run_step(steps(req)["okta.suspend"].pk)
+    done = steps(req)
+    assert done["okta.suspend"].status == S.RETRYING
+    assert {done[k].status for k in OKTA_FOLLOWERS} == {S.WAITING}
+    assert fake_registry.calls == []
+    assert queue.step_ids() == []
+
+
+def test_a_failed_lock_step_still_lets_its_revokes_run_in_the_chain(
+    approved, queue, steps, fake_registry
+):
+    fake_registry.fail("okta", "suspend", Fault(ConnectorError("Okta: forbidden", status=403)))
+    req = _started(approved, queue, systems=["okta"])
+    tasks.run_step(steps(req)["okta.suspend"].pk)
+    done = steps(req)
+    assert done["okta.suspend"].status == S.FAILED
+    assert {done[k].status for k in OKTA_FOLLOWERS} == {S.SUCCEEDED}
+
+
+def test_steps_of_another_system_made_ready_are_queued_not_followed(approved, queue, steps):
+    req = _started(approved, queue, systems=["okta", "zoom"], options={"okta_deactivate": True})
+    ids = steps(req)
+    tasks.run_step(ids["okta.suspend"].pk)
+    assert steps(req)["okta.deactivate"].status == S.WAITING  # zoom still to run
+    tasks.run_step(ids["zoom.deactivate"].pk)
+    # The zoom chain finished what okta.deactivate waited for: it is queued, not run here.
+    assert queue.step_ids() == [ids["okta.deactivate"].pk]
+    assert steps(req)["okta.deactivate"].status == S.READY
+    queue.drain()
+    assert steps(req)["okta.deactivate"].status == S.SUCCEEDED
+
+
+def test_followers_run_at_once_on_threads(approved, queue, steps, fake_registry, settings):
+    settings.OFFBOARDING_STEP_THREADS = 4
+    together = threading.Barrier(len(OKTA_FOLLOWERS), timeout=10)
+
+    def meet(system: str, operation: str) -> None:
+        if f"{system}.{operation}" in OKTA_FOLLOWERS:
+            together.wait()  # raises (the step is retried) unless all four calls are in flight
+
+    fake_registry.on_call = meet
+    req = _started(approved, queue, systems=["okta"])
+    assert tasks.run_step(steps(req)["okta.suspend"].pk) == "applied"
+    done = steps(req)
+    assert {done[k].status for k in OKTA_FOLLOWERS} == {S.SUCCEEDED}
+    assert {done[k].attempts for k in OKTA_FOLLOWERS} == {1}
+
+
+def test_a_chain_keeps_to_the_systems_concurrency_limit(
+    approved, queue, steps, fake_registry, monkeypatch
+):
+    from connections import registry
+
+    fake_registry.limits["okta"] = 1
+    calls = registry.run_operation
+    lock, in_flight, peak = threading.Lock(), [0], [0]
+
+    def counted(*args, **kwargs):
+        with lock:
+            in_flight[0] += 1
+            peak[0] = max(peak[0], in_flight[0])
+        try:
+            time.sleep(0.05)  # long enough for the four threads to overlap if allowed
+            return calls(*args, **kwargs)
+        finally:
+            with lock:
+                in_flight[0] -= 1
+
+    monkeypatch.setattr(registry, "run_operation", counted)
+    req = _started(approved, queue, systems=["okta"])
+    tasks.run_step(steps(req)["okta.suspend"].pk)
+    assert peak[0] == 1
+    # Followers that found no free slot wait for one (woken when it frees), none failed for it.
+    assert not {s.status for s in steps(req).values()} & {S.FAILED, S.RUNNING}
+    queue.drain()
+    assert {s.status for s in steps(req).values()} == {S.SUCCEEDED}
