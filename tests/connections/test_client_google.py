@@ -70,34 +70,59 @@ def test_unauthorized_client_explains_domain_wide_delegation(google_config, rout
         GoogleWorkspaceClient(google_config, transport=transport).get_user("ann@acme.com")
 
 
-def test_suspend_puts_suspended_true(client, router):
-    _user(router)
+def _api_calls(router) -> list[tuple[str, str]]:
+    return [
+        (c.request.method, c.request.url.path)
+        for c in router.calls
+        if not str(c.request.url).startswith(TOKEN)
+    ]
+
+
+def test_suspend_is_one_put_of_suspended_true(client, router):
+    read = _user(router)
     route = router.put(f"{USERS}/ann@acme.com").mock(
         return_value=httpx.Response(200, json={"suspended": True})
     )
     assert client.suspend_user("ann@acme.com").outcome == Outcome.DONE
     assert json_of(route.calls[0].request) == {"suspended": True}
+    assert not read.called  # addressed by email: no lookup, no read first
+    assert _api_calls(router) == [("PUT", "/admin/directory/v1/users/ann@acme.com")]
 
 
-def test_suspend_of_suspended_user_is_already_done(client, router):
-    _user(router, suspended=True)
-    route = router.put(f"{USERS}/ann@acme.com")
-    assert client.suspend_user("ann@acme.com").outcome == Outcome.ALREADY_DONE and not route.called
+def test_suspend_of_suspended_user_is_done_as_google_cannot_tell(client, router):
+    # Google answers a repeat as it answers the first time (200 and the user): done, one call.
+    route = router.put(f"{USERS}/ann@acme.com").mock(
+        return_value=httpx.Response(200, json={"suspended": True, "suspensionReason": "ADMIN"})
+    )
+    assert client.suspend_user("ann@acme.com").outcome == Outcome.DONE
+    assert route.call_count == 1
 
 
 def test_unsuspend(client, router):
-    _user(router, suspended=True)
     route = router.put(f"{USERS}/ann@acme.com").mock(return_value=httpx.Response(200, json={}))
     assert client.unsuspend_user("ann@acme.com").outcome == Outcome.DONE
     assert json_of(route.calls[0].request) == {"suspended": False}
+    assert len(_api_calls(router)) == 1
 
 
 def test_missing_user_is_no_account(client, router):
+    router.put(f"{USERS}/ann@acme.com").mock(return_value=google_error(*NOT_FOUND))
     router.get(f"{USERS}/ann@acme.com").mock(return_value=google_error(*NOT_FOUND))
     assert client.suspend_user("ann@acme.com").outcome == Outcome.NO_ACCOUNT
+    assert client.unsuspend_user("ann@acme.com").outcome == Outcome.NO_ACCOUNT
+    assert [m for m, _ in _api_calls(router)] == ["PUT", "PUT"]  # the 404 says it: no read
     with pytest.raises(ConnectorError) as info:
         client.get_user("ann@acme.com")
     assert info.value.message == "Google Workspace: user not found (notFound)"
+
+
+def test_suspend_quota_error_is_retryable(client, router):
+    router.put(f"{USERS}/ann@acme.com").mock(
+        return_value=google_error(403, "userRateLimitExceeded", "User Rate Limit Exceeded")
+    )
+    with pytest.raises(ConnectorError) as info:
+        client.suspend_user("ann@acme.com")
+    assert info.value.retryable
 
 
 def test_sign_out(client, router):

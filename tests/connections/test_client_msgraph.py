@@ -119,31 +119,63 @@ def test_thumbprint_accepts_hex_and_base64url():
     assert thumbprint_to_b64url("nonsense") == ""
 
 
-def test_disable(client, router):
-    _user(router)
-    route = router.patch(f"{USERS}/m1").mock(return_value=httpx.Response(204))
+HYBRID = httpx.Response(
+    400,
+    json={
+        "error": {
+            "code": "Request_BadRequest",
+            "message": "Unable to update the specified properties for on-premises mastered "
+            "Directory Sync objects or objects currently undergoing migration.",
+        }
+    },
+)
+
+
+def _api_calls(router) -> list[tuple[str, str]]:
+    return [
+        (c.request.method, c.request.url.path)
+        for c in router.calls
+        if not str(c.request.url).startswith(TOKEN)
+    ]
+
+
+def test_disable_is_one_patch_by_user_principal_name(client, router):
+    read = _user(router)
+    route = router.patch(f"{USERS}/ann@acme.com").mock(return_value=httpx.Response(204))
     assert client.disable_user("ann@acme.com").outcome == Outcome.DONE
     assert json_of(route.calls[0].request) == {"accountEnabled": False}
+    assert not read.called  # Graph takes the UPN in the URL: no lookup, no read first
+    assert _api_calls(router) == [("PATCH", "/v1.0/users/ann@acme.com")]
 
 
-def test_disable_disabled_user_is_already_done(client, router):
-    _user(router, enabled=False)
-    route = router.patch(f"{USERS}/m1")
-    assert client.disable_user("ann@acme.com").outcome == Outcome.ALREADY_DONE and not route.called
+def test_disable_disabled_user_is_done_as_graph_cannot_tell(client, router):
+    # Graph answers a repeat with 204 too (harmless, CONTRACTS.md §4.1): done, one call.
+    route = router.patch(f"{USERS}/ann@acme.com").mock(return_value=httpx.Response(204))
+    assert client.disable_user("ann@acme.com").outcome == Outcome.DONE
+    assert route.call_count == 1
 
 
 def test_disable_on_premises_synced_user_is_a_clear_permanent_error(client, router):
+    patch = router.patch(f"{USERS}/ann@acme.com").mock(return_value=HYBRID)
     _user(router, synced=True)
     with pytest.raises(ConnectorError) as info:
         client.disable_user("ann@acme.com")
     assert "on-premises" in info.value.message and not info.value.retryable
+    assert info.value.code == "on_premises_synced" and patch.call_count == 1
+    assert [m for m, _ in _api_calls(router)] == ["PATCH", "GET"]  # read only after the 400
+
+
+def test_disable_synced_user_already_disabled_is_already_done(client, router):
+    router.patch(f"{USERS}/ann@acme.com").mock(return_value=HYBRID)
+    _user(router, enabled=False, synced=True)
+    assert client.disable_user("ann@acme.com").outcome == Outcome.ALREADY_DONE
 
 
 def test_enable(client, router):
-    _user(router, enabled=False)
-    route = router.patch(f"{USERS}/m1").mock(return_value=httpx.Response(204))
+    route = router.patch(f"{USERS}/ann@acme.com").mock(return_value=httpx.Response(204))
     assert client.enable_user("ann@acme.com").outcome == Outcome.DONE
     assert json_of(route.calls[0].request) == {"accountEnabled": True}
+    assert len(_api_calls(router)) == 1
 
 
 def test_revoke_sessions_accepts_the_documented_200(client, router):
@@ -161,17 +193,19 @@ def test_revoke_sessions_accepts_the_documented_200(client, router):
 
 def test_missing_user(client, router):
     router.get(f"{USERS}/ann@acme.com").mock(return_value=NOT_FOUND)
+    router.patch(f"{USERS}/ann@acme.com").mock(return_value=NOT_FOUND)
     router.post(f"{USERS}/ann@acme.com/revokeSignInSessions").mock(return_value=NOT_FOUND)
     assert client.disable_user("ann@acme.com").outcome == Outcome.NO_ACCOUNT
     assert client.revoke_sessions("ann@acme.com").outcome == Outcome.NO_ACCOUNT
+    assert [m for m, _ in _api_calls(router)] == ["PATCH", "POST"]  # the 404s say it: no read
     with pytest.raises(ConnectorError) as info:
         client.get_user("ann@acme.com")
     assert info.value.message == "Microsoft 365: user not found (Request_ResourceNotFound)"
 
 
 def test_insufficient_privileges(client, router):
-    _user(router)
-    router.patch(f"{USERS}/m1").mock(
+    read = _user(router)
+    router.patch(f"{USERS}/ann@acme.com").mock(
         return_value=httpx.Response(
             403,
             json={
@@ -186,6 +220,7 @@ def test_insufficient_privileges(client, router):
         client.disable_user("ann@acme.com")
     assert info.value.code == "Authorization_RequestDenied" and not info.value.retryable
     assert "Insufficient privileges" in info.value.message
+    assert not read.called  # a 403 is not followed by a read
 
 
 @pytest.mark.parametrize("status", [429, 503, 504])

@@ -87,100 +87,134 @@ def test_malformed_search_expression_gives_okta_words(client, router):
     assert "Invalid search criteria" in info.value.message and info.value.code == "E0000031"
 
 
-def test_suspend_active_user(client, router):
-    _user(router, "ACTIVE")
+def _refused(router, action="suspend", summary="Cannot suspend a user that is not active"):
+    """Okta's answer to a lifecycle change the user's status does not allow (400 E0000001)."""
+    return router.post(f"{API}/users/00u1/lifecycle/{action}").mock(
+        return_value=okta_error(400, "E0000001", f"Api validation failed: {action}User", [summary])
+    )
+
+
+def _calls(router) -> list[tuple[str, str]]:
+    return [(c.request.method, c.request.url.path) for c in router.calls]
+
+
+def test_suspend_active_user_is_one_call(client, router):
     route = router.post(f"{API}/users/00u1/lifecycle/suspend").mock(
         return_value=httpx.Response(200)
     )
-    assert client.suspend_user("00u1").outcome == Outcome.DONE
-    assert route.called
+    result = client.suspend_user("00u1")
+    assert result.outcome == Outcome.DONE and route.call_count == 1
+    assert _calls(router) == [("POST", "/api/v1/users/00u1/lifecycle/suspend")]
 
 
 @pytest.mark.parametrize("status", ["SUSPENDED", "DEPROVISIONED"])
-def test_suspend_reads_status_first_and_does_not_repeat(client, router, status):
+def test_suspend_refused_then_read_as_locked_is_already_done(client, router, status):
+    suspend = _refused(router)
     _user(router, status)
-    route = router.post(f"{API}/users/00u1/lifecycle/suspend").mock(
-        return_value=httpx.Response(200)
-    )
-    assert client.suspend_user("00u1").outcome == Outcome.ALREADY_DONE
-    assert not route.called
+    result = client.suspend_user("00u1")
+    assert result.outcome == Outcome.ALREADY_DONE and result.detail == f"Already {status.lower()}."
+    assert suspend.call_count == 1  # never repeated
+    assert _calls(router) == [
+        ("POST", "/api/v1/users/00u1/lifecycle/suspend"),
+        ("GET", "/api/v1/users/00u1"),
+    ]
 
 
-def test_suspend_race_with_e0000001_rereads_and_reports_already_done(client, router):
-    router.get(f"{API}/users/00u1").mock(
-        side_effect=[
-            httpx.Response(200, json=okta_user(status="ACTIVE")),
-            httpx.Response(200, json=okta_user(status="SUSPENDED")),
-        ]
-    )
-    router.post(f"{API}/users/00u1/lifecycle/suspend").mock(
-        return_value=okta_error(
-            400,
-            "E0000001",
-            "Api validation failed: suspendUser",
-            ["Cannot suspend a user that is not active"],
-        )
-    )
-    assert client.suspend_user("00u1").outcome == Outcome.ALREADY_DONE
+def test_suspend_refused_yet_read_as_active_raises_okta_words(client, router):
+    _refused(router)
+    _user(router, "ACTIVE")
+    with pytest.raises(ConnectorError) as info:
+        client.suspend_user("00u1")
+    assert info.value.code == "E0000001" and not info.value.retryable
+    assert "Cannot suspend a user that is not active" in info.value.message
 
 
-def test_suspend_e0000001_on_another_status_is_a_permanent_error(client, router):
-    # Read as ACTIVE, then locked out before the suspend arrived: Okta refuses it (E0000001).
-    router.get(f"{API}/users/00u1").mock(
-        side_effect=[
-            httpx.Response(200, json=okta_user(status="ACTIVE")),
-            httpx.Response(200, json=okta_user(status="LOCKED_OUT")),
-        ]
-    )
-    router.post(f"{API}/users/00u1/lifecycle/suspend").mock(
-        return_value=okta_error(
-            400,
-            "E0000001",
-            "Api validation failed: suspendUser",
-            ["Cannot suspend a user that is not active"],
-        )
-    )
+def test_suspend_refused_for_a_locked_out_user_is_a_permanent_error_in_words(client, router):
+    _refused(router)
+    _user(router, "LOCKED_OUT")
     with pytest.raises(ConnectorError) as info:
         client.suspend_user("00u1")
     assert not info.value.retryable and info.value.code == "status_locked_out"
     assert "Okta refuses to suspend a locked-out user" in info.value.message
 
 
-@pytest.mark.parametrize("status", ["STAGED", "PROVISIONED", "LOCKED_OUT", "RECOVERY"])
-def test_suspend_is_never_sent_for_a_status_okta_cannot_suspend(client, router, status):
-    _user(router, status)
-    suspend = router.post(f"{API}/users/00u1/lifecycle/suspend")
+@pytest.mark.parametrize(
+    "status", ["STAGED", "PROVISIONED", "LOCKED_OUT", "RECOVERY", "PASSWORD_EXPIRED"]
+)
+def test_suspend_reads_the_status_only_after_okta_refuses(client, router, status):
+    suspend = _refused(router)
+    read = _user(router, status)
     if status == "STAGED":
-        assert client.suspend_user("00u1").outcome == Outcome.ALREADY_DONE
+        result = client.suspend_user("00u1")
+        assert (
+            result.outcome == Outcome.ALREADY_DONE and "STAGED (never activated)" in result.detail
+        )
     else:
         with pytest.raises(ConnectorError) as info:
             client.suspend_user("00u1")
         assert not info.value.retryable and "Deactivate the account" in info.value.message
-    assert not suspend.called
+        assert info.value.code == f"status_{status.lower()}"
+    assert suspend.call_count == 1 and read.call_count == 1
+    assert _calls(router)[0] == ("POST", "/api/v1/users/00u1/lifecycle/suspend")
 
 
 def test_suspend_missing_user_is_no_account(client, router):
+    router.post(f"{API}/users/00u1/lifecycle/suspend").mock(
+        return_value=okta_error(404, *NOT_FOUND)
+    )
     _missing(router)
     assert client.suspend_user("00u1").outcome == Outcome.NO_ACCOUNT
 
 
-def test_unsuspend(client, router):
-    _user(router, "SUSPENDED")
+def test_suspend_404_for_a_deactivated_user_is_already_done(client, router):
+    router.post(f"{API}/users/00u1/lifecycle/suspend").mock(
+        return_value=okta_error(404, *NOT_FOUND)
+    )
+    _user(router, "DEPROVISIONED")
+    assert client.suspend_user("00u1").outcome == Outcome.ALREADY_DONE
+
+
+def test_suspend_other_errors_are_not_followed_by_a_read(client, router):
+    router.post(f"{API}/users/00u1/lifecycle/suspend").mock(
+        return_value=okta_error(
+            403, "E0000006", "You do not have permission to perform the requested action"
+        )
+    )
+    read = _user(router)
+    with pytest.raises(ConnectorError, match="permission denied"):
+        client.suspend_user("00u1")
+    assert not read.called
+
+
+def test_unsuspend_is_one_call(client, router):
     route = router.post(f"{API}/users/00u1/lifecycle/unsuspend").mock(
         return_value=httpx.Response(200)
     )
     assert client.unsuspend_user("00u1").outcome == Outcome.DONE and route.called
+    assert len(router.calls) == 1
 
 
-def test_unsuspend_active_user_is_already_done(client, router):
+def test_unsuspend_refused_then_read_as_active_is_already_done(client, router):
+    _refused(router, "unsuspend", "Cannot unsuspend a user that is not suspended")
     _user(router, "ACTIVE")
-    assert client.unsuspend_user("00u1").outcome == Outcome.ALREADY_DONE
+    result = client.unsuspend_user("00u1")
+    assert result.outcome == Outcome.ALREADY_DONE and "status ACTIVE" in result.detail
 
 
 def test_unsuspend_deactivated_user_is_refused(client, router):
+    _refused(router, "unsuspend", "Cannot unsuspend a user that is not suspended")
     _user(router, "DEPROVISIONED")
-    with pytest.raises(ConnectorError, match="deactivated"):
+    with pytest.raises(ConnectorError, match="deactivated") as info:
         client.unsuspend_user("00u1")
+    assert info.value.code == "deprovisioned"
+
+
+def test_unsuspend_missing_user_is_no_account(client, router):
+    router.post(f"{API}/users/00u1/lifecycle/unsuspend").mock(
+        return_value=okta_error(404, *NOT_FOUND)
+    )
+    _missing(router)
+    assert client.unsuspend_user("00u1").outcome == Outcome.NO_ACCOUNT
 
 
 @pytest.mark.parametrize(("oauth", "forget"), [(True, False), (False, True)])
@@ -198,24 +232,20 @@ def test_clear_sessions_for_missing_user_is_no_account(client, router):
     assert client.clear_sessions("00u1").outcome == Outcome.NO_ACCOUNT
 
 
-def test_reset_factors(client, router):
-    _user(router)
-    router.get(f"{API}/users/00u1/factors").mock(
-        return_value=httpx.Response(
-            200, json=[{"id": "f1", "factorType": "push", "status": "ACTIVE"}]
-        )
-    )
+def test_reset_factors_is_one_call(client, router):
     route = router.post(f"{API}/users/00u1/lifecycle/reset_factors").mock(
         return_value=httpx.Response(200)
     )
     assert client.reset_factors("00u1").outcome == Outcome.DONE and route.called
+    assert len(router.calls) == 1  # no read of the user or of the factors first
 
 
-def test_reset_factors_with_none_enrolled_is_already_done(client, router):
-    _user(router)
-    router.get(f"{API}/users/00u1/factors").mock(return_value=httpx.Response(200, json=[]))
-    route = router.post(f"{API}/users/00u1/lifecycle/reset_factors")
-    assert client.reset_factors("00u1").outcome == Outcome.ALREADY_DONE and not route.called
+def test_reset_factors_for_missing_user_is_no_account(client, router):
+    router.post(f"{API}/users/00u1/lifecycle/reset_factors").mock(
+        return_value=okta_error(404, *NOT_FOUND)
+    )
+    assert client.reset_factors("00u1").outcome == Outcome.NO_ACCOUNT
+    assert len(router.calls) == 1
 
 
 def test_remove_from_groups_skips_built_in_and_app_groups(client, router):
@@ -246,45 +276,42 @@ def test_remove_from_groups_with_nothing_removable_is_already_done(client, route
     assert client.remove_from_groups("00u1").outcome == Outcome.ALREADY_DONE
 
 
-def test_revoke_grants(client, router):
-    router.get(f"{API}/users/00u1/grants").mock(
-        return_value=httpx.Response(200, json=[{"id": "oag1", "status": "ACTIVE"}])
-    )
+def test_revoke_grants_is_one_call(client, router):
     route = router.delete(f"{API}/users/00u1/grants").mock(return_value=httpx.Response(204))
     assert client.revoke_grants("00u1").outcome == Outcome.DONE and route.called
+    assert len(router.calls) == 1  # no listing first
 
 
-def test_revoke_grants_with_none_is_already_done(client, router):
-    router.get(f"{API}/users/00u1/grants").mock(return_value=httpx.Response(200, json=[]))
-    assert client.revoke_grants("00u1").outcome == Outcome.ALREADY_DONE
+def test_revoke_grants_for_missing_user_is_no_account(client, router):
+    router.delete(f"{API}/users/00u1/grants").mock(return_value=okta_error(404, *NOT_FOUND))
+    assert client.revoke_grants("00u1").outcome == Outcome.NO_ACCOUNT
 
 
-def test_deactivate_sends_no_email(client, router):
-    _user(router, "SUSPENDED")
+def test_deactivate_is_one_call_and_sends_no_email(client, router):
     route = router.post(f"{API}/users/00u1/lifecycle/deactivate").mock(
         return_value=httpx.Response(200)
     )
     assert client.deactivate_user("00u1").outcome == Outcome.DONE
     assert route.calls[0].request.url.params["sendEmail"] == "false"
+    assert len(router.calls) == 1
 
 
-def test_deactivate_deprovisioned_user_is_already_done_without_calling(client, router):
-    _user(router, "DEPROVISIONED")
-    route = router.post(f"{API}/users/00u1/lifecycle/deactivate")
-    assert client.deactivate_user("00u1").outcome == Outcome.ALREADY_DONE and not route.called
-
-
-def test_deactivate_404_after_a_race_is_already_done(client, router):
-    router.get(f"{API}/users/00u1").mock(
-        side_effect=[
-            httpx.Response(200, json=okta_user(status="ACTIVE")),
-            httpx.Response(200, json=okta_user(status="DEPROVISIONED")),
-        ]
+def test_deactivate_404_then_read_as_deprovisioned_is_already_done(client, router):
+    # Okta answers a deactivate of a deactivated user with 404 E0000007 (CONTRACTS.md).
+    route = router.post(f"{API}/users/00u1/lifecycle/deactivate").mock(
+        return_value=okta_error(404, *NOT_FOUND)
     )
+    _user(router, "DEPROVISIONED")
+    assert client.deactivate_user("00u1").outcome == Outcome.ALREADY_DONE
+    assert route.call_count == 1
+
+
+def test_deactivate_404_then_missing_is_no_account(client, router):
     router.post(f"{API}/users/00u1/lifecycle/deactivate").mock(
         return_value=okta_error(404, *NOT_FOUND)
     )
-    assert client.deactivate_user("00u1").outcome == Outcome.ALREADY_DONE
+    _missing(router)
+    assert client.deactivate_user("00u1").outcome == Outcome.NO_ACCOUNT
 
 
 def test_permission_denied_is_explained(client, router):

@@ -42,31 +42,73 @@ def test_account_credentials_grant_uses_basic_auth_and_query(client, router):
     assert router.routes[1].calls[0].request.headers["Authorization"] == "Bearer z-token"
 
 
-def test_deactivate(client, router):
-    _user(router)
+def _api_calls(router) -> list[tuple[str, str]]:
+    return [
+        (c.request.method, c.request.url.path)
+        for c in router.calls
+        if not str(c.request.url).startswith(TOKEN)
+    ]
+
+
+def test_deactivate_is_one_put_by_email(client, router):
+    read = _user(router)
     route = router.put(f"{USERS}/ann@acme.com/status").mock(return_value=httpx.Response(204))
     assert client.deactivate_user("ann@acme.com").outcome == Outcome.DONE
     assert json_of(route.calls[0].request) == {"action": "deactivate"}
+    assert not read.called
+    assert _api_calls(router) == [("PUT", "/v2/users/ann@acme.com/status")]
 
 
-def test_deactivate_inactive_user_is_already_done_without_calling(client, router):
-    _user(router, "inactive")
-    route = router.put(f"{USERS}/ann@acme.com/status")
-    assert (
-        client.deactivate_user("ann@acme.com").outcome == Outcome.ALREADY_DONE and not route.called
+def test_deactivate_inactive_user_answered_204_is_done(client, router):
+    # What Zoom answers for a repeat is undocumented; a 204 cannot tell, so it is reported done.
+    route = router.put(f"{USERS}/ann@acme.com/status").mock(return_value=httpx.Response(204))
+    assert client.deactivate_user("ann@acme.com").outcome == Outcome.DONE
+    assert route.call_count == 1
+
+
+def test_deactivate_refused_then_read_as_inactive_is_already_done(client, router):
+    router.put(f"{USERS}/ann@acme.com/status").mock(
+        return_value=httpx.Response(400, json={"code": 300, "message": "Already deactivated."})
     )
+    read = _user(router, "inactive")
+    result = client.deactivate_user("ann@acme.com")
+    assert result.outcome == Outcome.ALREADY_DONE and read.call_count == 1
+
+
+def test_deactivate_refused_then_read_as_active_raises_zoom_words(client, router):
+    router.put(f"{USERS}/ann@acme.com/status").mock(
+        return_value=httpx.Response(
+            400, json={"code": 200, "message": "Can not change the status of the account owner."}
+        )
+    )
+    _user(router, "active")
+    with pytest.raises(ConnectorError) as info:
+        client.deactivate_user("ann@acme.com")
+    assert info.value.message == "Zoom: Can not change the status of the account owner. (200)"
+    assert not info.value.retryable
+
+
+def test_deactivate_rate_limited_is_not_followed_by_a_read(client, router):
+    router.put(f"{USERS}/ann@acme.com/status").mock(
+        return_value=httpx.Response(429, json={"code": 429, "message": "Too many"})
+    )
+    read = _user(router)
+    with pytest.raises(ConnectorError) as info:
+        client.deactivate_user("ann@acme.com")
+    assert info.value.retryable and not read.called
 
 
 def test_activate(client, router):
-    _user(router, "inactive")
     route = router.put(f"{USERS}/ann@acme.com/status").mock(return_value=httpx.Response(204))
     assert client.activate_user("ann@acme.com").outcome == Outcome.DONE
     assert json_of(route.calls[0].request) == {"action": "activate"}
 
 
 def test_missing_user_is_no_account_and_error_in_words(client, router):
+    router.put(f"{USERS}/ann@acme.com/status").mock(return_value=MISSING)
     router.get(f"{USERS}/ann@acme.com").mock(return_value=MISSING)
     assert client.deactivate_user("ann@acme.com").outcome == Outcome.NO_ACCOUNT
+    assert [m for m, _ in _api_calls(router)] == ["PUT"]  # code 1001 says it: no read
     with pytest.raises(ConnectorError) as info:
         client.get_user("ann@acme.com")
     assert info.value.message == "Zoom: user not found (1001)"

@@ -7,7 +7,7 @@ import pytest
 from connections import registry, services
 from connections.management.commands.configure_sandbox_connections import sandbox_connections
 from connections.models import Connection
-from connections.types import ConnectorError, Outcome, System, Target
+from connections.types import ConnectorError, Outcome, System, Target, capture_calls
 
 pytestmark = [pytest.mark.django_db, pytest.mark.sandbox]
 
@@ -52,14 +52,34 @@ def test_test_connection_is_green(connected, system):
     assert result.ok, result.message
 
 
+# What a repeated lock reports: Okta refuses a second suspend (400 E0000001), so the client can
+# tell it is already done; Google, Zoom and Graph answer a repeat as they answer the first time,
+# so it is reported done (and changes nothing). The runner's probe reads the state instead.
+REPEAT = {
+    System.OKTA: Outcome.ALREADY_DONE,
+    System.GOOGLE: Outcome.DONE,
+    System.ZOOM: Outcome.DONE,
+    System.MSGRAPH: Outcome.DONE,
+}
+
+
+def _api_calls(calls) -> list:
+    return [c for c in calls if not (c.method == "POST" and c.path.endswith("/token"))]
+
+
 @pytest.mark.parametrize("system", list(System))
-def test_lock_operation_then_repeat_is_already_done(connected, system):
+def test_lock_operation_is_one_call_and_a_repeat_changes_nothing(connected, system):
     target = alice(connected)
-    first = registry.run_operation(system, LOCK[system], target=target)
+    assert not registry.read_account(system, target=target).locked_out
+    with capture_calls() as calls:
+        first = registry.run_operation(system, LOCK[system], target=target)
     assert first.outcome == Outcome.DONE, first.detail
+    assert len(_api_calls(calls)) == 1, calls  # the common case: one call, no read first
     assert registry.read_account(system, target=target).locked_out
     again = registry.run_operation(system, LOCK[system], target=target)
-    assert again.outcome == Outcome.ALREADY_DONE
+    assert again.outcome == REPEAT[system]
+    writes = [e for e in connected.effects(FAULT_SYSTEM[system]) if e["method"] != "GET"]
+    assert [e["applied"] for e in writes] == [True, False]  # the repeat changed nothing
 
 
 @pytest.mark.parametrize(
@@ -155,7 +175,9 @@ def test_a_dropped_answer_after_the_change_is_outcome_unknown_then_probed(connec
         registry.run_operation(system, LOCK[system], target=target)
     assert info.value.retryable and info.value.outcome_unknown
     connected.clear_faults()
-    # The runner probes by running the step again: the change was applied, so it is already done.
-    assert (
-        registry.run_operation(system, LOCK[system], target=target).outcome == Outcome.ALREADY_DONE
-    )
+    # The runner probes with a read of the account: the change was applied, so it is already done.
+    assert registry.read_account(system, target=target).locked_out
+    # Even run again without a probe, nothing is applied twice.
+    assert registry.run_operation(system, LOCK[system], target=target).outcome == REPEAT[system]
+    writes = [e for e in connected.effects(FAULT_SYSTEM[system]) if e["method"] != "GET"]
+    assert [e["applied"] for e in writes] == [True, False]

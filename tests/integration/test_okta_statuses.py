@@ -31,7 +31,8 @@ def test_staged_user_cannot_sign_in_so_suspend_is_already_done(flow, connected):
     suspend = flow.steps(req)["okta.suspend"]
     assert (suspend.status, suspend.outcome) == (S.SUCCEEDED, StepRun.Outcome.ALREADY_DONE)
     assert "STAGED (never activated), so the person cannot sign in" in suspend.detail
-    assert _suspend_calls(connected) == []  # Okta would refuse it: never sent
+    # Sent once, as for anyone: Okta refuses it (E0000001), and only then is the status read.
+    assert [(e["status"], e["applied"]) for e in _suspend_calls(connected)] == [(400, False)]
     assert connected.person(HENRY)["okta"]["status"] == "STAGED"
 
 
@@ -56,7 +57,7 @@ def test_a_user_who_could_still_get_in_fails_in_words_recommending_deactivation(
     assert suspend.status == S.FAILED and suspend.attempts == 1  # permanent: not retried
     assert suspend.last_error.startswith("Okta: not suspended: ")
     assert words in suspend.last_error and "Deactivate the account in Okta" in suspend.last_error
-    assert _suspend_calls(connected) == []
+    assert [(e["status"], e["applied"]) for e in _suspend_calls(connected)] == [(400, False)]
     # The other systems are locked all the same, and Okta's sessions are still cleared.
     assert all(
         s.status in (S.SUCCEEDED, S.SKIPPED) for s in steps.values() if s.key != "okta.suspend"

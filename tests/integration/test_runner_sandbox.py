@@ -82,12 +82,47 @@ def test_reset_sessions_across_four_systems_ends_every_session(flow, connected):
     assert paths and all("token" not in p.lower() or m != "POST" for p, m in paths)
 
 
+# Calls each offboard step makes for a person in the usual state (token requests aside): one per
+# state change; listing then removing where the items must be named (Okta groups; Google's
+# tokens and app passwords, left out here: one DELETE per item). Alice is in one removable group.
+OFFBOARD_CALLS = {
+    "okta.suspend": ["POST"],
+    "okta.clear_sessions": ["DELETE"],
+    "okta.reset_factors": ["POST"],
+    "okta.remove_from_groups": ["GET", "DELETE"],
+    "okta.revoke_grants": ["DELETE"],
+    "google.suspend": ["PUT"],
+    "google.sign_out": ["POST"],
+    "msgraph.disable": ["PATCH"],
+    "msgraph.revoke_sessions": ["POST"],
+    "zoom.deactivate": ["PUT"],
+    "zoom.revoke_token": ["DELETE"],
+}
+
+
+def test_offboard_lock_and_revoke_steps_make_one_call_each_in_the_common_case(flow, connected):
+    req = flow.run("offboard", ALICE)
+    assert req.state == ActionRequest.State.SUCCEEDED, req.state_note
+    made = {
+        key: [
+            a.method
+            for a in step.attempt_records.all()
+            if not (a.method == "POST" and a.path.endswith("/token"))
+        ]
+        for key, step in flow.steps(req).items()
+    }
+    assert {k: v for k, v in made.items() if k in OFFBOARD_CALLS} == OFFBOARD_CALLS, made
+    for lock in LOCK_STEP.values():
+        assert flow.steps(req)[lock].outcome == StepRun.Outcome.DONE
+
+
 def test_offboard_already_suspended_person_is_already_done(flow, connected):
     req = flow.run("offboard", ERIN)
     suspend = flow.steps(req)["okta.suspend"]
     assert (suspend.status, suspend.outcome) == (S.SUCCEEDED, StepRun.Outcome.ALREADY_DONE)
     assert "already suspended" in suspend.detail.lower()
-    assert not [e for e in connected.effects("okta") if e["path"].endswith("/lifecycle/suspend")]
+    sent = [e for e in connected.effects("okta") if e["path"].endswith("/lifecycle/suspend")]
+    assert [(e["status"], e["applied"]) for e in sent] == [(400, False)]  # refused once, no retry
     assert req.state == ActionRequest.State.SUCCEEDED
 
 
@@ -230,10 +265,11 @@ def test_a_permanent_error_fails_at_once_with_the_upstream_words(flow, connected
     assert [e["status"] for e in status_calls] == [400]  # sent once, never again
 
 
-def test_a_refusal_the_client_foresees_fails_at_once_without_a_call(flow, connected):
+def test_a_refusal_fails_at_once_in_words_after_one_call(flow, connected):
     req = flow.started("offboard", DAN, systems=["msgraph"])
     flow.queue.drain()
     disable = flow.steps(req)["msgraph.disable"]
     assert disable.status == S.FAILED and disable.attempts == 1
     assert "synchronised from on-premises Active Directory" in disable.last_error
-    assert not [e for e in connected.effects("graph") if e["method"] == "PATCH"]
+    patches = [e for e in connected.effects("graph") if e["method"] == "PATCH"]
+    assert [(e["status"], e["applied"]) for e in patches] == [(400, False)]  # sent once, refused

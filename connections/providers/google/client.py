@@ -108,18 +108,22 @@ class GoogleWorkspaceClient(ProviderClient):
 
     # --- changes ------------------------------------------------------------------------------
     def _set_suspended(self, user_key: str, suspended: bool) -> OperationResult:
-        user = self.find_user(user_key)
-        if user is None:
-            return OperationResult(
-                Outcome.NO_ACCOUNT, "No Google Workspace user with this address."
+        """One PUT (Google recommends update, with patch semantics, over PATCH); 404: no account.
+
+        Google answers 200 with the user as it now is, the same whether or not the account
+        already was so (CONTRACTS.md §2.1): a read first would cost a call on the lockout's path,
+        so this reports done either way.
+        """
+        try:
+            self.request(
+                "PUT", self._user_path(user_key), json={"suspended": suspended}, resource="user"
             )
-        word = "suspended" if suspended else "active"
-        if bool(user.get("suspended")) == suspended:
-            return OperationResult(Outcome.ALREADY_DONE, f"Already {word}.")
-        # Google recommends update (PUT) with patch semantics over PATCH.
-        self.request(
-            "PUT", self._user_path(user_key), json={"suspended": suspended}, resource="user"
-        )
+        except ConnectorError as exc:
+            if exc.status == 404:
+                return OperationResult(
+                    Outcome.NO_ACCOUNT, "No Google Workspace user with this address."
+                )
+            raise
         return OperationResult(Outcome.DONE, "Suspended." if suspended else "Unsuspended.")
 
     def suspend_user(self, user_key: str) -> OperationResult:

@@ -132,26 +132,37 @@ class MicrosoftGraphClient(ProviderClient):
         return f"Got an app token with the client {mode} and listed users ({count} returned): users can be read."
 
     def _set_enabled(self, user: str, enabled: bool) -> OperationResult:
-        found = self.find_user(user)
-        if found is None:
-            return OperationResult(Outcome.NO_ACCOUNT, "No Microsoft 365 user with this name.")
-        if bool(found.get("accountEnabled")) == enabled:
-            return OperationResult(
-                Outcome.ALREADY_DONE, "Already enabled." if enabled else "Already disabled."
+        """One PATCH by id or user principal name; a 400 is read back; 404: no account.
+
+        Graph answers 204 whether or not the account already was so (CONTRACTS.md §4.1): a read
+        first would cost a call on the lockout's path, so this reports done either way. A 400 is
+        what Graph answers for an account mastered on-premises: only then is the account read,
+        to say so in words (or that it already is as wanted).
+        """
+        try:
+            self.request(
+                "PATCH", self._user_path(user), json={"accountEnabled": enabled}, resource="user"
             )
-        if found.get("onPremisesSyncEnabled"):
-            raise ConnectorError(
-                "Microsoft 365: this account is synchronised from on-premises Active Directory; "
-                "change it there.",
-                system=self.system.value,
-                code="on_premises_synced",
-            )
-        self.request(
-            "PATCH",
-            self._user_path(found.get("id") or user),
-            json={"accountEnabled": enabled},
-            resource="user",
-        )
+        except ConnectorError as exc:
+            if exc.status == 404:
+                return OperationResult(Outcome.NO_ACCOUNT, "No Microsoft 365 user with this name.")
+            if exc.status != 400:
+                raise
+            found = self.find_user(user)
+            if found is None:
+                return OperationResult(Outcome.NO_ACCOUNT, "No Microsoft 365 user with this name.")
+            if bool(found.get("accountEnabled")) == enabled:
+                return OperationResult(
+                    Outcome.ALREADY_DONE, "Already enabled." if enabled else "Already disabled."
+                )
+            if found.get("onPremisesSyncEnabled"):
+                raise ConnectorError(
+                    "Microsoft 365: this account is synchronised from on-premises Active "
+                    "Directory; change it there.",
+                    system=self.system.value,
+                    code="on_premises_synced",
+                ) from None
+            raise
         return OperationResult(Outcome.DONE, "Enabled." if enabled else "Disabled.")
 
     def disable_user(self, user: str) -> OperationResult:

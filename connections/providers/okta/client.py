@@ -198,29 +198,29 @@ class OktaClient(ProviderClient):
             resource="user",
         )
 
-    def suspend_user(self, user_id: str) -> OperationResult:
-        """Suspend an ACTIVE user; a suspended or deactivated user is already done.
+    def _status(self, user_id: str) -> str:
+        """The user's status now, "" when there is no such user: read only after a refusal."""
+        return str((self.find_user(user_id) or {}).get("status") or "")
 
-        Other statuses never reach Okta's suspend, which refuses them: STAGED (never activated,
-        cannot sign in) is already done; PROVISIONED, LOCKED_OUT, RECOVERY and PASSWORD_EXPIRED
-        raise a permanent ConnectorError saying how the person could still get in and what to do.
+    def suspend_user(self, user_id: str) -> OperationResult:
+        """Suspend an ACTIVE user in one call; a suspended or deactivated user is already done.
+
+        Okta suspends only ACTIVE users and answers 400 E0000001 otherwise (404 when it has no such
+        user): only then is the status read, so the common case costs one call, not two. STAGED
+        (never activated, cannot sign in) is already done; PROVISIONED, LOCKED_OUT, RECOVERY and
+        PASSWORD_EXPIRED raise a permanent ConnectorError saying how the person could still get
+        in and what to do.
         """
-        user = self.find_user(user_id)
-        if user is None:
-            return OperationResult(Outcome.NO_ACCOUNT, "No Okta user with this id.")
-        status = str(user.get("status") or "")
-        if status != "ACTIVE":
-            return self._not_suspendable(status)
         try:
-            self._lifecycle(user["id"], "suspend")
+            self._lifecycle(user_id, "suspend")
         except ConnectorError as exc:
-            # 400 E0000001: no longer ACTIVE (someone else changed it meanwhile). Re-read.
-            if exc.code != "E0000001":
+            if exc.code != "E0000001" and exc.status != 404:
                 raise
-            now = str((self.find_user(user["id"]) or {}).get("status") or "")
-            if now == "ACTIVE":
+            # The 404 is read too: Okta may answer it for a deactivated user (already locked).
+            status = self._status(user_id)
+            if status == "ACTIVE":  # refused all the same: say what Okta said
                 raise
-            return self._not_suspendable(now)
+            return self._not_suspendable(status)
         return OperationResult(Outcome.DONE, "Suspended.")
 
     def _not_suspendable(self, status: str) -> OperationResult:
@@ -246,20 +246,28 @@ class OktaClient(ProviderClient):
         )
 
     def unsuspend_user(self, user_id: str) -> OperationResult:
-        """Unsuspend a SUSPENDED user; an ACTIVE user is already done."""
-        user = self.find_user(user_id)
-        if user is None:
-            return OperationResult(Outcome.NO_ACCOUNT, "No Okta user with this id.")
-        status = user.get("status")
-        if status != "SUSPENDED":
+        """Unsuspend a SUSPENDED user in one call; an ACTIVE user is already done.
+
+        Okta answers 400 E0000001 for a user who is not SUSPENDED: only then is the status read.
+        A deactivated user raises a permanent ConnectorError (unsuspend cannot bring them back).
+        """
+        try:
+            self._lifecycle(user_id, "unsuspend")
+        except ConnectorError as exc:
+            if exc.code != "E0000001" and exc.status != 404:
+                raise
+            status = self._status(user_id)
+            if status == "":
+                return OperationResult(Outcome.NO_ACCOUNT, "No Okta user with this id.")
             if status == "DEPROVISIONED":
                 raise ConnectorError(
                     "Okta: the user is deactivated; unsuspend cannot reinstate them.",
                     system=self.system.value,
                     code="deprovisioned",
-                )
+                ) from None
+            if status == "SUSPENDED":  # refused all the same: say what Okta said
+                raise
             return OperationResult(Outcome.ALREADY_DONE, f"Not suspended (status {status}).")
-        self._lifecycle(user["id"], "unsuspend")
         return OperationResult(Outcome.DONE, "Unsuspended.")
 
     def clear_sessions(
@@ -282,14 +290,19 @@ class OktaClient(ProviderClient):
         return OperationResult(Outcome.DONE, f"Sessions{tokens} cleared.")
 
     def reset_factors(self, user_id: str) -> OperationResult:
-        """Unenroll every authenticator; nothing enrolled means already done."""
-        if self.find_user(user_id) is None:
-            return OperationResult(Outcome.NO_ACCOUNT, "No Okta user with this id.")
-        factors = self.get_json(f"/users/{self.segment(user_id)}/factors", resource="user")
-        if not factors:
-            return OperationResult(Outcome.ALREADY_DONE, "No authenticators enrolled.")
-        self._lifecycle(user_id, "reset_factors")
-        return OperationResult(Outcome.DONE, f"Reset {len(factors)} authenticator(s).")
+        """Unenroll every authenticator, in one call (404: no account).
+
+        Okta's answer does not say how many were enrolled, nor whether any were: listing them
+        first would cost two more calls on the lockout's path, and resetting none is harmless,
+        so this reports done either way.
+        """
+        try:
+            self._lifecycle(user_id, "reset_factors")
+        except ConnectorError as exc:
+            if exc.status == 404:
+                return OperationResult(Outcome.NO_ACCOUNT, "No Okta user with this id.")
+            raise
+        return OperationResult(Outcome.DONE, "Authenticators reset (all unenrolled).")
 
     def remove_from_groups(self, user_id: str) -> OperationResult:
         """Remove the user from every Okta-mastered group (built-in and app groups stay)."""
@@ -320,35 +333,34 @@ class OktaClient(ProviderClient):
         )
 
     def revoke_grants(self, user_id: str) -> OperationResult:
-        """Revoke every OAuth consent grant the user gave; none means already done."""
+        """Revoke every OAuth consent grant the user gave, in one call (404: no account).
+
+        Okta answers 204 whether or not there were grants: listing them first would cost a call
+        on the lockout's path, so this reports done either way.
+        """
         try:
-            grants = self.get_json(
-                f"/users/{self.segment(user_id)}/grants", params={"limit": 1}, resource="user"
-            )
+            self.request("DELETE", f"/users/{self.segment(user_id)}/grants", resource="user")
         except ConnectorError as exc:
             if exc.status == 404:
                 return OperationResult(Outcome.NO_ACCOUNT, "No Okta user with this id.")
             raise
-        if not grants:
-            return OperationResult(Outcome.ALREADY_DONE, "No grants to revoke.")
-        self.request("DELETE", f"/users/{self.segment(user_id)}/grants", resource="user")
-        return OperationResult(Outcome.DONE, "Grants revoked.")
+        return OperationResult(Outcome.DONE, "Grants revoked (if there were any).")
 
     def deactivate_user(self, user_id: str) -> OperationResult:
-        """Deactivate (irreversible, deprovisions apps); a DEPROVISIONED user is already done."""
-        user = self.find_user(user_id)
-        if user is None:
-            return OperationResult(Outcome.NO_ACCOUNT, "No Okta user with this id.")
-        if user.get("status") == "DEPROVISIONED":
-            return OperationResult(Outcome.ALREADY_DONE, "Already deactivated.")
+        """Deactivate in one call (irreversible, deprovisions apps); DEPROVISIONED is already done.
+
+        Okta answers 404 E0000007 for a user who is already deactivated (CONTRACTS.md): only then
+        is the status read, to tell that from a user who does not exist.
+        """
         try:
-            self._lifecycle(user["id"], "deactivate", params={"sendEmail": "false"})
+            self._lifecycle(user_id, "deactivate", params={"sendEmail": "false"})
         except ConnectorError as exc:
-            # A deactivated user answers 404 E0000007: re-read before calling it an error.
-            if exc.status == 404 and (self.find_user(user["id"]) or {}).get("status") in (
-                None,
-                "DEPROVISIONED",
-            ):
+            if exc.status != 404:
+                raise
+            status = self._status(user_id)
+            if status == "":
+                return OperationResult(Outcome.NO_ACCOUNT, "No Okta user with this id.")
+            if status == "DEPROVISIONED":
                 return OperationResult(Outcome.ALREADY_DONE, "Already deactivated.")
             raise
         return OperationResult(Outcome.DONE, "Deactivated.")

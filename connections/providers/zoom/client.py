@@ -72,16 +72,31 @@ class ZoomClient(ProviderClient):
         )
 
     def _set_status(self, user_id: str, action: str) -> OperationResult:
-        user = self.find_user(user_id)
-        if user is None:
-            return OperationResult(Outcome.NO_ACCOUNT, "No Zoom user with this address.")
+        """One PUT; a refusal is read back, to tell "already so" from a real refusal.
+
+        What Zoom answers for a repeated status change is undocumented (CONTRACTS.md §3.1): a 204
+        reports done; an error answer reads the status, and the status already wanted is
+        already done. 404 or code 1001: no account.
+        """
         wanted = "inactive" if action == "deactivate" else "active"
-        if user.get("status") == wanted:
-            return OperationResult(Outcome.ALREADY_DONE, f"Already {wanted}.")
-        # What Zoom answers for a repeated status change is undocumented: read first, as above.
-        self.request(
-            "PUT", f"{self._user_path(user_id)}/status", json={"action": action}, resource="user"
-        )
+        try:
+            self.request(
+                "PUT",
+                f"{self._user_path(user_id)}/status",
+                json={"action": action},
+                resource="user",
+            )
+        except ConnectorError as exc:
+            if self.is_missing(exc):
+                return OperationResult(Outcome.NO_ACCOUNT, "No Zoom user with this address.")
+            if exc.retryable or exc.status in (None, 401, 403):
+                raise
+            user = self.find_user(user_id)
+            if user is None:
+                return OperationResult(Outcome.NO_ACCOUNT, "No Zoom user with this address.")
+            if user.get("status") == wanted:
+                return OperationResult(Outcome.ALREADY_DONE, f"Already {wanted}.")
+            raise
         return OperationResult(
             Outcome.DONE, "Deactivated." if action == "deactivate" else "Activated."
         )
