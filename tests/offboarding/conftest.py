@@ -118,12 +118,6 @@ class FakeRegistry:
         ]
 
     # --- the registry API -------------------------------------------------------------------
-    def operation_names(self, system: System) -> tuple[str, ...]:
-        return ALL_OPERATIONS[str(system)]
-
-    def configured_systems(self) -> list[System]:
-        return list(System)
-
     def concurrency_limit(self, system: System) -> int:
         return self.limits.get(str(system), 10)
 
@@ -212,8 +206,6 @@ class FakeRegistry:
 
 
 _API = (
-    "operation_names",
-    "configured_systems",
     "concurrency_limit",
     "okta_get_user",
     "okta_user_groups",
