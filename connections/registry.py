@@ -93,11 +93,6 @@ def _account_key(system: System, connection: Connection, target: Target) -> str:
 
 
 # --- the runner's interface ------------------------------------------------------------------
-def operation_names(system: System) -> tuple[str, ...]:
-    """The operations this system supports, e.g. ("suspend", "clear_sessions", ...)."""
-    return tuple(op.name for op in provider_for(system).operations)
-
-
 def run_operation(
     system: System,
     operation: str,
@@ -123,11 +118,6 @@ def read_account(system: System, *, target: Target) -> AccountState:
     system = System(system)
     connection, client = _enabled_client(system)
     return client.account_state(_account_key(system, connection, target))
-
-
-def configured_systems() -> list[System]:
-    """Systems with an enabled connection."""
-    return [c.system_enum for c in selectors.connection_enabled_list()]
 
 
 def concurrency_limit(system: System) -> int:

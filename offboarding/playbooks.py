@@ -311,11 +311,3 @@ def render_plan(steps: Sequence[PlannedStep]) -> list[dict[str, Any]]:
         {"system": system, "label": System(system).label, "steps": items}
         for system, items in by_system.items()
     ]
-
-
-def plan_text(steps: Sequence[PlannedStep]) -> str:
-    lines = []
-    for system in render_plan(steps):
-        lines.append(f"{system['label']}:")
-        lines.extend(f"  - {s['label']} ({s['after']})" for s in system["steps"])
-    return "\n".join(lines)

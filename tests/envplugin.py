@@ -12,6 +12,9 @@ _TEST_ENV = {
     "PORTAL_ENCRYPTION_KEYS": "dGVzdC1lbmNyeXB0aW9uLWtleS0wMDAwMDAwMDAwMDA=",
     "ALLOWED_HOSTS": "testserver,localhost,127.0.0.1",
     "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+    # A test's own transaction stays open, idle, while it waits on a worker or a slow sandbox call;
+    # PostgreSQL would end it after the production default (10 s). The chaos runs use that default.
+    "DB_IDLE_TRANSACTION_TIMEOUT": "600",
 }
 for _name, _value in _TEST_ENV.items():
     os.environ.setdefault(_name, _value)

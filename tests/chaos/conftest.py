@@ -24,7 +24,9 @@ def chaos(tmp_path_factory):
     env = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("PYTEST", "REDIS_URL", "PORTAL_TEST_DB", "OFFBOARDING_", "Q_"))
+        if not k.startswith(
+            ("PYTEST", "REDIS_URL", "PORTAL_TEST_DB", "OFFBOARDING_", "Q_", "DB_IDLE_")
+        )
     }
     # The production defaults for leases, heartbeats, the sweep and task timeouts: the recovery
     # times measured are the ones a deployment gets.

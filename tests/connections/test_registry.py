@@ -5,8 +5,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from connections import registry, services
+from connections import registry, selectors, services
 from connections.models import Connection
+from connections.providers import provider_for
 from connections.types import ConnectorError, Outcome, System, Target
 
 from .conftest import CANARY, okta_error, okta_user, token_response
@@ -48,8 +49,12 @@ def use_router(router, transport):
     return router
 
 
-def test_operation_names_per_system():
-    assert registry.operation_names(System.OKTA) == (
+def _operation_names(system: System) -> tuple[str, ...]:
+    return tuple(op.name for op in provider_for(system).operations)
+
+
+def test_operations_per_system():
+    assert _operation_names(System.OKTA) == (
         "suspend",
         "unsuspend",
         "clear_sessions",
@@ -58,15 +63,15 @@ def test_operation_names_per_system():
         "revoke_grants",
         "deactivate",
     )
-    assert registry.operation_names(System.GOOGLE) == (
+    assert _operation_names(System.GOOGLE) == (
         "suspend",
         "unsuspend",
         "sign_out",
         "revoke_oauth_tokens",
         "delete_app_passwords",
     )
-    assert registry.operation_names(System.MSGRAPH) == ("disable", "enable", "revoke_sessions")
-    assert registry.operation_names(System.ZOOM) == ("deactivate", "activate", "revoke_token")
+    assert _operation_names(System.MSGRAPH) == ("disable", "enable", "revoke_sessions")
+    assert _operation_names(System.ZOOM) == ("deactivate", "activate", "revoke_token")
 
 
 def test_missing_connection_is_not_configured():
@@ -80,7 +85,7 @@ def test_disabled_connection_is_not_configured(okta):
     with pytest.raises(ConnectorError) as info:
         registry.run_operation(System.OKTA, "suspend", target=TARGET)
     assert info.value.code == "not_configured"
-    assert registry.configured_systems() == []
+    assert list(selectors.connection_enabled_list()) == []
 
 
 def test_unknown_operation_is_refused(okta):
@@ -98,7 +103,7 @@ def test_run_okta_operation_uses_the_okta_id(okta, use_router):
     )
     result = registry.run_operation(System.OKTA, "suspend", target=TARGET)
     assert result.outcome == Outcome.DONE and route.called
-    assert registry.configured_systems() == [System.OKTA]
+    assert [c.system for c in selectors.connection_enabled_list()] == [System.OKTA]
 
 
 def test_clear_sessions_options_are_passed_through(okta, use_router):

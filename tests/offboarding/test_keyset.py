@@ -159,4 +159,6 @@ def test_a_windowed_page_runs_a_bounded_number_of_queries_whatever_the_rows(
         with CaptureQueriesContext(connection) as ctx:
             assert client.get(url).status_code == 200
         counts.append(len(ctx.captured_queries))
-    assert max(counts) <= 20, counts  # bounded by the windows walked, not by the rows
+    # Bounded by the windows walked, not by the rows; the audit page also runs its incremental
+    # chain check (a fixed handful of queries: the mark, the head, the last checkpoint).
+    assert max(counts) <= 26, counts

@@ -89,7 +89,11 @@ def test_the_plan_reads_as_words():
     steps = playbooks.build_steps(
         "offboard", systems=["okta", "zoom"], options={"okta_deactivate": True}
     )
-    text = playbooks.plan_text(steps)
+    text = "\n".join(
+        f"{system['label']}:\n"
+        + "\n".join(f"  - {s['label']} ({s['after']})" for s in system["steps"])
+        for system in playbooks.render_plan(steps)
+    )
     assert "Okta:\n  - Suspend in Okta (at once)" in text
     assert "Clear Okta sessions and OAuth tokens (after Suspend in Okta)" in text
     assert "Deactivate in Okta (irreversible) (after every other step succeeded)" in text

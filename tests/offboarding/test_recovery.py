@@ -78,20 +78,21 @@ def test_a_call_that_outlives_its_lease_keeps_it_while_the_worker_lives(
     settings.OFFBOARDING_LEASE_SECONDS = 1
     settings.OFFBOARDING_HEARTBEAT_SECONDS = 0.05
     req = approved("reset_sessions", systems=["okta"])
-    queue.run_starts()
-    step = steps(req)["okta.clear_sessions"]
     seen: dict[str, object] = {}
     real = fake_registry.run_operation
 
     def slow_call(system, operation, **kwargs):
-        first = StepRun.objects.get(pk=step.pk).lease_expires_at
+        first = StepRun.objects.get(action_request=req, system="okta").lease_expires_at
         # The call goes on past the first lease's end; a sweep then leaves the step alone.
         seen["outlived"] = _wait_for(lambda: timezone.now() > first + timedelta(seconds=0.5))
         seen["report"] = queue.sweep()
         return real(system, operation, **kwargs)
 
+    # Patched before the start: the start task runs the first steps itself (runner.chain).
     monkeypatch.setattr("connections.registry.run_operation", slow_call)
+    queue.run_starts()
     queue.drain()
+    step = steps(req)["okta.clear_sessions"]
     assert seen["outlived"] is True
     assert seen["report"].lost_leases == 0
     step.refresh_from_db()

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
+import portal
 from portal.env import env_bool, env_float, env_int, env_secret
 
 BASE_DIR = Path(__file__).resolve().parents[2]
@@ -43,6 +44,9 @@ def load_settings(monkeypatch, tmp_path, **env):
             monkeypatch.delenv(name, raising=False)
         else:
             monkeypatch.setenv(name, value)
+    # settings.py imports portal.settings_ops: read it anew too, under this environment.
+    monkeypatch.delitem(sys.modules, "portal.settings_ops", raising=False)
+    monkeypatch.delattr(portal, "settings_ops", raising=False)
     spec = importlib.util.spec_from_file_location("settings_under_test", SETTINGS_FILE)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
