@@ -31,7 +31,9 @@ PRODUCTION_ENV = {
 def load_settings(monkeypatch, tmp_path, **env):
     """Execute portal/settings.py afresh under the given environment."""
     for name in list(os.environ):
-        if name.startswith(("PORTAL_", "DATABASE_", "REDIS_", "Q_", "OKTA_", "EMAIL_")) or name in (
+        if name.startswith(
+            ("PORTAL_", "DATABASE_", "DB_", "REDIS_", "Q_", "OKTA_", "EMAIL_", "OFFBOARDING_")
+        ) or name in (
             "DEBUG",
             "SECRET_KEY",
             "ALLOWED_HOSTS",
