@@ -29,6 +29,7 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from offboarding.audit.signing import (
+    CONTENT_FIELDS,
     GENESIS_HASH,
     audit_key,
     compute_hash,
@@ -90,19 +91,7 @@ def _save_head(seq: int, hash_: str, key: bytes) -> None:
     AuditChainHead.objects.filter(pk=1).update(seq=seq, hash=hash_, signature=signature)
 
 
-_SEALED_FIELDS = (
-    "id",
-    "at",
-    "actor_id",
-    "actor_label",
-    "action",
-    "object_type",
-    "object_id",
-    "target",
-    "ip",
-    "details",
-    "hash",
-)
+_SEALED_FIELDS = ("id", *CONTENT_FIELDS, "hash")
 
 
 def _mac(key: bytes, payload: bytes) -> str:

@@ -13,6 +13,19 @@ from django.core.exceptions import ImproperlyConfigured
 
 from offboarding.models import AuditEvent
 
+# What an event says (the signed payload's fields between its position and its links).
+CONTENT_FIELDS = (
+    "at",
+    "actor_id",
+    "actor_label",
+    "action",
+    "object_type",
+    "object_id",
+    "target",
+    "ip",
+    "details",
+)
+
 GENESIS_HASH = "0" * 64
 _SECRET_WORDS = ("password", "secret", "token", "authorization", "private_key", "api_key")
 # Built once: json.dumps with these options would build a new encoder for every event.

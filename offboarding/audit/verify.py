@@ -8,26 +8,20 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
-from offboarding.audit.signing import GENESIS_HASH, audit_key, compute_hash, payload_bytes, sign
+from offboarding.audit.signing import (
+    CONTENT_FIELDS,
+    GENESIS_HASH,
+    audit_key,
+    compute_hash,
+    payload_bytes,
+    sign,
+)
 from offboarding.audit.signing import signed as is_signed
 from offboarding.models import AuditChainHead, AuditEvent, AuditWatermark
 
 # Events the audit page checks per load at most (about a second); the next load goes on from there.
 PER_LOAD = 50_000
-_FIELDS = (
-    "seq",
-    "at",
-    "actor_id",
-    "actor_label",
-    "action",
-    "object_type",
-    "object_id",
-    "target",
-    "ip",
-    "details",
-    "prev_hash",
-    "hash",
-)
+_FIELDS = ("seq", *CONTENT_FIELDS, "prev_hash", "hash")
 
 
 @dataclass(frozen=True)

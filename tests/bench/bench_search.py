@@ -18,6 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from tests.bench import harness
+
 ROOT = Path(__file__).resolve().parents[2]
 USERS = int(os.environ.get("BENCH_SEARCH_USERS", "100000"))
 ROUNDS = int(os.environ.get("BENCH_SEARCH_ROUNDS", "30"))
@@ -25,28 +27,12 @@ QUERIES = ("al", "ali", "alice", "smi", "zzq")
 GOAL_MS = 50.0
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _environment(var: Path, port: int) -> None:
-    os.environ.update(
-        DJANGO_SETTINGS_MODULE="portal.settings",
-        DATABASE_URL=os.environ.get("BENCH_DATABASE_URL", f"sqlite:///{var / 'bench.sqlite3'}"),
-        DEBUG="false",
-        SECRET_KEY="bench-" + "k" * 60,
-        ALLOWED_HOSTS="testserver,localhost",
-        PORTAL_HTTPS="false",
-        PORTAL_STATIC_MANIFEST="false",
-        PORTAL_AUDIT_KEY="bench-audit-" + "a" * 30,
-        PORTAL_ENCRYPTION_KEYS="dGVzdC1lbmNyeXB0aW9uLWtleS0wMDAwMDAwMDAwMDA=",
-        PORTAL_SANDBOX="true",
-        PORTAL_SANDBOX_URL=f"http://127.0.0.1:{port}",
-        PORTAL_VAR_DIR=str(var),
-        LOG_LEVEL="WARNING",
-    )
+    """The benches' environment (tests/bench/harness.py), in this process, with no Redis."""
+    env = harness.environment(var, port, workers="1")
+    env.pop("REDIS_URL", None)
+    env["ALLOWED_HOSTS"] = "testserver,localhost"
+    os.environ.update(env)
     os.environ.pop("REDIS_URL", None)
 
 
@@ -150,7 +136,7 @@ def _run(client) -> list[str]:
 
 def main() -> None:
     var = Path(tempfile.mkdtemp(prefix="bench-search-"))
-    port = _free_port()
+    port = harness.free_port()
     _environment(var, port)
     sandbox = _sandbox(var, port)
     try:

@@ -21,7 +21,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -98,7 +98,7 @@ def cluster(
     """Sandbox + Django set up here + qcluster + sweeper loop; yields (environment, sandbox URL,
     the qcluster's process id)."""
     var = Path(tempfile.mkdtemp(prefix="bench-runner-"))
-    port = _free_port()
+    port = free_port()
     env = environment(var, port, workers)
     sandbox = start(
         env,
