@@ -46,9 +46,10 @@ def load_settings(monkeypatch, tmp_path, **env):
             monkeypatch.delenv(name, raising=False)
         else:
             monkeypatch.setenv(name, value)
-    # settings.py imports portal.settings_ops: read it anew too, under this environment.
-    monkeypatch.delitem(sys.modules, "portal.settings_ops", raising=False)
-    monkeypatch.delattr(portal, "settings_ops", raising=False)
+    # settings.py imports portal.settings_ops and settings_data: read them anew too.
+    for part in ("settings_ops", "settings_data"):
+        monkeypatch.delitem(sys.modules, f"portal.{part}", raising=False)
+        monkeypatch.delattr(portal, part, raising=False)
     spec = importlib.util.spec_from_file_location("settings_under_test", SETTINGS_FILE)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

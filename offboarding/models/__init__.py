@@ -1,0 +1,31 @@
+"""The offboarding app's models, one module per concern; import them from here.
+
+- ``requests``: ActionRequest, Approval
+- ``steps``: StepRun, StepAttempt
+- ``scope``: Delegation, ProtectedGroup
+- ``audit``: AuditEvent (the chain's signed state lives in ``offboarding.audit_models``)
+
+New models go in a new module here (each under 400 lines) and are re-exported below.
+"""
+
+from offboarding.audit_models import AuditChainHead, AuditCheckpoint, AuditWatermark
+from offboarding.models.audit import AppendOnlyError, AuditEvent, AuditEventQuerySet
+from offboarding.models.requests import ActionRequest, Approval, SystemChoices
+from offboarding.models.scope import Delegation, ProtectedGroup
+from offboarding.models.steps import StepAttempt, StepRun
+
+__all__ = [
+    "ActionRequest",
+    "AppendOnlyError",
+    "Approval",
+    "AuditChainHead",
+    "AuditCheckpoint",
+    "AuditEvent",
+    "AuditEventQuerySet",
+    "AuditWatermark",
+    "Delegation",
+    "ProtectedGroup",
+    "StepAttempt",
+    "StepRun",
+    "SystemChoices",
+]
