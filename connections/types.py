@@ -43,6 +43,9 @@ class OperationResult:
 
     outcome: Outcome
     detail: str = ""
+    # What the operation changed, as plain JSON for reinstate and the evidence pack (e.g. the ids of
+    # the groups it removed). Never a secret, a token or a raw body.
+    data: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

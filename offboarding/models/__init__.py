@@ -3,6 +3,7 @@
 - ``requests``: ActionRequest, Approval
 - ``steps``: StepRun, StepAttempt
 - ``scope``: Delegation, ProtectedGroup
+- ``verification``: SystemVerification (what a system showed after the steps)
 - ``audit``: AuditEvent (the chain's signed state lives in ``offboarding.audit_models``)
 
 New models go in a new module here (each under 400 lines) and are re-exported below.
@@ -13,6 +14,7 @@ from offboarding.models.audit import AppendOnlyError, AuditEvent, AuditEventQuer
 from offboarding.models.requests import ActionRequest, Approval, SystemChoices
 from offboarding.models.scope import Delegation, ProtectedGroup
 from offboarding.models.steps import StepAttempt, StepRun
+from offboarding.models.verification import SystemVerification
 
 __all__ = [
     "ActionRequest",
@@ -28,4 +30,5 @@ __all__ = [
     "StepAttempt",
     "StepRun",
     "SystemChoices",
+    "SystemVerification",
 ]

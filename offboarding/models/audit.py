@@ -52,6 +52,24 @@ class AuditEvent(models.Model):
         PROTECTED_GROUP_CHANGED = "protected_group_changed", "Protected group changed"
         EXPORT = "export", "Export"
         AUDIT_VERIFIED = "audit_verified", "Audit chain verified"
+        # Reserved for the features being built in parallel (issues 13-17), declared once here.
+        SYSTEM_VERIFIED = "system_verified", "System read back after the steps"
+        EVIDENCE_DOWNLOADED = "evidence_downloaded", "Evidence pack downloaded"
+        HOOK_EVENT = "hook_event", "Okta event received"
+        HOOK_EVENT_IGNORED = "hook_event_ignored", "Okta event ignored"
+        HOOK_CHANGED = "hook_changed", "Event hook changed"
+        POLICY_CHANGED = "policy_changed", "Event policy changed"
+        DRIFT_ALERT = "drift_alert", "Drift alert"
+        BREAK_GLASS = "break_glass", "Break-glass run"
+        BREAK_GLASS_REVIEWED = "break_glass_reviewed", "Break-glass run reviewed"
+        API_CALL = "api_call", "API call"
+        API_TOKEN_CHANGED = "api_token_changed", "API token changed"
+        BATCH_SUBMITTED = "batch_submitted", "Batch submitted"
+        BATCH_APPROVED = "batch_approved", "Batch approved"
+        BATCH_REJECTED = "batch_rejected", "Batch rejected"
+        APPROVERS_REMINDED = "approvers_reminded", "Approvers reminded"
+        PLAYBOOK_IMPORTED = "playbook_imported", "Playbook imported"
+        PLAYBOOK_EXPORTED = "playbook_exported", "Playbook exported"
 
     # Empty while the event is sealed but not yet linked (see offboarding/audit/chain.py).
     seq = models.PositiveBigIntegerField(unique=True, null=True, blank=True)

@@ -21,6 +21,13 @@ class ActionRequest(models.Model):
         OFFBOARD = "offboard", "Offboard"
         REINSTATE = "reinstate", "Reinstate"
 
+    class Origin(models.TextChoices):
+        PORTAL = "portal", "The portal's form"
+        API = "api", "The REST API"
+        BULK = "bulk", "A bulk batch"
+        EVENT_HOOK = "event_hook", "An Okta event"
+        BREAK_GLASS = "break_glass", "Break-glass"
+
     State = RequestState
 
     OPEN_STATES = OPEN_REQUEST_STATES
@@ -49,6 +56,10 @@ class ActionRequest(models.Model):
     systems = models.JSONField(default=list)
     options = models.JSONField(default=dict, blank=True)
     reason = models.TextField()
+    origin = models.CharField(max_length=16, choices=Origin.choices, default=Origin.PORTAL)
+    origin_detail = models.CharField(
+        max_length=200, blank=True, help_text="e.g. the API token's name, the Okta event's uuid."
+    )
     ticket = models.CharField(max_length=100, blank=True)
     plan = models.JSONField(default=list, blank=True, help_text="Pre-flight plan at submission.")
     requester = models.ForeignKey(

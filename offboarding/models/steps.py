@@ -45,6 +45,11 @@ class StepRun(models.Model):
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.WAITING)
     outcome = models.CharField(max_length=16, choices=Outcome.choices, blank=True, default="")
     detail = models.TextField(blank=True)
+    result = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="What the step changed (OperationResult.data), e.g. removed group ids.",
+    )
     last_error = models.TextField(blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     crash_count = models.PositiveSmallIntegerField(default=0)

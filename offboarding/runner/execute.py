@@ -115,6 +115,7 @@ def _success(result: OperationResult, now: datetime) -> _Completion:
     fields = {
         "outcome": str(Outcome(result.outcome).value),
         "detail": detail,
+        "result": dict(result.data),
         "last_error": "",
         "probe_first": False,
         "next_attempt_at": None,
