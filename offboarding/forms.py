@@ -116,6 +116,49 @@ class RetrySystemForm(forms.Form):
     system = forms.ChoiceField(choices=SystemChoices.choices)
 
 
+
+# --- Break-glass and after-the-fact review (issue 14) ---------------------------------------------
+
+
+class BreakGlassForm(forms.Form):
+    """Reset sessions (default options) or an offboard's lock steps, run at once."""
+
+    kind = forms.ChoiceField(
+        label="Action",
+        choices=[(k, ActionRequest.Kind(k).label) for k in playbooks.BREAK_GLASS_KINDS],
+    )
+    systems = forms.MultipleChoiceField(
+        label="Systems",
+        choices=SystemChoices.choices,
+        widget=forms.CheckboxSelectMultiple,
+        initial=[c for c, _ in SystemChoices.choices],
+        error_messages={"required": "Choose at least one system."},
+    )
+    reason = forms.CharField(
+        label="Reason",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+        help_text="The incident: approvers review this run afterwards and read it.",
+        error_messages={"required": "Say why: break-glass needs a reason."},
+    )
+    ticket = forms.CharField(
+        label="Incident ticket", required=False, max_length=100, help_text="e.g. INC-1234."
+    )
+
+
+class ReviewForm(forms.Form):
+    decision = forms.ChoiceField(
+        choices=[("accepted", "Accept"), ("flagged", "Flag")],
+        error_messages={"required": "Choose accept or flag."},
+    )
+    comment = forms.CharField(
+        label="Comment",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Required to flag: say what was wrong.",
+    )
+
 # --- Filters of the history and audit pages (and their exports) -------------------------------
 
 

@@ -1,4 +1,5 @@
-"""Emails: to the approvers who may approve a request, and to the requester on each outcome.
+"""Emails: to the approvers who may approve a request (or review a run made without approval),
+and to the requester on each outcome.
 
 Called from `transaction.on_commit`, so a mail failure never undoes a decision; it is logged.
 """
@@ -70,3 +71,16 @@ def notify_requester(action_request_id: int, event: str) -> int:
     steps = list(req.steps.all()) if event in ("succeeded", "partially_failed", "failed") else []
     context = {"req": req, "url": _request_url(req), "event": event, "steps": steps}
     return _send("request_update", [req.requester.email], context)
+
+
+def notify_review_needed(action_request_id: int) -> int:
+    """Tell the approvers of a run made without prior approval (break-glass, an Okta event) that it
+    ran and waits for their after-the-fact review (issue 14)."""
+    req = ActionRequest.objects.select_related("requester", "review").get(pk=action_request_id)
+    context = {
+        "req": req,
+        "review": req.review,
+        "url": _request_url(req),
+        "queue_url": settings.PORTAL_BASE_URL + reverse("offboarding:reviews"),
+    }
+    return _send("review_needed", [u.email for u in eligible_approvers(req)], context)

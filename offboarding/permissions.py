@@ -43,7 +43,7 @@ def has_role(user: AnyUser, *roles: str) -> bool:
 
 
 def can_search_users(user: AnyUser) -> bool:
-    return has_role(user, Role.HELPDESK, Role.APPROVER)
+    return has_role(user, Role.HELPDESK, Role.APPROVER, Role.RESPONDER)
 
 
 def can_request(user: AnyUser) -> bool:
@@ -119,7 +119,7 @@ def primary_role_label(user: AnyUser) -> str:
 
 def can_browse_requests(user: AnyUser) -> bool:
     """May open the request history (what they see there is `visible_requests`)."""
-    return can_request(user) or can_approve(user) or can_view_audit(user)
+    return can_request(user) or can_approve(user) or can_view_audit(user) or can_break_glass(user)
 
 
 def sees_every_request(user: AnyUser) -> bool:
@@ -188,3 +188,22 @@ def can_retry_request(user: AnyUser, action_request: ActionRequest) -> bool:
 
 def can_change_request(user: AnyUser, action_request: ActionRequest) -> bool:
     return is_requester(user, action_request) and can_request(user)
+
+
+# --- Break-glass and after-the-fact review (issue 14) ----------------------------------------------
+
+
+def can_break_glass(user: AnyUser) -> bool:
+    """May open the break-glass form (the service also wants TOTP, a fresh sign-in, scope)."""
+    return has_role(user, Role.RESPONDER)
+
+
+def can_review_runs(user: AnyUser) -> bool:
+    """May open the review queue of runs made without prior approval."""
+    return can_approve(user)
+
+
+def can_review_request(user: AnyUser, action_request: ActionRequest) -> bool:
+    """Review a run afterwards: an Approver of the request's approver group (the same people who
+    see it, `visible_requests`), never the person who ran it (four-eyes after the fact)."""
+    return can_decide_request(user, action_request)

@@ -194,6 +194,39 @@ LOCKOUT_STEPS: dict[str, tuple[tuple[str, str], ...]] = {
 }
 
 
+# Break-glass (issue 14): what a Responder may run at once, before anyone approves. Reset sessions
+# as the form says (it only ends sessions); an offboard only as its lock steps (every optional
+# step off: no revokes, resets or group removals, and never the irreversible Okta deactivate), so
+# that a reinstate undoes all of it. The full offboard is then asked for the usual way.
+BREAK_GLASS_KINDS: tuple[str, ...] = (RESET_SESSIONS.kind, OFFBOARD.kind)
+BREAK_GLASS_NOTE: dict[str, str] = {
+    RESET_SESSIONS.kind: "Break-glass runs reset sessions as chosen, at once.",
+    OFFBOARD.kind: (
+        "Break-glass runs only the lock steps of an offboard (suspend, disable, deactivate the "
+        "Zoom user), at once: no revokes, no group removals, never the irreversible Okta "
+        "deactivate. A reinstate undoes them; ask for the full offboard the usual way."
+    ),
+}
+
+
+def break_glass_options(kind: str, options: dict[str, Any] | None) -> dict[str, bool]:
+    """The options a break-glass run of `kind` uses; refuses a kind or step it may not run."""
+    if kind not in BREAK_GLASS_KINDS:
+        label = get_playbook(kind).label.lower()
+        raise InvalidPlaybook(f"Break-glass cannot run {label}: ask for it the usual way.")
+    if kind == RESET_SESSIONS.kind:
+        return normalise_options(kind, options)
+    chosen = normalise_options(
+        kind, {k: False for k in OFFBOARD.option_defaults()} | (options or {})
+    )
+    switched_on = [o.label for o in OFFBOARD.options if chosen[o.key]]
+    if switched_on:
+        raise InvalidPlaybook(
+            "Break-glass runs only an offboard's lock steps, not: " + "; ".join(switched_on) + "."
+        )
+    return chosen
+
+
 def get_playbook(kind: str) -> Playbook:
     try:
         return PLAYBOOKS[kind]

@@ -10,3 +10,5 @@ class Role(models.TextChoices):
     APPROVER = "Approver", "Approver"
     AUDITOR = "Auditor", "Auditor"
     CONNECTION_ADMIN = "Connection admin", "Connection admin"
+    # Issue 14: runs reset sessions and an offboard's lock steps at once in an incident.
+    RESPONDER = "Responder", "Responder"

@@ -28,4 +28,8 @@ urlpatterns = [
     path("policies/delegations/<int:pk>/", views.delegation_edit, name="delegation-edit"),
     path("policies/protected/add", views.protected_add, name="protected-add"),
     path("policies/protected/<int:pk>/remove", views.protected_remove, name="protected-remove"),
+    # Issue 14: break-glass and the after-the-fact review queue.
+    path("break-glass/<str:okta_id>/", views.break_glass, name="break-glass"),
+    path("reviews/", views.reviews, name="reviews"),
+    path("reviews/<int:pk>/decide", views.review_decide, name="review-decide"),
 ]

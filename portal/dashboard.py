@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
-from offboarding import selectors
+from offboarding import selectors, selectors_review
 from offboarding.models import ActionRequest, SystemChoices
 from offboarding.permissions import AnyUser
 
@@ -210,3 +210,9 @@ def dashboard_figures(user: AnyUser, *, now: datetime | None = None) -> Figures:
         failure_counts={s: failures.get(s, 0) for s in SystemChoices.values},
         state_counts=counts,
     )
+
+
+def review_alerts(user: AnyUser) -> selectors_review.ReviewSummary:
+    """Runs made without prior approval that stand out (issue 14): unreviewed (overdue among
+    them) and flagged in the last 30 days, among the requests the user may see."""
+    return selectors_review.review_summary_for(user)

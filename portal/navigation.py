@@ -11,6 +11,7 @@ from django.urls import reverse
 from offboarding import permissions as perms
 from offboarding.permissions import AnyUser
 from offboarding.selectors import approvals_pending_for
+from offboarding.selectors_review import reviews_waiting_for
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,7 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("Dashboard", "home", _signed_in),
     NavItem("Search users", "offboarding:search", perms.can_search_users),
     NavItem("Approvals", "offboarding:approvals", perms.can_approve, count=_pending_approvals),
+    NavItem("Reviews", "offboarding:reviews", perms.can_review_runs, count=reviews_waiting_for),
     NavItem("Requests", "offboarding:request-list", perms.can_browse_requests),
     NavItem("Audit", "offboarding:audit", perms.can_view_audit),
     NavItem("Connections", "connections:list", perms.can_manage_connections),

@@ -155,7 +155,7 @@ MFA_TOTP_ISSUER = env_str("PORTAL_NAME", "Offboarding portal")
 # Roles whose members must enrol an authenticator app (TOTP) before they can act, e.g.
 # "Approver,Connection admin" (role names, any case). Until then they may look but not act.
 # The names are offboarding.roles.Role's; settings cannot import the app, a test keeps them equal.
-PORTAL_ROLE_NAMES = ("Helpdesk", "Approver", "Auditor", "Connection admin")
+PORTAL_ROLE_NAMES = ("Helpdesk", "Approver", "Auditor", "Connection admin", "Responder")
 PORTAL_REQUIRE_MFA_FOR = env_roles("PORTAL_REQUIRE_MFA_FOR", PORTAL_ROLE_NAMES)
 SOCIALACCOUNT_ONLY = False
 SOCIALACCOUNT_AUTO_SIGNUP = False
@@ -319,3 +319,7 @@ LOGGING = {
         "httpcore": {"level": "WARNING"},
     },
 }
+
+# Issue 14 (break-glass): how long approvers have to review a run made without prior approval
+# (break-glass, an Okta event) before it shows as overdue.
+PORTAL_REVIEW_WINDOW_HOURS = env_int("PORTAL_REVIEW_WINDOW_HOURS", 24, minimum=1, maximum=24 * 30)

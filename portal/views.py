@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET
 
 from offboarding import permissions as perms
 from portal import health
-from portal.dashboard import dashboard_figures
+from portal.dashboard import dashboard_figures, review_alerts
 
 
 @require_GET
@@ -33,6 +33,9 @@ def home(request: HttpRequest) -> HttpResponse:
         "search_url": reverse("offboarding:search"),
         "figures": figures,
         "scoped": scoped,
+        "reviews": review_alerts(user),
+        "can_review": perms.can_review_runs(user),
+        "can_break_glass": perms.can_break_glass(user),
     }
     return render(request, "portal/home.html", context)
 

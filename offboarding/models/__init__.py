@@ -4,6 +4,7 @@
 - ``steps``: StepRun, StepAttempt
 - ``scope``: Delegation, ProtectedGroup
 - ``verification``: SystemVerification (what a system showed after the steps)
+- ``review``: AfterTheFactReview (runs made without prior approval, reviewed afterwards)
 - ``audit``: AuditEvent (the chain's signed state lives in ``offboarding.audit_models``)
 
 New models go in a new module here (each under 400 lines) and are re-exported below.
@@ -12,12 +13,14 @@ New models go in a new module here (each under 400 lines) and are re-exported be
 from offboarding.audit_models import AuditChainHead, AuditCheckpoint, AuditWatermark
 from offboarding.models.audit import AppendOnlyError, AuditEvent, AuditEventQuerySet
 from offboarding.models.requests import ActionRequest, Approval, SystemChoices
+from offboarding.models.review import AfterTheFactReview
 from offboarding.models.scope import Delegation, ProtectedGroup
 from offboarding.models.steps import StepAttempt, StepRun
 from offboarding.models.verification import SystemVerification
 
 __all__ = [
     "ActionRequest",
+    "AfterTheFactReview",
     "AppendOnlyError",
     "Approval",
     "AuditChainHead",

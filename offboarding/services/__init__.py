@@ -12,6 +12,7 @@ from offboarding.audit import (
     audit_verify_current,
 )
 from offboarding.runner import action_request_expire
+from offboarding.services.break_glass import SignInTooOld, action_request_break_glass
 from offboarding.services.cancel import action_request_cancel
 from offboarding.services.decide import (
     action_request_approve,
@@ -34,6 +35,7 @@ from offboarding.services.reads import (
     search_record,
 )
 from offboarding.services.retry import action_request_retry_system
+from offboarding.services.review import request_review_required, review_record
 from offboarding.services.submit import (
     action_request_change,
     action_request_submit,
@@ -49,8 +51,10 @@ from offboarding.targets import (
 
 __all__ = [
     "PersonSearch",
+    "SignInTooOld",
     "TargetInfo",
     "action_request_approve",
+    "action_request_break_glass",
     "action_request_cancel",
     "action_request_change",
     "action_request_expire",
@@ -73,6 +77,8 @@ __all__ = [
     "protection_check",
     "record_user_view",
     "request_fingerprint",
+    "request_review_required",
+    "review_record",
     "scope_check",
     "search_record",
     "step_runs_create",

@@ -1,6 +1,7 @@
 """Offboarding pages, one module per area; short views that call services."""
 
 from offboarding.views.audit import audit_list, audit_verify
+from offboarding.views.break_glass import break_glass, review_decide, reviews
 from offboarding.views.common import (
     get_request_for_user,
     recent_sign_in_required,
@@ -27,6 +28,9 @@ from offboarding.views.requests import (
 from offboarding.views.search import search, search_results, user_detail
 
 __all__ = [
+    "break_glass",
+    "review_decide",
+    "reviews",
     "delegation_edit",
     "policies",
     "protected_add",

@@ -11,7 +11,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from offboarding import permissions as perms
-from offboarding import selectors
+from offboarding import selectors, selectors_review
 from offboarding.forms import HistoryFilterForm
 
 PAGE_SIZE = 50
@@ -67,6 +67,9 @@ def request_list(request: HttpRequest) -> HttpResponse:
     else:
         problem = "Some filters could not be read; correct them below."
     rows = page.rows if page else []
+    reviews = selectors_review.reviews_by_request([r.pk for r in rows])  # issue 14: badges
+    for row in rows:
+        row.after_review = reviews.get(row.pk)  # type: ignore[attr-defined]
     context = {
         "form": form,
         "page": page,

@@ -132,6 +132,7 @@ def user_detail(request: HttpRequest, okta_id: str) -> HttpResponse:
         "target": target,
         "protected": protected,
         "verdicts": _action_verdicts(signed_in_user(request), target),
+        "can_break_glass": perms.can_break_glass(request.user) and not protected,  # issue 14
         "systems": _systems_overview(target),
         "recent": selectors.action_requests_visible_to(request.user)
         .filter(target_okta_id=target.okta_id)

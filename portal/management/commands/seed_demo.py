@@ -21,12 +21,16 @@ DEMO_CAST: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("approver2", "Bea Backup-Approver", (Role.APPROVER,)),
     ("auditor", "Ada Auditor", (Role.AUDITOR,)),
     ("connadmin", "Cole Connection-Admin", (Role.CONNECTION_ADMIN,)),
+    ("responder", "Rory Responder", (Role.RESPONDER,)),
     ("admin", "Sam Superuser", ()),
 )
 
 
 DEMO_TEAM = "Service desk"
-DEMO_TEAM_MEMBERS = ("helpdesk", "approver", "approver2")
+DEMO_TEAM_MEMBERS = ("helpdesk", "approver", "approver2", "responder")
+# Break-glass needs TOTP (issue 14): the demo Responder gets an authenticator app at creation; its
+# secret is kept beside the passwords (var/, mode 600) and printed to add to an authenticator app.
+DEMO_TOTP_USER = "responder"
 
 
 def _password() -> str:
@@ -59,6 +63,8 @@ class Command(BaseCommand):
             path.chmod(0o600)
         if settings.PORTAL_SANDBOX:
             self._ensure_demo_policy()
+        totp_path = path.with_name("demo-totp.txt")
+        self._ensure_demo_totp(totp_path)
         shown = self._read(path) if path.exists() else {}
         port = os.environ.get("PORTAL_PORT", "8000")
         self.stdout.write(self.style.MIGRATE_HEADING(f"Demo sign-ins (http://127.0.0.1:{port}/):"))
@@ -66,6 +72,26 @@ class Command(BaseCommand):
             role = ", ".join(roles) or "superuser"
             password = shown.get(username, "(unknown: run `make demo-passwords`)")
             self.stdout.write(f"  {username:<10} {password:<26} {role:<17} {full_name}")
+        if totp_path.exists():
+            secret = totp_path.read_text(encoding="utf-8").strip()
+            self.stdout.write(
+                f"  {DEMO_TOTP_USER} signs in with a TOTP code too: add the secret {secret} to an "
+                "authenticator app (or run `oathtool --totp -b <secret>`)."
+            )
+
+    @staticmethod
+    def _ensure_demo_totp(path: Path) -> None:
+        """Enrol the demo Responder's authenticator app once; keep its secret in var/."""
+        from allauth.mfa.models import Authenticator
+        from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+        user = get_user_model().objects.get(username=DEMO_TOTP_USER)
+        if Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
+            return
+        secret = generate_totp_secret()
+        TOTP.activate(user, secret)
+        path.write_text(secret + "\n", encoding="utf-8")
+        path.chmod(0o600)
 
     @staticmethod
     def _read(path: Path) -> dict[str, str]:
