@@ -116,7 +116,6 @@ class RetrySystemForm(forms.Form):
     system = forms.ChoiceField(choices=SystemChoices.choices)
 
 
-
 # --- Break-glass and after-the-fact review (issue 14) ---------------------------------------------
 
 
@@ -158,6 +157,7 @@ class ReviewForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Required to flag: say what was wrong.",
     )
+
 
 # --- Filters of the history and audit pages (and their exports) -------------------------------
 

@@ -41,7 +41,9 @@ def _preview(request: HttpRequest, okta_id: str, kind: str) -> dict[str, Any]:
     except OffboardingError as exc:
         return {"target": None, "problem": exc.message, "plan": []}
     user = signed_in_user(request)
-    services.record_user_view(actor=user, target=target, purpose="break-glass", ip=client_ip(request))
+    services.record_user_view(
+        actor=user, target=target, purpose="break-glass", ip=client_ip(request)
+    )
     blocked, plan = "", []
     try:
         services.scope_check(user=user, kind=kind, target=target)

@@ -69,7 +69,7 @@ def request_list(request: HttpRequest) -> HttpResponse:
     rows = page.rows if page else []
     reviews = selectors_review.reviews_by_request([r.pk for r in rows])  # issue 14: badges
     for row in rows:
-        row.after_review = reviews.get(row.pk)  # type: ignore[attr-defined]
+        row.after_review = reviews.get(row.pk)
     context = {
         "form": form,
         "page": page,

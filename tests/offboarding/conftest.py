@@ -353,3 +353,46 @@ def steps() -> Callable[[ActionRequest], dict[str, StepRun]]:
         return {s.key: s for s in StepRun.objects.filter(action_request=req)}
 
     return get
+
+
+# --- Break-glass (issue 14): a Responder of the service-desk team, TOTP enrolled -----------------
+
+
+def enrol_totp(user) -> None:
+    from allauth.mfa.models import Authenticator
+
+    Authenticator.objects.create(user=user, type=Authenticator.Type.TOTP, data={"secret": "x"})
+
+
+@pytest.fixture
+def responder(django_user_model, team):
+    from offboarding.roles import Role
+    from tests.conftest import _make_user
+
+    user = _make_user(django_user_model, "responder", Role.RESPONDER, first_name="Rory")
+    user.groups.add(team)
+    enrol_totp(user)
+    return user
+
+
+@pytest.fixture
+def run(fake_registry, delegation, responder, django_capture_on_commit_callbacks):
+    """Break-glass as the responder, signed in a minute ago, on-commit work run."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    def do(kind: str = "reset_sessions", **kwargs):
+        args = {
+            "responder": responder,
+            "target_okta_id": "00u1",
+            "kind": kind,
+            "systems": ["okta", "google", "msgraph", "zoom"],
+            "reason": "Account takeover in progress (INC-9)",
+            "authenticated_at": timezone.now() - timedelta(minutes=1),
+        }
+        args.update(kwargs)
+        with django_capture_on_commit_callbacks(execute=True):
+            return request_services.action_request_break_glass(**args)
+
+    return do

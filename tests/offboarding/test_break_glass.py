@@ -27,43 +27,12 @@ from offboarding.models import ActionRequest, AfterTheFactReview, AuditEvent
 from offboarding.roles import Role
 from offboarding.services import SignInTooOld
 from tests.conftest import _make_user
+from tests.offboarding.conftest import enrol_totp
 
 pytestmark = pytest.mark.django_db
 RS = ActionRequest.State
 ALL = ["okta", "google", "msgraph", "zoom"]
 LOCK_STEPS = {"okta.suspend", "google.suspend", "msgraph.disable", "zoom.deactivate"}
-
-
-def enrol_totp(user) -> None:
-    Authenticator.objects.create(user=user, type=Authenticator.Type.TOTP, data={"secret": "x"})
-
-
-@pytest.fixture
-def responder(django_user_model, team):
-    user = _make_user(django_user_model, "responder", Role.RESPONDER, first_name="Rory")
-    user.groups.add(team)
-    enrol_totp(user)
-    return user
-
-
-@pytest.fixture
-def run(fake_registry, delegation, responder, django_capture_on_commit_callbacks):
-    """Break-glass as the responder, signed in a minute ago, on-commit work run."""
-
-    def do(kind: str = "reset_sessions", **kwargs):
-        args = {
-            "responder": responder,
-            "target_okta_id": "00u1",
-            "kind": kind,
-            "systems": ALL,
-            "reason": "Account takeover in progress (INC-9)",
-            "authenticated_at": timezone.now() - timedelta(minutes=1),
-        }
-        args.update(kwargs)
-        with django_capture_on_commit_callbacks(execute=True):
-            return svc.action_request_break_glass(**args)
-
-    return do
 
 
 def test_reset_sessions_runs_at_once_audited_and_waits_for_review(
@@ -236,7 +205,13 @@ def test_a_run_unreviewed_after_the_window_shows_as_overdue(run, approver, setti
 
 
 def test_the_queue_is_generic_for_any_run_made_without_approval(
-    make_request, approve, approver, other_approver, helpdesk, mailoutbox, django_capture_on_commit_callbacks
+    make_request,
+    approve,
+    approver,
+    other_approver,
+    helpdesk,
+    mailoutbox,
+    django_capture_on_commit_callbacks,
 ):
     """What the Okta event hooks call for their automatic runs (origin event_hook)."""
     req = make_request("reset_sessions")
