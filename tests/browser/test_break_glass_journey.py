@@ -16,7 +16,13 @@ import pytest
 from playwright.sync_api import expect
 
 from offboarding.models import ActionRequest, AfterTheFactReview, AuditEvent
-from tests.browser.test_journeys import ALICE, RUN_TIMEOUT, find_and_open, request_id
+from tests.browser.test_journeys import (
+    ALICE,
+    RUN_TIMEOUT,
+    find_and_open,
+    keep_for_readme,
+    request_id,
+)
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.sandbox]
 SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # a test-only TOTP secret
@@ -63,7 +69,7 @@ def test_a_responder_locks_a_person_out_at_once_and_an_approver_flags_it(
     expect(responder.get_by_test_id("break-glass-note")).to_contain_text(
         "never the irreversible Okta deactivate"
     )
-    screenshot(responder, "break-glass-form")
+    keep_for_readme(screenshot(responder, "break-glass-form"), "break-glass-form")
     responder.get_by_test_id("run-break-glass").click()
     expect(
         responder.get_by_test_id("form-errors").or_(responder.locator(".errorlist"))
@@ -97,7 +103,7 @@ def test_a_responder_locks_a_person_out_at_once_and_an_approver_flags_it(
     approver.goto("/reviews/")
     card = approver.get_by_test_id(f"review-{pk}")
     card.get_by_label("Comment").fill("No incident ticket INC-4712 exists")
-    screenshot(approver, "reviews")
+    keep_for_readme(screenshot(approver, "reviews"), "reviews")
     card.get_by_test_id(f"flag-{pk}").click()
     expect(approver.get_by_test_id("reviews-done")).to_contain_text("Review: flagged")
     approver.goto("/")
