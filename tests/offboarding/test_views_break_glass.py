@@ -116,3 +116,43 @@ def test_the_responder_cannot_review_their_own_run_through_the_page(
     assert AfterTheFactReview.objects.get().is_pending
     with pytest.raises(NotAllowed, match="four-eyes"):
         svc.review_record(action_request_id=req.pk, reviewer=responder, decision="accepted")
+
+
+def _queries(client, url: str) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.get(url)
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_the_queue_and_history_run_as_many_queries_for_50_runs_as_for_5(
+    client, approver, other_approver, helpdesk, managers
+):
+    from django.utils import timezone
+
+    from tests.offboarding.pages_data import history_request
+
+    made = iter(range(1000))
+
+    def add(n: int) -> None:
+        for _ in range(n):
+            i = next(made)
+            req = history_request(helpdesk, login=f"p{i}@x.com", approver_group=managers)
+            done = {"decision": "flagged", "reviewer": other_approver} if i % 2 else {}
+            AfterTheFactReview.objects.create(
+                action_request=req,
+                why="Break-glass by helpdesk",
+                due_at=timezone.now(),
+                reviewed_at=timezone.now() if done else None,
+                **done,
+            )
+
+    sign_in(client, approver)
+    pages = (REVIEWS, reverse("offboarding:request-list"), "/")
+    add(5)
+    small = [_queries(client, url) for url in pages]
+    add(45)
+    assert [_queries(client, url) for url in pages] == small
