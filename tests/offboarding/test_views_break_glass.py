@@ -68,6 +68,8 @@ def test_a_fresh_sign_in_runs_it_and_shows_the_review_banner(
     assert req.origin == "break_glass" and req.state == ActionRequest.State.APPROVED
     page = client.get(response["Location"]).content.decode()
     assert 'data-testid="review-banner"' in page and "Awaiting review" in page
+    assert "Break-glass: ran without approval; IT managers review it afterwards" in page
+    assert "Approvals: 0 of" not in page
 
 
 def test_a_missing_reason_is_a_clear_message_not_a_run(
