@@ -319,3 +319,9 @@ LOGGING = {
         "httpcore": {"level": "WARNING"},
     },
 }
+
+# --- Issue 15: the REST API (/api/v1/) -------------------------------------------------------------
+# Calls per token per minute (answered 429 with Retry-After beyond), and how long an
+# Idempotency-Key's first answer is replayed (at least a day).
+PORTAL_API_RATE_LIMIT_PER_MINUTE = env_int("PORTAL_API_RATE_LIMIT_PER_MINUTE", 120, minimum=1)
+PORTAL_API_IDEMPOTENCY_HOURS = env_int("PORTAL_API_IDEMPOTENCY_HOURS", 24, minimum=24)

@@ -4,12 +4,14 @@
 - ``steps``: StepRun, StepAttempt
 - ``scope``: Delegation, ProtectedGroup
 - ``verification``: SystemVerification (what a system showed after the steps)
+- ``api``: ApiToken, ApiIdempotencyKey (the REST API, issue 15)
 - ``audit``: AuditEvent (the chain's signed state lives in ``offboarding.audit_models``)
 
 New models go in a new module here (each under 400 lines) and are re-exported below.
 """
 
 from offboarding.audit_models import AuditChainHead, AuditCheckpoint, AuditWatermark
+from offboarding.models.api import ApiIdempotencyKey, ApiToken
 from offboarding.models.audit import AppendOnlyError, AuditEvent, AuditEventQuerySet
 from offboarding.models.requests import ActionRequest, Approval, SystemChoices
 from offboarding.models.scope import Delegation, ProtectedGroup
@@ -18,6 +20,8 @@ from offboarding.models.verification import SystemVerification
 
 __all__ = [
     "ActionRequest",
+    "ApiIdempotencyKey",
+    "ApiToken",
     "AppendOnlyError",
     "Approval",
     "AuditChainHead",

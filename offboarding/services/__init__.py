@@ -12,6 +12,12 @@ from offboarding.audit import (
     audit_verify_current,
 )
 from offboarding.runner import action_request_expire
+from offboarding.services.api_requests import (
+    PersonFound,
+    api_person_lookup,
+    api_request_create,
+)
+from offboarding.services.api_tokens import api_call_record, api_token_create, api_token_revoke
 from offboarding.services.cancel import action_request_cancel
 from offboarding.services.decide import (
     action_request_approve,
@@ -48,6 +54,7 @@ from offboarding.targets import (
 )
 
 __all__ = [
+    "PersonFound",
     "PersonSearch",
     "TargetInfo",
     "action_request_approve",
@@ -57,6 +64,11 @@ __all__ = [
     "action_request_reject",
     "action_request_retry_system",
     "action_request_submit",
+    "api_call_record",
+    "api_person_lookup",
+    "api_request_create",
+    "api_token_create",
+    "api_token_revoke",
     "approvals_counted",
     "audit_chain_check",
     "audit_chain_verify",
