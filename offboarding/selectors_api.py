@@ -35,6 +35,10 @@ def api_tokens_listed() -> QuerySet[ApiToken]:
     )
 
 
+def api_token_get(pk: int) -> ApiToken | None:
+    return ApiToken.objects.filter(pk=pk).first()
+
+
 def api_requests_for(token: ApiToken) -> QuerySet[ActionRequest]:
     """The requests a token may see: those made under its team's delegations."""
     return ActionRequest.objects.filter(delegation__team_id=token.team_id).select_related(

@@ -28,4 +28,7 @@ urlpatterns = [
     path("policies/delegations/<int:pk>/", views.delegation_edit, name="delegation-edit"),
     path("policies/protected/add", views.protected_add, name="protected-add"),
     path("policies/protected/<int:pk>/remove", views.protected_remove, name="protected-remove"),
+    # Issue 15: API tokens
+    path("api-tokens/", views.api_tokens, name="api-tokens"),
+    path("api-tokens/<int:pk>/revoke", views.api_token_revoke, name="api-token-revoke"),
 ]

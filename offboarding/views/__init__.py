@@ -1,5 +1,6 @@
 """Offboarding pages, one module per area; short views that call services."""
 
+from offboarding.views.api_tokens import api_token_revoke, api_tokens
 from offboarding.views.audit import audit_list, audit_verify
 from offboarding.views.common import (
     get_request_for_user,
@@ -27,6 +28,8 @@ from offboarding.views.requests import (
 from offboarding.views.search import search, search_results, user_detail
 
 __all__ = [
+    "api_token_revoke",
+    "api_tokens",
     "delegation_edit",
     "policies",
     "protected_add",
