@@ -11,7 +11,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import URLPattern, URLResolver
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError, ValidationError
+from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from offboarding import services
 from offboarding.api import people, requests
@@ -74,6 +74,11 @@ api.add_exception_handler(
             "Send a valid, unexpired token as `Authorization: Bearer <token>`.",
         )
     ),
+)
+api.add_exception_handler(
+    # ninja's own 400 is a body it could not parse (not JSON): a validation problem like the rest.
+    HttpError,
+    lambda request, exc: render(ApiProblem("validation", "The body must be a JSON object.")),
 )
 api.add_exception_handler(
     Http404, lambda request, exc: render(ApiProblem("not-found", "No such resource."))

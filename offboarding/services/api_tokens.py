@@ -154,7 +154,7 @@ def api_call_record(
             target=token.name,
             ip=ip,
             details={
-                "token": token.name,
+                "api_client": token.name,
                 "method": method,
                 "path": path[:300],
                 "status": status,
