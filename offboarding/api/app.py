@@ -9,7 +9,7 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_not_required
 from django.http import Http404, HttpRequest, HttpResponse
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, re_path
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
@@ -105,12 +105,21 @@ def _audited(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     return login_not_required(wrapper)
 
 
+@login_not_required
+def not_found(request: HttpRequest, rest: str = "") -> HttpResponse:
+    """Any other address under /api/v1/: a problem too, not the portal's HTML page."""
+    return render(ApiProblem("not-found", "No such address in this API (see openapi.json)."))
+
+
 def urlpatterns() -> list[URLPattern | URLResolver]:
     """The API's routes, each audited and open to token callers (no session sign-in)."""
     patterns, _, _ = api.urls
     wrapped: list[URLPattern | URLResolver] = []
     for p in patterns:
-        if isinstance(p, URLPattern):
+        if isinstance(p, URLPattern) and p.name == "api-root":  # ninja's page for docs_url
+            p = URLPattern(p.pattern, not_found, p.default_args, p.name)
+        elif isinstance(p, URLPattern):
             p = URLPattern(p.pattern, _audited(p.callback), p.default_args, p.name)
         wrapped.append(p)
+    wrapped.append(re_path(r"^(?P<rest>.*)$", not_found, name="not-found"))
     return wrapped

@@ -6,10 +6,10 @@ import base64
 import binascii
 import json
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Header, Query, Router, Schema
+from ninja import Header, Path, Query, Router, Schema
 
 from offboarding import permissions, selectors_api, services
 from offboarding.api import idempotency
@@ -31,6 +31,8 @@ from offboarding.models import ActionRequest, ApiToken
 from offboarding.signals import client_ip
 
 router = Router(tags=["requests"])
+
+RequestId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The request's id.")]
 
 ERRORS = {401: Problem, 403: Problem, 404: Problem, 422: Problem, 429: Problem}
 
@@ -110,8 +112,8 @@ def _visible(token: ApiToken, pk: int) -> ActionRequest:
     return req
 
 
-@router.get("/requests/{int:request_id}", response={200: RequestOut, **ERRORS}, summary="Read a request")
-def request_get(request: HttpRequest, request_id: int) -> RequestOut:
+@router.get("/requests/{request_id}", response={200: RequestOut, **ERRORS}, summary="Read a request")
+def request_get(request: HttpRequest, request_id: RequestId) -> RequestOut:
     """A request with its plan (from creation), its steps (once approved) and what each system
     showed afterwards. 404 for another team's request."""
     token = require_scope(request, ApiToken.Scope.REQUESTS_READ)
@@ -171,12 +173,12 @@ def request_list(request: HttpRequest, filters: Query[ListFilters]) -> RequestPa
 
 
 @router.post(
-    "/requests/{int:request_id}/cancel",
+    "/requests/{request_id}/cancel",
     response={200: RequestOut, 409: Problem, **ERRORS},
     summary="Cancel a request",
 )
 def request_cancel(
-    request: HttpRequest, request_id: int, body: CancelIn | None = None
+    request: HttpRequest, request_id: RequestId, body: CancelIn | None = None
 ) -> RequestOut:
     """Stop a request this token made: steps not yet started are cancelled. A running offboard is
     stopped only in the portal (a person half locked out needs a person's decision)."""

@@ -50,3 +50,10 @@ def test_a_whole_integration_answers_as_documented(api, queue):
     assert api.get("/api/v1/requests?limit=1").status_code == 200
     assert api.post(f"/api/v1/requests/{rid}/cancel", {"comment": "HR undid it"}).status_code == 200
     assert api.checked == 5
+
+
+@pytest.mark.parametrize("path", ["/api/v1/", "/api/v1/nothing/here", "/api/v1/requests/abc"])
+def test_other_addresses_under_the_api_answer_a_problem_never_html(client, path):
+    response = client.get(path)
+    assert response.status_code in (401, 404, 422)
+    assert response["Content-Type"].startswith("application/problem+json"), response.content[:200]
