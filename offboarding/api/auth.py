@@ -34,12 +34,10 @@ def rate_limit(token: ApiToken) -> None:
     now = time.time()
     window = int(now // WINDOW_SECONDS)
     key = f"api-rate:{token.pk}:{window}"
-    cache.add(key, 0, timeout=WINDOW_SECONDS + 5)
     try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=WINDOW_SECONDS + 5)
-        count = 1
+        count = cache.incr(key)  # one write per call once the window's counter exists
+    except ValueError:  # the window's first call (or two at once: add lets one set it)
+        count = 1 if cache.add(key, 1, timeout=WINDOW_SECONDS + 5) else cache.incr(key)
     if count > settings.PORTAL_API_RATE_LIMIT_PER_MINUTE:
         wait = max(1, int((window + 1) * WINDOW_SECONDS - now) + 1)
         raise ApiProblem(
