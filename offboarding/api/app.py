@@ -16,8 +16,15 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from offboarding import services
 from offboarding.api import people, requests
 from offboarding.api.auth import TokenAuth
-from offboarding.api.problems import MEDIA_TYPE, PROBLEMS, ApiProblem, handle, problem_type, render
-from offboarding.api.problems import validation_errors
+from offboarding.api.problems import (
+    MEDIA_TYPE,
+    PROBLEMS,
+    ApiProblem,
+    handle,
+    problem_type,
+    render,
+    validation_errors,
+)
 from offboarding.exceptions import OffboardingError
 from offboarding.signals import client_ip
 
@@ -28,7 +35,9 @@ do only what that team's delegations allow; requests it makes wait for a person'
 
 Errors are `application/problem+json` with a stable `type`:
 
-""" + "\n".join(f"- `{problem_type(slug)}` ({status}): {title}" for slug, (status, title) in PROBLEMS.items())
+""" + "\n".join(
+    f"- `{problem_type(slug)}` ({status}): {title}" for slug, (status, title) in PROBLEMS.items()
+)
 
 
 class PortalApi(NinjaAPI):
@@ -61,8 +70,14 @@ api = PortalApi(
 )
 api.add_router("", people.router)
 api.add_router("", requests.router)
-api.add_exception_handler(ApiProblem, lambda request, exc: handle(request, exc))
-api.add_exception_handler(OffboardingError, lambda request, exc: handle(request, exc))
+
+
+def _on_error(request: HttpRequest, exc: Any) -> HttpResponse:
+    return handle(request, exc)
+
+
+api.add_exception_handler(ApiProblem, _on_error)
+api.add_exception_handler(OffboardingError, _on_error)
 api.add_exception_handler(
     ValidationError, lambda request, exc: render(validation_errors(exc.errors))
 )

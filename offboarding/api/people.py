@@ -9,8 +9,8 @@ from offboarding import services
 from offboarding.api.auth import require_scope
 from offboarding.api.problems import Problem
 from offboarding.api.schemas import Person
+from offboarding.models import ActionRequest, ApiToken
 from offboarding.signals import client_ip
-from offboarding.models import ApiToken
 
 router = Router(tags=["people"])
 
@@ -30,5 +30,5 @@ def person_get(request: HttpRequest, person: str) -> Person:
         email=target.email,
         name=target.name,
         status=target.status,
-        allowed_actions=found.allowed_actions,
+        allowed_actions=[ActionRequest.Kind(k) for k in found.allowed_actions],
     )

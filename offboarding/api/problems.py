@@ -123,7 +123,9 @@ def validation_errors(errors: list[dict[str, Any]]) -> ApiProblem:
         {"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", ""))} for e in errors
     ]
     where = ", ".join(".".join(e["loc"][1:] or e["loc"]) for e in kept[:3])
-    return ApiProblem("validation", f"Check these fields: {where}." if where else "Bad input.", errors=kept)
+    return ApiProblem(
+        "validation", f"Check these fields: {where}." if where else "Bad input.", errors=kept
+    )
 
 
 def handle(request: HttpRequest, exc: Exception) -> HttpResponse:

@@ -22,7 +22,6 @@ from offboarding.api.schemas import (
     RequestIn,
     RequestOut,
     RequestPage,
-    RequestSummary,
     State,
 )
 from offboarding.api.serialize import request_out, request_summary
@@ -99,7 +98,11 @@ def request_create(
         idempotency.abandon(token, idempotency_key)
         raise
     idempotency.finish(
-        token, idempotency_key, status=status, body=body, content_type=content_type,
+        token,
+        idempotency_key,
+        status=status,
+        body=body,
+        content_type=content_type,
         action_request=req,
     )
     return _json(status, body, content_type)
@@ -112,7 +115,9 @@ def _visible(token: ApiToken, pk: int) -> ActionRequest:
     return req
 
 
-@router.get("/requests/{request_id}", response={200: RequestOut, **ERRORS}, summary="Read a request")
+@router.get(
+    "/requests/{request_id}", response={200: RequestOut, **ERRORS}, summary="Read a request"
+)
 def request_get(request: HttpRequest, request_id: RequestId) -> RequestOut:
     """A request with its plan (from creation), its steps (once approved) and what each system
     showed afterwards. 404 for another team's request."""

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from ninja import Field, Schema
 
-from offboarding.models import ActionRequest, StepRun, SystemVerification
+from connections.types import System
+from offboarding.lifecycle import RequestState, StepStatus
+from offboarding.models import ActionRequest, SystemVerification
 
-Kind = Literal["reset_sessions", "offboard", "reinstate"]
-SystemName = Literal["okta", "google", "msgraph", "zoom"]
-State = Literal[tuple(ActionRequest.State.values)]  # type: ignore[valid-type]
-Origin = Literal[tuple(ActionRequest.Origin.values)]  # type: ignore[valid-type]
+# The model's own choices, so the document's enums cannot drift from what is stored.
+Kind = ActionRequest.Kind
+SystemName = System
+State = RequestState
+Origin = ActionRequest.Origin
 
 
 class Person(Schema):
@@ -60,7 +63,7 @@ class Step(Schema):
     system: str
     operation: str
     label: str
-    status: Literal[tuple(StepRun.Status.values)]  # type: ignore[valid-type]
+    status: StepStatus
     outcome: str
     detail: str
     attempts: int
@@ -71,7 +74,7 @@ class Step(Schema):
 
 class Verification(Schema):
     system: str
-    verdict: Literal[tuple(SystemVerification.Verdict.values)]  # type: ignore[valid-type]
+    verdict: SystemVerification.Verdict
     summary: str
     at: datetime
 
@@ -118,7 +121,9 @@ class RequestSummary(Schema):
 
 class RequestPage(Schema):
     items: list[RequestSummary]
-    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null at the end.")
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null at the end."
+    )
 
 
 class CancelIn(Schema):

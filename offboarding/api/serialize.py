@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from offboarding.api.schemas import PlanItem, RequestOut, RequestSummary, Step, Verification
-from offboarding.models import ActionRequest, Approval
+from offboarding.models import ActionRequest, Approval, StepRun, SystemVerification
 
 
 def _url(req: ActionRequest) -> str:
@@ -27,8 +27,8 @@ def request_out(req: ActionRequest) -> RequestOut:
     return RequestOut(
         id=req.pk,
         url=_url(req),
-        kind=req.kind,
-        state=req.state,
+        kind=ActionRequest.Kind(req.kind),
+        state=ActionRequest.State(req.state),
         state_note=req.state_note,
         person={
             "okta_id": req.target_okta_id,
@@ -40,7 +40,7 @@ def request_out(req: ActionRequest) -> RequestOut:
         options=dict(req.options),
         reason=req.reason,
         ticket=req.ticket,
-        origin=req.origin,
+        origin=ActionRequest.Origin(req.origin),
         origin_detail=req.origin_detail,
         requester=req.requester.get_username(),
         approvals_needed=req.approvals_needed,
@@ -62,7 +62,7 @@ def request_out(req: ActionRequest) -> RequestOut:
                 system=s.system,
                 operation=s.operation,
                 label=s.label,
-                status=s.status,
+                status=StepRun.Status(s.status),
                 outcome=s.outcome,
                 detail=s.detail,
                 attempts=s.attempts,
@@ -73,7 +73,12 @@ def request_out(req: ActionRequest) -> RequestOut:
             for s in req.steps.all()
         ],
         verification=[
-            Verification(system=v.system, verdict=v.verdict, summary=v.summary, at=v.at)
+            Verification(
+                system=v.system,
+                verdict=SystemVerification.Verdict(v.verdict),
+                summary=v.summary,
+                at=v.at,
+            )
             for v in req.verifications.all()
         ],
     )
@@ -83,11 +88,11 @@ def request_summary(req: ActionRequest) -> RequestSummary:
     return RequestSummary(
         id=req.pk,
         url=_url(req),
-        kind=req.kind,
-        state=req.state,
+        kind=ActionRequest.Kind(req.kind),
+        state=ActionRequest.State(req.state),
         person_okta_id=req.target_okta_id,
         person_login=req.target_login,
-        origin=req.origin,
+        origin=ActionRequest.Origin(req.origin),
         origin_detail=req.origin_detail,
         requested_at=req.requested_at,
         finished_at=req.finished_at,

@@ -12,7 +12,7 @@ from django.db import models
 from offboarding.models.requests import ActionRequest
 
 # A token reads "opk_<8 hex>_<43 random characters>"; the part before the second "_" is its prefix.
-TOKEN_MARK = "opk_"
+TOKEN_MARK = "opk_"  # noqa: S105 (a marker, not a secret)
 PREFIX_LENGTH = len(TOKEN_MARK) + 8
 
 

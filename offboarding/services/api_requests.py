@@ -93,7 +93,7 @@ def api_request_create(
     person = (person or "").strip()
     if not _PERSON.match(person):
         raise InvalidRequest("Give the person's Okta id, login or email.")
-    submit = {
+    submit: dict[str, Any] = {
         "requester": token.service_user,
         "kind": kind,
         "systems": systems,

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from offboarding import services
 from offboarding.exceptions import NotAllowed
-from offboarding.models import ActionRequest, AuditEvent, Delegation, ProtectedGroup, StepRun
+from offboarding.models import ActionRequest, AuditEvent, Delegation, StepRun
 from tests.api.conftest import request_body
 
 pytestmark = pytest.mark.django_db
@@ -84,7 +84,9 @@ def test_each_endpoint_needs_its_scope(api_as, make_token, make_request, scope, 
     body403 = _problem(api_as(lacking).call(method, path, body), 403, "scope-missing")
     assert scope in body403["detail"]
     answer = api_as(holding).call(method, path, body)
-    assert answer.status_code != 401 and answer.json().get("type") != "/api/v1/problems/scope-missing"
+    assert (
+        answer.status_code != 401 and answer.json().get("type") != "/api/v1/problems/scope-missing"
+    )
 
 
 # --- creating: the portal's checks, the API's origin -----------------------------------------------
@@ -228,7 +230,10 @@ def test_the_list_pages_with_a_cursor_and_filters(api, fake_registry):
     for n in range(5):
         fake_registry.add_user(f"00uP{n}", f"p{n}@example.com")
         kind = "offboard" if n % 2 else "reset_sessions"
-        assert api.post("/api/v1/requests", request_body(person=f"00uP{n}", kind=kind)).status_code == 201
+        assert (
+            api.post("/api/v1/requests", request_body(person=f"00uP{n}", kind=kind)).status_code
+            == 201
+        )
     seen, cursor = [], None
     while True:
         page = api.get("/api/v1/requests?limit=2" + (f"&cursor={cursor}" if cursor else "")).json()
@@ -266,7 +271,10 @@ def test_every_call_is_audited_under_the_tokens_name_and_marks_its_last_use(api,
     api.get("/api/v1/requests")
     _problem(api.get("/api/v1/requests?limit=500"), 422, "validation")
     calls = AuditEvent.objects.filter(action=AuditEvent.Action.API_CALL).order_by("seq")
-    assert [(c.details["method"], c.details["status"]) for c in calls] == [("GET", 200), ("GET", 422)]
+    assert [(c.details["method"], c.details["status"]) for c in calls] == [
+        ("GET", 200),
+        ("GET", 422),
+    ]
     assert {c.actor_label for c in calls} == {"api:hr-system"}
     assert all(c.details["api_client"] == "hr-system" for c in calls)
     assert ApiToken.objects.get(name="hr-system").last_used_at is not None

@@ -69,7 +69,9 @@ def test_generated_calls_without_a_token_get_401(api_schema):
     for operation in _operations(api_schema):
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=5, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=5, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+        )
         def run(case):
             response = case.call()
             assert response.status_code == 401

@@ -16,7 +16,11 @@ pytestmark = pytest.mark.django_db
 
 
 def _create(client, team_group, **overrides):
-    data = {"name": "hr-system", "team": team_group.pk, "scopes": ["people:read", "requests:create"]}
+    data = {
+        "name": "hr-system",
+        "team": team_group.pk,
+        "scopes": ["people:read", "requests:create"],
+    }
     data.update(overrides)
     return client.post("/api-tokens/", data)
 
@@ -86,9 +90,12 @@ def test_revoking_shows_on_the_page_with_the_last_use(
     assert not token.service_user.is_active
     assert b"Revoked" in client.get("/api-tokens/").content
     assert client.post("/api-tokens/999999/revoke").status_code == 404
-    assert [e.details["change"] for e in AuditEvent.objects.filter(
-        action=AuditEvent.Action.API_TOKEN_CHANGED
-    ).order_by("seq")] == ["created", "revoked"]
+    assert [
+        e.details["change"]
+        for e in AuditEvent.objects.filter(action=AuditEvent.Action.API_TOKEN_CHANGED).order_by(
+            "seq"
+        )
+    ] == ["created", "revoked"]
 
 
 def test_people_cannot_create_tokens_through_the_service(helpdesk, delegation):
@@ -129,7 +136,9 @@ def test_the_command_refuses_bad_input(delegation):
     assert not ApiToken.objects.exists()
 
 
-def test_the_navigation_shows_the_page_to_connection_admins_only(client, connection_admin, helpdesk):
+def test_the_navigation_shows_the_page_to_connection_admins_only(
+    client, connection_admin, helpdesk
+):
     client.force_login(connection_admin)
     assert b'href="/api-tokens/"' in client.get("/").content
     client.force_login(helpdesk)

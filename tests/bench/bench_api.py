@@ -124,8 +124,12 @@ def main() -> None:
         print(f"creates: {ROUNDS} through the API, {ROUNDS} through the service (baseline)")
         print("| figure | median | p95 | goal |")
         print("|---|---|---|---|")
-        print(f"| API create (POST /api/v1/requests) | {a_med:.1f} ms | {a_p95:.1f} ms "
-              f"| p95 ≤ {GOAL_P95_MS:.0f} ms |")
+        print(
+            f"| API create (POST /api/v1/requests) | {a_med:.1f} ms | {a_p95:.1f} ms "
+            f"| p95 ≤ {GOAL_P95_MS:.0f} ms |"
+        )
         print(f"| baseline: submit service, same run | {d_med:.1f} ms | {d_p95:.1f} ms | — |")
-        print(f"| ratio API / baseline | {a_med / d_med:.2f}× | {a_p95 / d_p95:.2f}× "
-              f"| ≤ {GOAL_RATIO:.1f}× |")
+        print(
+            f"| ratio API / baseline | {a_med / d_med:.2f}× | {a_p95 / d_p95:.2f}× "
+            f"| ≤ {GOAL_RATIO:.1f}× |"
+        )

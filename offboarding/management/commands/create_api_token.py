@@ -19,7 +19,9 @@ def _expiry(raw: str | None) -> datetime | None:
     try:
         return datetime.fromisoformat(raw)
     except ValueError:
-        raise CommandError(f"--expires must be an ISO 8601 time with a zone, not {raw!r}.") from None
+        raise CommandError(
+            f"--expires must be an ISO 8601 time with a zone, not {raw!r}."
+        ) from None
 
 
 class Command(BaseCommand):
