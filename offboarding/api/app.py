@@ -81,15 +81,19 @@ api.add_exception_handler(OffboardingError, _on_error)
 api.add_exception_handler(
     ValidationError, lambda request, exc: render(validation_errors(exc.errors))
 )
-api.add_exception_handler(
-    AuthenticationError,
-    lambda request, exc: render(
+
+
+def _unauthenticated(request: HttpRequest, exc: Any) -> HttpResponse:
+    response = render(
         ApiProblem(
-            "unauthenticated",
-            "Send a valid, unexpired token as `Authorization: Bearer <token>`.",
+            "unauthenticated", "Send a valid, unexpired token as `Authorization: Bearer <token>`."
         )
-    ),
-)
+    )
+    response["WWW-Authenticate"] = 'Bearer realm="api"'
+    return response
+
+
+api.add_exception_handler(AuthenticationError, _unauthenticated)
 api.add_exception_handler(
     # ninja's own 400 is a body it could not parse (not JSON): a validation problem like the rest.
     HttpError,

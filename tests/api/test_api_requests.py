@@ -43,6 +43,11 @@ def test_calls_without_a_valid_token_get_401(api_as, make_token, authorization):
     assert not ActionRequest.objects.exists()
 
 
+def test_a_401_says_how_to_authenticate(api_as):
+    answer = api_as(None).get("/api/v1/requests")
+    assert answer["WWW-Authenticate"].startswith("Bearer")
+
+
 def test_a_token_with_a_wrong_secret_but_a_real_prefix_gets_401(api_as, make_token):
     _, raw = make_token()
     forged = raw[:-4] + ("AAAA" if not raw.endswith("AAAA") else "BBBB")
@@ -93,7 +98,7 @@ def test_each_endpoint_needs_its_scope(api_as, make_token, make_request, scope, 
 
 
 def test_a_created_request_waits_for_a_person_and_says_it_came_from_the_api(
-    api, make_token, approver, approve, queue
+    api, approver, approve, queue, client
 ):
     answer = api.post("/api/v1/requests", request_body())
     assert answer.status_code == 201
@@ -110,6 +115,9 @@ def test_a_created_request_waits_for_a_person_and_says_it_came_from_the_api(
     # Four-eyes holds: the token's own user can never approve; a person does.
     with pytest.raises(NotAllowed):
         services.action_request_approve(action_request_id=req.pk, approver=req.requester)
+    client.force_login(approver)
+    page = client.get(f"/requests/{req.pk}/")
+    assert page.status_code == 200 and b"api:hr-system" in page.content
     approve(req, approver)
     seen = api.get(f"/api/v1/requests/{req.pk}").json()
     assert seen["state"] == "approved" and seen["approvals_given"] == 1
