@@ -87,13 +87,15 @@ def main() -> None:
         call_command("migrate", verbosity=0)
         call_command("createcachetable", verbosity=0)  # the rate limit counts in the cache
         server = start_in_thread(
-            SandboxConfig(port=0, users=2 * ROUNDS + 40, seed=3, data_dir=Path(tmp) / "sandbox")
+            SandboxConfig(port=0, users=3 * ROUNDS + 60, seed=3, data_dir=Path(tmp) / "sandbox")
         )
         try:
             os.environ["PORTAL_SANDBOX_URL"] = server.base_url
             _connect_all(server)
             agent, raw = _policy()
             people = harness.targets(2 * ROUNDS + 2)
+            if len(people) < 2 * ROUNDS + 2:
+                raise RuntimeError(f"the sandbox has only {len(people)} active people")
             client = Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
             body = {"kind": "offboard", "systems": ["okta", "google", "msgraph", "zoom"]}
             api, direct = [], []
