@@ -51,7 +51,7 @@ def begin(token: ApiToken, key: str, digest: str) -> Stored | None:
     if not _KEY.match(key):
         raise ApiProblem("validation", "An Idempotency-Key is 1–255 visible ASCII characters.")
     cutoff = timezone.now() - timedelta(hours=settings.PORTAL_API_IDEMPOTENCY_HOURS)
-    ApiIdempotencyKey.objects.filter(token=token, created_at__lt=cutoff).delete()
+    ApiIdempotencyKey.objects.filter(created_at__lt=cutoff).delete()  # indexed; any token's
     deadline = time.monotonic() + WAIT_SECONDS
     while True:
         if _claim(token, key, digest):

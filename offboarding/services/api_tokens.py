@@ -49,7 +49,11 @@ def _checked(name: str, team: Group, expires_at: datetime | None) -> str:
         raise InvalidRequest(
             "A token's name is 1–80 letters, digits, dots, dashes or underscores, e.g. hr-system."
         )
-    if ApiToken.objects.filter(name=name).exists():
+    username = f"{permissions.API_USERNAME_PREFIX}{name}"
+    if (
+        ApiToken.objects.filter(name=name).exists()
+        or User.objects.filter(username=username).exists()
+    ):
         raise InvalidRequest(f"A token named “{name}” exists already: choose another name.")
     if team.name in Role.values or not Delegation.objects.filter(team=team, active=True).exists():
         raise InvalidRequest(
