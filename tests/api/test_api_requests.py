@@ -293,3 +293,14 @@ def test_the_token_itself_is_never_written_to_the_audit_trail(api_as, make_token
     api_as(raw).get("/api/v1/requests")
     for event in AuditEvent.objects.all():
         assert raw not in str(event.details) and raw[20:] not in str(event.details)
+
+
+def test_a_delegation_that_runs_reset_sessions_at_once_does_so_for_the_api_too(
+    api, delegation, queue
+):
+    delegation.reset_sessions_without_approval = True
+    delegation.save()
+    body = api.post("/api/v1/requests", request_body(kind="reset_sessions")).json()
+    assert body["state"] == "approved" and body["steps"]
+    offboard = api.post("/api/v1/requests", request_body(kind="offboard")).json()
+    assert offboard["state"] == "pending_approval"  # an offboard never runs without a person
