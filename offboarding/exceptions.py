@@ -51,6 +51,14 @@ class InvalidRequest(OffboardingError):
     """The request as filled in cannot be accepted (missing reason, bad schedule, ...)."""
 
 
+class DuplicateRequest(InvalidRequest):
+    """An open request for the same action and person exists already (`existing_id`)."""
+
+    def __init__(self, message: str, *, existing_id: int) -> None:
+        super().__init__(message)
+        self.existing_id = existing_id
+
+
 class MfaRequired(NotAllowed):
     """The actor holds a role that must use two-factor authentication and has not enrolled yet."""
 

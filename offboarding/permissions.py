@@ -47,7 +47,26 @@ def can_search_users(user: AnyUser) -> bool:
 
 
 def can_request(user: AnyUser) -> bool:
-    return has_role(user, Role.HELPDESK, Role.APPROVER)
+    return has_role(user, Role.HELPDESK, Role.APPROVER) or is_api_client(user)
+
+
+# An API token acts through its own service user, named "api:<token name>": a name Django's
+# username rules refuse to people, with no usable password and no role, only the token's team.
+API_USERNAME_PREFIX = "api:"
+
+
+def is_api_client(user: AnyUser) -> bool:
+    """The service user of an API token (it may request, never approve: it holds no role)."""
+    return (
+        isinstance(user, User)
+        and user.is_active
+        and user.username.startswith(API_USERNAME_PREFIX)
+        and not user.has_usable_password()
+    )
+
+
+def can_manage_api_tokens(user: AnyUser) -> bool:
+    return has_role(user, Role.CONNECTION_ADMIN)
 
 
 def can_approve(user: AnyUser) -> bool:

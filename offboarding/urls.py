@@ -32,4 +32,7 @@ urlpatterns = [
     path("break-glass/<str:okta_id>/", views.break_glass, name="break-glass"),
     path("reviews/", views.reviews, name="reviews"),
     path("reviews/<int:pk>/decide", views.review_decide, name="review-decide"),
+    # Issue 15: API tokens
+    path("api-tokens/", views.api_tokens, name="api-tokens"),
+    path("api-tokens/<int:pk>/revoke", views.api_token_revoke, name="api-token-revoke"),
 ]

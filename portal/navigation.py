@@ -43,6 +43,7 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("Audit", "offboarding:audit", perms.can_view_audit),
     NavItem("Connections", "connections:list", perms.can_manage_connections),
     NavItem("Policies", "offboarding:policies", perms.can_manage_delegations),
+    NavItem("API tokens", "offboarding:api-tokens", perms.can_manage_api_tokens),
     NavItem("Django admin", "admin:index", _superuser),
 )
 

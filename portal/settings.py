@@ -323,3 +323,8 @@ LOGGING = {
 # Issue 14 (break-glass): how long approvers have to review a run made without prior approval
 # (break-glass, an Okta event) before it shows as overdue.
 PORTAL_REVIEW_WINDOW_HOURS = env_int("PORTAL_REVIEW_WINDOW_HOURS", 24, minimum=1, maximum=24 * 30)
+# --- Issue 15: the REST API (/api/v1/) -------------------------------------------------------------
+# Calls per token per minute (answered 429 with Retry-After beyond), and how long an
+# Idempotency-Key's first answer is replayed (at least a day).
+PORTAL_API_RATE_LIMIT_PER_MINUTE = env_int("PORTAL_API_RATE_LIMIT_PER_MINUTE", 120, minimum=1)
+PORTAL_API_IDEMPOTENCY_HOURS = env_int("PORTAL_API_IDEMPOTENCY_HOURS", 24, minimum=24)

@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from offboarding.api.app import urlpatterns as api_urlpatterns
 from portal import views
 
 urlpatterns = [
@@ -12,6 +13,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("offboarding.urls")),
     path("connections/", include("connections.urls")),
+    path("api/v1/", include((api_urlpatterns(), "ninja"), namespace="api")),
 ]
 
 handler403 = "portal.views.error_403"

@@ -21,6 +21,7 @@ MAX_LINES = 400
 SERVICE_CALLERS = (
     "offboarding.services",
     "offboarding.views",
+    "offboarding.api",
     "offboarding.admin",
     "offboarding.tasks",
     "offboarding.management",

@@ -5,12 +5,14 @@
 - ``scope``: Delegation, ProtectedGroup
 - ``verification``: SystemVerification (what a system showed after the steps)
 - ``review``: AfterTheFactReview (runs made without prior approval, reviewed afterwards)
+- ``api``: ApiToken, ApiIdempotencyKey (the REST API, issue 15)
 - ``audit``: AuditEvent (the chain's signed state lives in ``offboarding.audit_models``)
 
 New models go in a new module here (each under 400 lines) and are re-exported below.
 """
 
 from offboarding.audit_models import AuditChainHead, AuditCheckpoint, AuditWatermark
+from offboarding.models.api import ApiIdempotencyKey, ApiToken
 from offboarding.models.audit import AppendOnlyError, AuditEvent, AuditEventQuerySet
 from offboarding.models.requests import ActionRequest, Approval, SystemChoices
 from offboarding.models.review import AfterTheFactReview
@@ -21,6 +23,8 @@ from offboarding.models.verification import SystemVerification
 __all__ = [
     "ActionRequest",
     "AfterTheFactReview",
+    "ApiIdempotencyKey",
+    "ApiToken",
     "AppendOnlyError",
     "Approval",
     "AuditChainHead",

@@ -12,6 +12,12 @@ from offboarding.audit import (
     audit_verify_current,
 )
 from offboarding.runner import action_request_expire
+from offboarding.services.api_requests import (
+    PersonFound,
+    api_person_lookup,
+    api_request_create,
+)
+from offboarding.services.api_tokens import api_call_record, api_token_create, api_token_revoke
 from offboarding.services.break_glass import SignInTooOld, action_request_break_glass
 from offboarding.services.cancel import action_request_cancel
 from offboarding.services.decide import (
@@ -50,6 +56,7 @@ from offboarding.targets import (
 )
 
 __all__ = [
+    "PersonFound",
     "PersonSearch",
     "SignInTooOld",
     "TargetInfo",
@@ -61,6 +68,11 @@ __all__ = [
     "action_request_reject",
     "action_request_retry_system",
     "action_request_submit",
+    "api_call_record",
+    "api_person_lookup",
+    "api_request_create",
+    "api_token_create",
+    "api_token_revoke",
     "approvals_counted",
     "audit_chain_check",
     "audit_chain_verify",

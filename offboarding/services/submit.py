@@ -19,7 +19,12 @@ from django.utils import timezone
 
 from offboarding import notifications, permissions, playbooks, selectors
 from offboarding.audit import audit_record
-from offboarding.exceptions import InvalidRequest, InvalidTransition, NotAllowed
+from offboarding.exceptions import (
+    DuplicateRequest,
+    InvalidRequest,
+    InvalidTransition,
+    NotAllowed,
+)
 from offboarding.models import ActionRequest, Approval, AuditEvent, Delegation
 from offboarding.services.decide import approve_now
 from offboarding.services.guards import ensure_mfa
@@ -49,10 +54,11 @@ def _refuse_duplicate(*, kind: str, target_okta_id: str) -> None:
     the same steps twice (`ActionRequest.OPEN_STATES`; a scheduled one does not block)."""
     open_request = selectors.open_twin(kind=kind, target_okta_id=target_okta_id)
     if open_request is not None:
-        raise InvalidRequest(
+        raise DuplicateRequest(
             f"Request #{open_request.pk} ({open_request.get_kind_display().lower()} for this "
             f"person) is already {open_request.get_state_display().lower()}: follow it there "
-            "instead of asking twice."
+            "instead of asking twice.",
+            existing_id=open_request.pk,
         )
 
 
@@ -94,6 +100,8 @@ def action_request_submit(
     ticket: str = "",
     scheduled_for: datetime | None = None,
     ip: str = "",
+    origin: str = ActionRequest.Origin.PORTAL,
+    origin_detail: str = "",
 ) -> ActionRequest:
     """Make a request: checks role, protection and delegation scope against live Okta, records the
     pre-flight plan, and either waits for approval (mailing the eligible approvers) or — reset
@@ -124,6 +132,8 @@ def action_request_submit(
             options=options,
             reason=reason.strip(),
             ticket=ticket.strip(),
+            origin=origin,
+            origin_detail=origin_detail[:200],
             plan=plan,
             requester=requester,
             delegation=delegation,
@@ -181,6 +191,8 @@ def _audit_submitted(req: ActionRequest, *, ip: str, delegation: Delegation, aut
             "ticket": req.ticket,
             "delegation": delegation.name,
             "without_approval": auto,
+            "origin": req.origin,
+            "origin_detail": req.origin_detail,
         },
     )
 

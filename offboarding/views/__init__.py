@@ -1,5 +1,6 @@
 """Offboarding pages, one module per area; short views that call services."""
 
+from offboarding.views.api_tokens import api_token_revoke, api_tokens
 from offboarding.views.audit import audit_list, audit_verify
 from offboarding.views.break_glass import break_glass, review_decide, reviews
 from offboarding.views.common import (
@@ -31,6 +32,8 @@ __all__ = [
     "break_glass",
     "review_decide",
     "reviews",
+    "api_token_revoke",
+    "api_tokens",
     "delegation_edit",
     "policies",
     "protected_add",
