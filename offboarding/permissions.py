@@ -188,3 +188,12 @@ def can_retry_request(user: AnyUser, action_request: ActionRequest) -> bool:
 
 def can_change_request(user: AnyUser, action_request: ActionRequest) -> bool:
     return is_requester(user, action_request) and can_request(user)
+
+
+# --- Issue 13: the evidence pack -------------------------------------------------------------------
+
+
+def can_download_evidence(user: AnyUser, action_request: ActionRequest) -> bool:
+    """Auditors (who see every request) and anyone who may see this request, once it is finished:
+    the pack holds nothing the request's own page does not already show to them."""
+    return action_request.is_final and can_view_request(user, action_request)

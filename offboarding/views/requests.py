@@ -88,6 +88,7 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_decide": perms.can_decide_request(request.user, req) and pending,
         "own_pending": own and pending and perms.can_approve(request.user),
         "decision_form": DecisionForm(initial={"fingerprint": req.fingerprint}),
+        "can_download_evidence": perms.can_download_evidence(request.user, req),
     }
     return render(request, "offboarding/request_detail.html", context)
 
