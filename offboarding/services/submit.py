@@ -21,6 +21,7 @@ from offboarding import notifications, permissions, playbooks, selectors
 from offboarding.audit import audit_record
 from offboarding.exceptions import InvalidRequest, InvalidTransition, NotAllowed
 from offboarding.models import ActionRequest, Approval, AuditEvent, Delegation
+from offboarding.offboard_history import history_annotate
 from offboarding.services.decide import approve_now
 from offboarding.services.guards import ensure_mfa
 from offboarding.targets import TargetInfo, preflight_plan, scope_check, target_lookup
@@ -30,15 +31,23 @@ Kind = ActionRequest.Kind
 
 
 def request_fingerprint(
-    *, kind: str, target_okta_id: str, systems: list[str], options: dict
+    *,
+    kind: str,
+    target_okta_id: str,
+    systems: list[str],
+    options: dict,
+    undoes: int | None = None,
 ) -> str:
-    """SHA-256 over exactly what an approver approves: action, target, systems, options."""
-    payload = {
+    """SHA-256 over exactly what an approver approves: action, target, systems, options (and, for
+    a reinstate, the offboard it undoes)."""
+    payload: dict[str, Any] = {
         "kind": kind,
         "target": target_okta_id,
         "systems": sorted(systems),
         "options": {k: options[k] for k in sorted(options)},
     }
+    if undoes is not None:
+        payload["undoes"] = undoes
     return hashlib.sha256(
         json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
     ).hexdigest()
@@ -69,7 +78,11 @@ def _create_once(**fields: Any) -> ActionRequest:
 
 def _fingerprint_of(req: ActionRequest) -> str:
     return request_fingerprint(
-        kind=req.kind, target_okta_id=req.target_okta_id, systems=req.systems, options=req.options
+        kind=req.kind,
+        target_okta_id=req.target_okta_id,
+        systems=req.systems,
+        options=req.options,
+        undoes=req.undoes_id,
     )
 
 
@@ -109,6 +122,7 @@ def action_request_submit(
     target = target_lookup(target_okta_id)
     delegation = scope_check(user=requester, kind=kind, target=target)
     plan = preflight_plan(kind=kind, systems=systems, options=options, target=target.as_target())
+    undoes = history_annotate(kind=kind, plan=plan, target_okta_id=target.okta_id)
     now = timezone.now()
     auto = kind == Kind.RESET_SESSIONS and delegation.reset_sessions_without_approval
     with transaction.atomic():
@@ -129,8 +143,13 @@ def action_request_submit(
             delegation=delegation,
             approver_group=delegation.approver_group,
             approvals_needed=delegation.approvals_needed,
+            undoes=undoes,
             fingerprint=request_fingerprint(
-                kind=kind, target_okta_id=target.okta_id, systems=systems, options=options
+                kind=kind,
+                target_okta_id=target.okta_id,
+                systems=systems,
+                options=options,
+                undoes=undoes.pk if undoes else None,
             ),
             scheduled_for=_clean_schedule(scheduled_for, now),
             expires_at=now + timedelta(hours=delegation.expiry_hours),
@@ -181,6 +200,7 @@ def _audit_submitted(req: ActionRequest, *, ip: str, delegation: Delegation, aut
             "ticket": req.ticket,
             "delegation": delegation.name,
             "without_approval": auto,
+            "undoes": req.undoes_id,
         },
     )
 
