@@ -29,7 +29,11 @@ UNDONE_BY: dict[str, tuple[str, str, str]] = {
 # A key of an offboard step's result → (reinstate step, its connector option, words).
 RESTORED_FROM_RESULT: dict[str, tuple[str, str, str]] = {
     "removed_group_ids": ("okta.restore_groups", "group_ids", "Okta group membership(s)"),
-    "removed_app_ids": ("okta.restore_apps", "app_ids", "Okta app assignment(s)"),
+    "removed_app_ids": (
+        "okta.restore_apps",
+        "app_ids",
+        "Okta app assignment(s) (the per-app profiles Okta dropped on unassignment start afresh)",
+    ),
 }
 # What an offboard step did that no API call can undo, in words for the pre-flight.
 NOT_RESTORABLE: dict[str, str] = {
@@ -105,12 +109,12 @@ def restore_plan(offboard: ActionRequest | None) -> RestorePlan:
             plan.restores.setdefault(step.system, []).append(
                 f"{verb} the account request #{offboard.pk} {past}"
             )
-        for key, (reinstate_key, option, words) in RESTORED_FROM_RESULT.items():
+        for key, (reinstate_key, option, what) in RESTORED_FROM_RESULT.items():
             ids = step.result.get(key) if isinstance(step.result, dict) else None
             if ids:
                 chosen = plan.step_options.setdefault(reinstate_key, {}).setdefault(option, [])
                 chosen.extend(str(i) for i in ids if str(i) not in chosen)
-                plan.restores.setdefault(step.system, []).append(f"put back {len(ids)} {words}")
+                plan.restores.setdefault(step.system, []).append(f"put back {len(ids)} {what}")
         words = _not_restorable(step)
         if words:
             plan.cannot.setdefault(step.system, []).append(words)
