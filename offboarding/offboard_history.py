@@ -179,8 +179,8 @@ def repeat_offboard_words(offboard: ActionRequest) -> str:
 def history_annotate(
     *, kind: str, plan: list[dict[str, Any]], target_okta_id: str
 ) -> ActionRequest | None:
-    """Add the earlier offboard's story to a pre-flight plan; for a reinstate, return the offboard
-    it undoes (None when there is none)."""
+    """Add the earlier offboard's story to a pre-flight plan and return that offboard (the one a
+    reinstate undoes, or the one an offboard repeats); None when there is none."""
     if kind not in (Kind.OFFBOARD, Kind.REINSTATE):
         return None
     offboard = last_offboard(target_okta_id)
@@ -189,4 +189,4 @@ def history_annotate(
         return offboard
     if offboard is not None:
         annotate_repeat_offboard(plan, offboard)
-    return None
+    return offboard

@@ -122,7 +122,8 @@ def action_request_submit(
     target = target_lookup(target_okta_id)
     delegation = scope_check(user=requester, kind=kind, target=target)
     plan = preflight_plan(kind=kind, systems=systems, options=options, target=target.as_target())
-    undoes = history_annotate(kind=kind, plan=plan, target_okta_id=target.okta_id)
+    earlier = history_annotate(kind=kind, plan=plan, target_okta_id=target.okta_id)
+    undoes = earlier if kind == Kind.REINSTATE else None
     now = timezone.now()
     auto = kind == Kind.RESET_SESSIONS and delegation.reset_sessions_without_approval
     with transaction.atomic():
@@ -155,7 +156,7 @@ def action_request_submit(
             expires_at=now + timedelta(hours=delegation.expiry_hours),
             requested_at=now,
         )
-        _audit_submitted(req, ip=ip, delegation=delegation, auto=auto)
+        _audit_submitted(req, ip=ip, delegation=delegation, auto=auto, earlier=earlier)
         if auto:
             approve_now(req, now, checked=target, checked_at=checked_at)
         else:
@@ -185,7 +186,14 @@ def _checked_choices(
     return systems, options
 
 
-def _audit_submitted(req: ActionRequest, *, ip: str, delegation: Delegation, auto: bool) -> None:
+def _audit_submitted(
+    req: ActionRequest,
+    *,
+    ip: str,
+    delegation: Delegation,
+    auto: bool,
+    earlier: ActionRequest | None = None,
+) -> None:
     audit_record(
         action=AuditEvent.Action.REQUEST_SUBMITTED,
         actor=req.requester,
@@ -201,6 +209,8 @@ def _audit_submitted(req: ActionRequest, *, ip: str, delegation: Delegation, aut
             "delegation": delegation.name,
             "without_approval": auto,
             "undoes": req.undoes_id,
+            # An offboard of someone this portal already offboarded (the form asked to confirm).
+            "repeats": earlier.pk if earlier and req.kind == Kind.OFFBOARD else None,
         },
     )
 

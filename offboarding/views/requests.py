@@ -75,6 +75,7 @@ def _live_context(request: HttpRequest, req: ActionRequest) -> dict[str, Any]:
         "poll": not req.is_final,
         # In the live region, so an approval given meanwhile shows without a reload.
         "counted": services.approvals_counted(req),
+        "can_download_evidence": perms.can_download_evidence(request.user, req),
     }
 
 
@@ -89,7 +90,6 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_decide": perms.can_decide_request(request.user, req) and pending,
         "own_pending": own and pending and perms.can_approve(request.user),
         "decision_form": DecisionForm(initial={"fingerprint": req.fingerprint}),
-        "can_download_evidence": perms.can_download_evidence(request.user, req),
     }
     return render(request, "offboarding/request_detail.html", context)
 

@@ -98,3 +98,13 @@ def test_an_auditor_downloads_the_evidence_pack_and_it_verifies(
     expect(page.get_by_test_id("evidence-title")).to_contain_text("Pat Evidence")
     expect(page.get_by_test_id("evidence-verifications")).to_have_text("None recorded.")
     expect(page.get_by_test_id("evidence-calls")).to_contain_text("lifecycle/suspend")
+
+
+def test_the_evidence_page_fits_375px(page, sign_in, auditor, helpdesk, approver):
+    req = _finished_offboard(helpdesk, approver)
+    sign_in(page, auditor.username)
+    page.set_viewport_size({"width": 375, "height": 740})
+    assert page.goto(f"/requests/{req.pk}/evidence").status == 200
+    assert "Evidence pack" in page.title()
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 375, f"the evidence page is {width}px wide at 375px"

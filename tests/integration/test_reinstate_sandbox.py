@@ -104,3 +104,18 @@ def test_the_evidence_pack_of_a_real_offboard_lists_its_calls_and_verifies(
     path.write_text(json.dumps(document))
     call_command("verify_evidence", str(path))
     assert "evidence pack intact" in capsys.readouterr().out
+
+
+def test_a_group_deleted_since_is_reported_and_the_others_still_come_back(flow, connected):
+    offboard = flow.run("offboard", ALICE)
+    removed = flow.steps(offboard)["okta.remove_from_groups"].result["removed_group_ids"]
+    target = Target(okta_id=connected.person(ALICE)["okta"]["id"], login=ALICE, email=ALICE)
+    result = registry.run_operation(
+        System.OKTA,
+        "restore_groups",
+        target=target,
+        options={"group_ids": ["00gDeletedSince", *removed]},
+    )
+    assert result.outcome == Outcome.DONE
+    assert result.data == {"added_group_ids": removed, "not_found_ids": ["00gDeletedSince"]}
+    assert "1 no longer exist in Okta: 00gDeletedSince" in result.detail

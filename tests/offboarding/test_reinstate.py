@@ -133,7 +133,12 @@ def test_offboarding_again_shows_the_earlier_offboard_and_requires_the_box(
     assert ActionRequest.objects.filter(kind="offboard").count() == 1
     accepted = client.post(url, _offboard_form(confirm_repeat="on"))
     assert accepted.status_code == 302
-    assert ActionRequest.objects.filter(kind="offboard").count() == 2
+    again = ActionRequest.objects.filter(kind="offboard").exclude(pk=offboarded.pk).get()
+    submitted = AuditEvent.objects.get(
+        action=AuditEvent.Action.REQUEST_SUBMITTED, object_id=str(again.pk)
+    )
+    assert submitted.details["repeats"] == offboarded.pk
+    assert any("Already suspended" in n for p in again.plan for n in p.get("notes", []))
 
 
 def test_a_first_offboard_needs_no_such_box(client, helpdesk, fake_registry, delegation):
