@@ -149,3 +149,14 @@ def test_a_first_offboard_needs_no_such_box(client, helpdesk, fake_registry, del
         not in client.get(url + "?kind=offboard").content.decode()
     )
     assert client.post(url, _offboard_form()).status_code == 302
+
+
+def test_the_new_reinstate_page_previews_what_comes_back_and_what_cannot(
+    client, helpdesk, offboarded
+):
+    url = reverse("offboarding:request-new", kwargs={"okta_id": "00u1"})
+    page = sign_in(client, helpdesk).get(url + "?kind=reinstate").content.decode()
+    assert "put back 2 Okta group membership(s)" in page
+    assert "Cannot restore: Okta authenticators were reset" in page
+    assert "add back to the groups the offboard removed" in page  # the option, on by default
+    assert 'data-testid="already-offboarded"' not in page  # that box is for offboarding again
