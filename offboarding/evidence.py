@@ -216,6 +216,10 @@ def _event_problems(events: list[Any], key: bytes) -> list[str]:
     for n, e in enumerate(events, 1):
         where = f"audit event {n} (seq {e.get('seq') if isinstance(e, dict) else '?'})"
         try:
+            if not (e["seq"] is None or type(e["seq"]) is int) or not isinstance(e["hash"], str):
+                raise TypeError("seq or hash")
+            if not isinstance(e["prev_hash"], str):
+                raise TypeError("prev_hash")
             body = payload_bytes(
                 e["seq"],
                 datetime.fromisoformat(e["at"]),
@@ -233,7 +237,7 @@ def _event_problems(events: list[Any], key: bytes) -> list[str]:
             problems.append(f"{where}: a field is missing or malformed.")
             previous = None
             continue
-        if not hmac.compare_digest(str(e["hash"]), _mac(key, body)):
+        if not hmac.compare_digest(e["hash"].encode(), _mac(key, body).encode()):
             problems.append(f"{where}: its HMAC does not match its contents.")
         if previous is not None and e["seq"] is not None and previous["seq"] is not None:
             if e["seq"] <= previous["seq"]:
@@ -257,7 +261,8 @@ def evidence_problems(document: Any, *, key: bytes | None = None) -> list[str]:
         return ["The signature is missing or not HMAC-SHA256."]
     key = key or audit_key()
     problems = []
-    if not hmac.compare_digest(str(signature.get("value", "")), pack_signature(pack, key=key)):
+    claimed = str(signature.get("value", "")).encode()
+    if not hmac.compare_digest(claimed, pack_signature(pack, key=key).encode()):
         problems.append(
             "The signature does not match: the pack was changed after it was signed, "
             "or it was signed with another audit key."

@@ -243,3 +243,15 @@ def test_verify_evidence_says_when_the_file_is_not_json(tmp_path):
     with pytest.raises(CommandError) as caught:
         call_command("verify_evidence", str(path))
     assert caught.value.returncode == 2
+
+
+def test_verify_evidence_says_which_event_is_malformed(evidence_file):
+    from offboarding.evidence import evidence_document
+
+    doc = copy.deepcopy(evidence_file.document)
+    del doc["pack"]["audit_events"][0]["hash"]
+    doc["pack"]["audit_events"][1]["seq"] = "seven"
+    doc["pack"]["audit_events"][2]["hash"] = "é" * 64  # not even ASCII
+    message = _fails(evidence_file(evidence_document(doc["pack"])))
+    assert "audit event 1" in message and "audit event 2" in message and "malformed" in message
+    assert "audit event 3" in message and "HMAC does not match" in message
