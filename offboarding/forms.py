@@ -82,6 +82,20 @@ class ActionRequestForm(forms.Form):
                 if playbook.kind == kind:
                     self.option_specs.append(option)
 
+    # Issue 13: offboarding someone this portal already offboarded needs this ticked.
+    confirm_repeat = forms.BooleanField(
+        required=False, label="I know this person was already offboarded: offboard again"
+    )
+    repeat_of = ""  # words about the earlier offboard; set by the view, then the box is required
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if self.repeat_of and not cleaned.get("confirm_repeat"):
+            self.add_error(
+                "confirm_repeat", "Tick the box to confirm: this person was already offboarded."
+            )
+        return cleaned
+
     def system_values(self) -> list[str]:
         """Every system the form offers, in its order."""
         return [str(value) for value, _ in SystemChoices.choices]

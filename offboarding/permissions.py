@@ -226,3 +226,12 @@ def can_review_request(user: AnyUser, action_request: ActionRequest) -> bool:
     """Review a run afterwards: an Approver of the request's approver group (the same people who
     see it, `visible_requests`), never the person who ran it (four-eyes after the fact)."""
     return can_decide_request(user, action_request)
+
+
+# --- Issue 13: the evidence pack -------------------------------------------------------------------
+
+
+def can_download_evidence(user: AnyUser, action_request: ActionRequest) -> bool:
+    """Auditors (who see every request) and anyone who may see this request, once it is finished:
+    the pack holds nothing the request's own page does not already show to them."""
+    return action_request.is_final and can_view_request(user, action_request)

@@ -155,14 +155,23 @@ OFFBOARD = Playbook(
     ),
 )
 
+# Issue 13: reinstate undoes the person's last offboard by this portal. The ids of the groups and
+# apps to put back are that offboard's step results, added to these steps' options when the steps
+# are created (offboarding/reinstate.py): they are not choices on the form.
 REINSTATE = Playbook(
     kind="reinstate",
     label="Reinstate",
     steps=(
         StepSpec("okta", "unsuspend"),
+        StepSpec("okta", "restore_groups", ("okta.unsuspend",), "okta_restore_groups"),
+        StepSpec("okta", "restore_apps", ("okta.unsuspend",), "okta_restore_apps"),
         StepSpec("google", "unsuspend"),
         StepSpec("msgraph", "enable"),
         StepSpec("zoom", "activate"),
+    ),
+    options=(
+        _option("okta_restore_groups", "add back to the groups the offboard removed", True, "okta"),
+        _option("okta_restore_apps", "assign again the apps the offboard unassigned", True, "okta"),
     ),
 )
 

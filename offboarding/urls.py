@@ -22,6 +22,13 @@ urlpatterns = [
     path("search/", views.search, name="search"),
     path("search/results", views.search_results, name="search-results"),
     path("users/<str:okta_id>/", views.user_detail, name="user-detail"),
+    # Issue 13: the evidence pack of a finished request.
+    path("requests/<int:pk>/evidence", views.request_evidence, name="request-evidence"),
+    path(
+        "requests/<int:pk>/evidence.json",
+        views.request_evidence_json,
+        name="request-evidence-json",
+    ),
     path("requests/<int:pk>/live", views.request_live, name="request-live"),
     path("policies/", views.policies, name="policies"),
     path("policies/delegations/new", views.delegation_edit, name="delegation-new"),

@@ -84,6 +84,15 @@ class ActionRequest(models.Model):
     # The live Okta check the deciding approval made (time, fingerprint, login, groups), so the
     # start need not repeat it moments later: runner.start reuses it within a short window.
     live_check = models.JSONField(default=dict, blank=True, editable=False)
+    # Issue 13: the offboard a reinstate undoes (its step results say what to put back).
+    undoes = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="undone_by",
+        help_text="For a reinstate: the offboard whose removals it restores.",
+    )
 
     objects = TransitionQuerySet.as_manager()
 

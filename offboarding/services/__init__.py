@@ -32,6 +32,7 @@ from offboarding.services.delegations import (
     protected_group_add,
     protected_group_remove,
 )
+from offboarding.services.evidence import evidence_pack_download
 from offboarding.services.reads import (
     PersonSearch,
     audit_chain_check,
@@ -81,6 +82,7 @@ __all__ = [
     "audit_verify_current",
     "delegation_delete",
     "delegation_save",
+    "evidence_pack_download",
     "export_record",
     "person_search",
     "preflight_plan",

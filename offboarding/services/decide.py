@@ -16,6 +16,7 @@ from offboarding import notifications, permissions, playbooks
 from offboarding.audit import audit_record
 from offboarding.exceptions import InvalidTransition, NotAllowed, StaleApproval
 from offboarding.models import ActionRequest, Approval, AuditEvent, StepRun
+from offboarding.offboard_history import reinstate_step_options
 from offboarding.progress import enqueue_start
 from offboarding.runner import action_request_expire
 from offboarding.services.guards import ensure_mfa
@@ -30,6 +31,8 @@ def step_runs_create(action_request: ActionRequest) -> list[StepRun]:
     planned = playbooks.build_steps(
         action_request.kind, systems=action_request.systems, options=action_request.options
     )
+    # A reinstate's restore steps get the ids its offboard removed (issue 13).
+    extra = reinstate_step_options(action_request)
     return StepRun.objects.bulk_create(
         StepRun(
             action_request=action_request,
@@ -38,7 +41,7 @@ def step_runs_create(action_request: ActionRequest) -> list[StepRun]:
             system=p.system,
             operation=p.operation,
             label=p.label,
-            options=p.options,
+            options={**p.options, **extra.get(p.key, {})},
             depends_on=list(p.depends_on),
             after_all=p.after_all,
         )

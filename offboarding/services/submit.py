@@ -26,6 +26,7 @@ from offboarding.exceptions import (
     NotAllowed,
 )
 from offboarding.models import ActionRequest, Approval, AuditEvent, Delegation
+from offboarding.offboard_history import history_annotate
 from offboarding.services.decide import approve_now
 from offboarding.services.guards import ensure_mfa
 from offboarding.targets import TargetInfo, preflight_plan, scope_check, target_lookup
@@ -35,15 +36,23 @@ Kind = ActionRequest.Kind
 
 
 def request_fingerprint(
-    *, kind: str, target_okta_id: str, systems: list[str], options: dict
+    *,
+    kind: str,
+    target_okta_id: str,
+    systems: list[str],
+    options: dict,
+    undoes: int | None = None,
 ) -> str:
-    """SHA-256 over exactly what an approver approves: action, target, systems, options."""
-    payload = {
+    """SHA-256 over exactly what an approver approves: action, target, systems, options (and, for
+    a reinstate, the offboard it undoes)."""
+    payload: dict[str, Any] = {
         "kind": kind,
         "target": target_okta_id,
         "systems": sorted(systems),
         "options": {k: options[k] for k in sorted(options)},
     }
+    if undoes is not None:
+        payload["undoes"] = undoes
     return hashlib.sha256(
         json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
     ).hexdigest()
@@ -75,7 +84,11 @@ def _create_once(**fields: Any) -> ActionRequest:
 
 def _fingerprint_of(req: ActionRequest) -> str:
     return request_fingerprint(
-        kind=req.kind, target_okta_id=req.target_okta_id, systems=req.systems, options=req.options
+        kind=req.kind,
+        target_okta_id=req.target_okta_id,
+        systems=req.systems,
+        options=req.options,
+        undoes=req.undoes_id,
     )
 
 
@@ -117,6 +130,8 @@ def action_request_submit(
     target = target_lookup(target_okta_id)
     delegation = scope_check(user=requester, kind=kind, target=target)
     plan = preflight_plan(kind=kind, systems=systems, options=options, target=target.as_target())
+    earlier = history_annotate(kind=kind, plan=plan, target_okta_id=target.okta_id)
+    undoes = earlier if kind == Kind.REINSTATE else None
     now = timezone.now()
     auto = kind == Kind.RESET_SESSIONS and delegation.reset_sessions_without_approval
     with transaction.atomic():
@@ -139,14 +154,19 @@ def action_request_submit(
             delegation=delegation,
             approver_group=delegation.approver_group,
             approvals_needed=delegation.approvals_needed,
+            undoes=undoes,
             fingerprint=request_fingerprint(
-                kind=kind, target_okta_id=target.okta_id, systems=systems, options=options
+                kind=kind,
+                target_okta_id=target.okta_id,
+                systems=systems,
+                options=options,
+                undoes=undoes.pk if undoes else None,
             ),
             scheduled_for=_clean_schedule(scheduled_for, now),
             expires_at=now + timedelta(hours=delegation.expiry_hours),
             requested_at=now,
         )
-        _audit_submitted(req, ip=ip, delegation=delegation, auto=auto)
+        _audit_submitted(req, ip=ip, delegation=delegation, auto=auto, earlier=earlier)
         if auto:
             approve_now(req, now, checked=target, checked_at=checked_at)
         else:
@@ -176,7 +196,14 @@ def _checked_choices(
     return systems, options
 
 
-def _audit_submitted(req: ActionRequest, *, ip: str, delegation: Delegation, auto: bool) -> None:
+def _audit_submitted(
+    req: ActionRequest,
+    *,
+    ip: str,
+    delegation: Delegation,
+    auto: bool,
+    earlier: ActionRequest | None = None,
+) -> None:
     audit_record(
         action=AuditEvent.Action.REQUEST_SUBMITTED,
         actor=req.requester,
@@ -193,6 +220,9 @@ def _audit_submitted(req: ActionRequest, *, ip: str, delegation: Delegation, aut
             "without_approval": auto,
             "origin": req.origin,
             "origin_detail": req.origin_detail,
+            "undoes": req.undoes_id,
+            # An offboard of someone this portal already offboarded (the form asked to confirm).
+            "repeats": earlier.pk if earlier and req.kind == Kind.OFFBOARD else None,
         },
     )
 

@@ -8,6 +8,7 @@ from offboarding.views.common import (
     recent_sign_in_required,
     signed_in_recently,
 )
+from offboarding.views.evidence import request_evidence, request_evidence_json
 from offboarding.views.exports import audit_export, request_export
 from offboarding.views.history import request_list
 from offboarding.views.policies import (
@@ -47,6 +48,8 @@ __all__ = [
     "request_approve",
     "request_cancel",
     "request_detail",
+    "request_evidence",
+    "request_evidence_json",
     "request_export",
     "request_live",
     "request_list",

@@ -16,6 +16,7 @@ from offboarding import selectors, services
 from offboarding.exceptions import OffboardingError, TargetLookupFailed
 from offboarding.forms import ActionRequestForm, DecisionForm, RetrySystemForm
 from offboarding.models import ActionRequest, StepRun, SystemChoices
+from offboarding.offboard_history import history_annotate, last_offboard, repeat_offboard_words
 from offboarding.signals import client_ip
 from offboarding.views.common import (
     get_request_for_user,
@@ -74,6 +75,7 @@ def _live_context(request: HttpRequest, req: ActionRequest) -> dict[str, Any]:
         "poll": not req.is_final,
         # In the live region, so an approval given meanwhile shows without a reload.
         "counted": services.approvals_counted(req),
+        "can_download_evidence": perms.can_download_evidence(request.user, req),
     }
 
 
@@ -139,6 +141,7 @@ def _preview(
         )
     except OffboardingError as exc:
         return [], blocked or exc.message
+    history_annotate(kind=kind, plan=plan, target_okta_id=target.okta_id)
     return plan, blocked
 
 
@@ -170,6 +173,9 @@ def request_new(request: HttpRequest, okta_id: str) -> HttpResponse:
     if request.method == "POST" and kind == ActionRequest.Kind.OFFBOARD:
         require_recent_sign_in(request)
     form = ActionRequestForm(request.POST or None, kind=kind, initial={"kind": kind})
+    earlier = last_offboard(okta_id) if kind == ActionRequest.Kind.OFFBOARD else None
+    if earlier is not None:  # issue 13: an offboard again needs the box ticked
+        form.repeat_of = repeat_offboard_words(earlier)
     if request.method == "POST" and form.is_valid():
         req = _submit(request, form, okta_id)
         if req is not None:

@@ -16,6 +16,7 @@ from offboarding import playbooks, selectors, services
 from offboarding.exceptions import NotAllowed, OffboardingError, TargetLookupFailed
 from offboarding.forms import SearchForm
 from offboarding.models import ActionRequest
+from offboarding.offboard_history import history_annotate, last_offboard, repeat_offboard_words
 from offboarding.signals import client_ip
 from offboarding.views.common import signed_in_user
 
@@ -77,7 +78,10 @@ def search_results(request: HttpRequest) -> HttpResponse:
 def _action_verdicts(user: User, target: services.TargetInfo) -> list[dict[str, Any]]:
     """For each action the view offers: allowed, or why not (protection and scope, in words)."""
     verdicts = []
-    for kind in (ActionRequest.Kind.RESET_SESSIONS, ActionRequest.Kind.OFFBOARD):
+    kinds = [ActionRequest.Kind.RESET_SESSIONS, ActionRequest.Kind.OFFBOARD]
+    if last_offboard(target.okta_id) is not None:  # issue 13: offered to undo the portal's offboard
+        kinds.append(ActionRequest.Kind.REINSTATE)
+    for kind in kinds:
         verdict: dict[str, Any] = {"kind": kind.value, "label": kind.label, "allowed": False}
         if not perms.can_request(user):
             verdict["why"] = "Only Helpdesk and Approvers may request actions."
@@ -103,6 +107,7 @@ def _systems_overview(target: services.TargetInfo) -> list[dict[str, Any]]:
         reset_labels.setdefault(step.system, []).append(step.label)
     for entry in plan:
         entry["reset_steps"] = reset_labels.get(entry["system"], [])
+    history_annotate(kind=ActionRequest.Kind.OFFBOARD, plan=plan, target_okta_id=target.okta_id)
     return plan
 
 
@@ -127,7 +132,9 @@ def user_detail(request: HttpRequest, okta_id: str) -> HttpResponse:
         services.protection_check(target)
     except OffboardingError as exc:
         protected = exc.message
+    earlier = last_offboard(target.okta_id)
     context: dict[str, Any] = {
+        "offboarded": repeat_offboard_words(earlier) if earlier else "",
         "okta_id": okta_id,
         "target": target,
         "protected": protected,

@@ -62,6 +62,8 @@ def test_operations_per_system():
         "remove_from_groups",
         "revoke_grants",
         "deactivate",
+        "restore_groups",
+        "restore_apps",
     )
     assert _operation_names(System.GOOGLE) == (
         "suspend",

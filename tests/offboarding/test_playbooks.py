@@ -63,9 +63,24 @@ def test_options_choose_the_steps():
     assert keys(steps) == ["google.suspend", "google.revoke_oauth_tokens"]
 
 
-def test_reinstate_undoes_the_locks():
+def test_reinstate_undoes_the_locks_and_puts_back_groups_and_apps_after_the_unsuspend():
     steps = playbooks.build_steps("reinstate", systems=playbooks.ALL_SYSTEMS, options=None)
-    assert keys(steps) == ["okta.unsuspend", "google.unsuspend", "msgraph.enable", "zoom.activate"]
+    assert keys(steps) == [
+        "okta.unsuspend",
+        "okta.restore_groups",
+        "okta.restore_apps",
+        "google.unsuspend",
+        "msgraph.enable",
+        "zoom.activate",
+    ]
+    waits = {s.key: s.depends_on for s in steps}
+    assert waits["okta.restore_groups"] == waits["okta.restore_apps"] == ("okta.unsuspend",)
+    only_locks = playbooks.build_steps(
+        "reinstate",
+        systems=["okta"],
+        options={"okta_restore_groups": False, "okta_restore_apps": False},
+    )
+    assert keys(only_locks) == ["okta.unsuspend"]
 
 
 def test_a_cycle_is_refused():

@@ -295,3 +295,31 @@ def test_graph_hybrid_user_cannot_be_disabled_in_cloud(sandbox, graph):
     missing = graph.get("/users/nobody@acme.example")
     specs.check_openapi("graph", "/users/{user-id}", "get", 404, missing.json())
     assert missing.json()["error"]["code"] == "Request_ResourceNotFound"
+
+
+def test_okta_reinstate_adds_back_to_a_group_and_assigns_an_app(sandbox, okta):
+    """Issue 13: the calls reinstate makes, validated against the spec and the sandbox's state."""
+    uid = sandbox.person(ALICE)["okta"]["id"]
+    groups = {g["profile"]["name"]: g for g in okta.get(f"/users/{uid}/groups").json()}
+    dept, app_group = groups["Engineering"], groups["AD Domain Users"]
+    assert okta.delete(f"/groups/{dept['id']}/users/{uid}").status_code == 204
+    for _ in range(2):  # idempotent: a member already is one
+        added = okta.put(f"/groups/{dept['id']}/users/{uid}")
+        _okta_check(added, "/groups/{groupId}/users/{userId}", "PUT")
+        assert added.status_code == 204
+    assert "Engineering" in sandbox.person(ALICE)["okta"]["groups"]
+    refused = okta.put(f"/groups/{app_group['id']}/users/{uid}")
+    _okta_check(refused, "/groups/{groupId}/users/{userId}", "PUT")
+    assert refused.status_code == 403
+    link = okta.get(f"/users/{uid}/appLinks").json()[0]
+    app_id = link["appInstanceId"]
+    assert okta.delete(f"/apps/{app_id}/users/{uid}").status_code == 204
+    assigned = okta.post(f"/apps/{app_id}/users", json={"id": uid, "scope": "USER"})
+    _okta_check(assigned, "/apps/{appId}/users", "POST")
+    assert assigned.status_code == 200 and assigned.json()["id"] == uid
+    assert app_id in {a["appInstanceId"] for a in okta.get(f"/users/{uid}/appLinks").json()}
+    missing = okta.post(
+        f"/apps/{app_id}/users", json={"id": "00uNoSuchUser000000", "scope": "USER"}
+    )
+    _okta_check(missing, "/apps/{appId}/users", "POST")
+    assert missing.status_code == 404

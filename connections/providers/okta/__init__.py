@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
+from connections.providers.okta import restore
 from connections.providers.okta.client import OktaClient
 from connections.providers.okta.form import OktaForm
 from connections.providers.provider import (
@@ -13,6 +17,13 @@ from connections.providers.provider import (
     option_flag,
 )
 from connections.types import System
+
+
+def _ids(options: Mapping[str, Any], name: str) -> list[str]:
+    """A list of ids from connector options (anything else: none)."""
+    value = options.get(name)
+    return [str(v) for v in value] if isinstance(value, list) else []
+
 
 PROVIDER = Provider(
     system=System.OKTA,
@@ -49,6 +60,17 @@ PROVIDER = Provider(
             "Deactivate in Okta (irreversible)",
             lambda c, who, o: c.deactivate_user(who),
             Effect.DEACTIVATE,
+        ),
+        # Issue 13: reinstate puts back what this portal's offboard removed (ids from its steps).
+        Operation(
+            "restore_groups",
+            "Add back to the Okta groups the offboard removed",
+            lambda c, who, o: restore.add_to_groups(c, who, _ids(o, "group_ids")),
+        ),
+        Operation(
+            "restore_apps",
+            "Assign again the Okta apps the offboard unassigned",
+            lambda c, who, o: restore.assign_apps(c, who, _ids(o, "app_ids")),
         ),
     ),
     # The person is found by their Okta user id: the request already carries it.

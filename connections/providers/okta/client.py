@@ -17,7 +17,8 @@ from connections.providers.ids import IdSyntax
 from connections.providers.tokens import signing_key
 from connections.types import AccountState, ConnectorError, OperationResult, Outcome, System
 
-DEFAULT_SCOPES = ("okta.users.read", "okta.users.manage", "okta.groups.manage")
+# okta.apps.manage: reinstate assigns apps again (issue 13).
+DEFAULT_SCOPES = ("okta.users.read", "okta.users.manage", "okta.groups.manage", "okta.apps.manage")
 REMOVABLE_GROUP_TYPES = frozenset({"OKTA_GROUP"})
 LOCKED_STATUSES = frozenset({"SUSPENDED", "DEPROVISIONED"})
 # Okta suspends only ACTIVE users (400 E0000001 otherwise). What suspend means for the others,
@@ -59,6 +60,7 @@ class OktaClient(ProviderClient):
         # A user id (00u…) or a login; a login may hold "/", "?" or "#" (sent percent-encoded).
         "user": IdSyntax(r"[^\s\\%]+", "an Okta user id or login", max_length=100),
         "group": IdSyntax(r"[0-9A-Za-z]{1,64}", "an Okta group id"),
+        "app": IdSyntax(r"[0-9A-Za-z]{1,64}", "an Okta app id"),
     }
 
     @property
@@ -315,7 +317,11 @@ class OktaClient(ProviderClient):
         removable = [g for g in groups if g.get("type") in REMOVABLE_GROUP_TYPES]
         kept = len(groups) - len(removable)
         if not removable:
-            return OperationResult(Outcome.ALREADY_DONE, f"No removable groups ({kept} kept).")
+            return OperationResult(
+                Outcome.ALREADY_DONE,
+                f"No removable groups ({kept} kept).",
+                data={"removed_group_ids": []},
+            )
         for group in removable:
             try:
                 group_id = self.segment(group["id"], "group")
@@ -330,6 +336,8 @@ class OktaClient(ProviderClient):
         return OperationResult(
             Outcome.DONE,
             f"Removed from {len(removable)} group(s); {kept} built-in or directory group(s) kept.",
+            # What reinstate puts back (issue 13): the memberships this step ended.
+            data={"removed_group_ids": [str(g["id"]) for g in removable]},
         )
 
     def revoke_grants(self, user_id: str) -> OperationResult:

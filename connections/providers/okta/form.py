@@ -46,8 +46,11 @@ class OktaForm(ConnectionForm):
     scopes = forms.CharField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
-        initial="okta.users.read okta.users.manage okta.groups.manage",
-        help_text="Grant okta.users.read, okta.users.manage and okta.groups.manage.",
+        initial="okta.users.read okta.users.manage okta.groups.manage okta.apps.manage",
+        help_text=(
+            "Grant okta.users.read, okta.users.manage and okta.groups.manage; "
+            "okta.apps.manage lets reinstate assign apps again."
+        ),
     )
     custom_domains = forms.CharField(
         required=False,

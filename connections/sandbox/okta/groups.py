@@ -77,3 +77,26 @@ def remove_from_group(app: App, req: Request) -> Resp:
     applied = g in person.groups
     person.groups.discard(g)
     return Resp(204, applied=applied)
+
+
+# Issue 13: reinstate adds the person back to the groups an offboard removed.
+@router.add("PUT", "/groups/{groupId}/users/{userId}", ("okta.groups.manage",), "groups")
+def add_to_group(app: App, req: Request) -> Resp:
+    """Assign a user to an OKTA_GROUP (204 whether or not they were a member already)."""
+    g = app.org.ids.okta_group.parse(req.params["groupId"])
+    if g is None or g >= len(data.GROUPS):
+        return not_found(req.params["groupId"], "UserGroup")
+    idx = user_or_404(app, req.params["userId"])
+    if isinstance(idx, Resp):
+        return idx
+    if data.GROUPS[g][1] != "OKTA_GROUP":
+        return okta_error(
+            403,
+            "E0000006",
+            "You do not have permission to perform the requested action",
+            [f"Cannot add users to a {data.GROUPS[g][1]} group"],
+        )
+    person = app.state.person(idx)
+    applied = g not in person.groups
+    person.groups.add(g)
+    return Resp(204, applied=applied)
