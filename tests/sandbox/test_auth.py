@@ -17,6 +17,7 @@ ALICE = "alice.anders@acme.example"
 
 
 def _okta_post(sandbox, **claims):
+    sandbox.set_app("okta", dpop=False)  # the client assertion alone (DPoP: test_okta_dpop.py)
     url = sandbox.token_url("okta")
     return httpx.post(
         url, data=assertions.okta_form(sandbox.credentials, url, ["okta.users.read"], **claims)
@@ -64,6 +65,7 @@ def test_okta_assertion_signed_by_another_key_is_refused(sandbox):
 
 
 def test_okta_jti_replay_is_refused(sandbox):
+    sandbox.set_app("okta", dpop=False)
     url = sandbox.token_url("okta")
     form = assertions.okta_form(sandbox.credentials, url, ["okta.users.read"])
     assert httpx.post(url, data=form).status_code == 200
@@ -72,6 +74,7 @@ def test_okta_jti_replay_is_refused(sandbox):
 
 
 def test_okta_missing_scope_gives_e0000006(sandbox):
+    sandbox.set_app("okta", dpop=False)
     token = sandbox.token("okta", scopes=["okta.users.read"])
     headers = {"Authorization": f"Bearer {token}"}
     uid = sandbox.person(ALICE)["okta"]["id"]
@@ -91,6 +94,7 @@ def test_okta_bad_credentials_give_e0000011(sandbox, header):
 
 
 def test_token_expiry_then_refresh(sandbox):
+    sandbox.set_app("okta", dpop=False)
     sandbox.set_token_ttl(1)
     url = sandbox.token_url("okta")
     resp = httpx.post(url, data=assertions.okta_form(sandbox.credentials, url, ["okta.users.read"]))
