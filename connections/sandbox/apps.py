@@ -28,7 +28,12 @@ GOOGLE_SCOPES = [
         "device.mobile.readonly",
     )
 ]
-GRAPH_ROLES = ["User.ReadWrite.All", "User.RevokeSessions.All", "Device.ReadWrite.All"]
+GRAPH_ROLES = [
+    "User.ReadWrite.All",
+    "User.RevokeSessions.All",
+    "Device.ReadWrite.All",
+    "Directory.Read.All",
+]
 # Entra directory roles that may change sensitive properties of a privileged person (CONTRACTS §4.1).
 PRIVILEGED_ROLES = ("Global Administrator", "Privileged Authentication Administrator")
 ENTRA_ROLES = (*PRIVILEGED_ROLES, "User Administrator", "Authentication Administrator")
