@@ -172,3 +172,12 @@ def check_google_list(method_id: str, params: dict) -> None:
     _, methods = _google()
     declared = set(methods[method_id].get("parameters", {}))
     assert set(params) <= declared, f"{method_id}: undeclared parameters {set(params) - declared}"
+
+
+def check_openapi_request_form(api: str, path: str, form: dict) -> None:
+    """Validate an urlencoded request body against the operation's request schema."""
+    spec = _load(api)
+    op = spec["paths"][PREFIX.get(api, "") + path]["post"]
+    content = op["requestBody"]["content"]["application/x-www-form-urlencoded"]
+    schema = _strip_discriminators({**content["schema"], "components": spec["components"]})
+    OAS30Validator(schema, format_checker=oas30_format_checker).validate(form)
