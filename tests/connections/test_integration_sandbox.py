@@ -189,7 +189,7 @@ def test_every_call_against_the_sandbox_went_through_the_spec_check(connected):
     from tests.spec_transport import SpecTransport
 
     for system in System:
-        connection = Connection.objects.get(system=system.value)
-        assert services.connection_test(connection=connection, actor=None).ok
-        transport = registry.client_for(connection)._http._transport
+        client = registry.client_for(Connection.objects.get(system=system.value))
+        client.test_connection()
+        transport = client._http._transport
         assert isinstance(transport, SpecTransport) and transport.checked >= 2, system
