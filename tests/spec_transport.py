@@ -131,7 +131,9 @@ def _check_openapi(api: str, request: httpx.Request, path: str, query: list[str]
             raise CallShapeError(f"{request.method} {path}: undeclared query parameters {unknown}")
         body = (op.get("requestBody") or {}).get("content", {}).get("application/json")
         if request.content and body is not None:
-            schema = specs._strip_discriminators({**body["schema"], "components": spec["components"]})
+            schema = specs._strip_discriminators(
+                {**body["schema"], "components": spec["components"]}
+            )
             OAS30Validator(schema, format_checker=oas30_format_checker).validate(
                 json.loads(request.content)
             )
@@ -178,9 +180,7 @@ def _check_token_request(request: httpx.Request) -> None:
         raise CallShapeError(f"token request: undocumented grant_type {form.get('grant_type')!r}")
     required, allowed = rule
     if not required <= set(form) or not set(form) <= allowed:
-        raise CallShapeError(
-            f"token request: fields {sorted(form)} (required {sorted(required)})"
-        )
+        raise CallShapeError(f"token request: fields {sorted(form)} (required {sorted(required)})")
     if request.url.path.endswith("/oauth2/v1/token"):  # Okta's org server: its own spec too
         specs.check_openapi_request_form("okta_token", "/oauth2/v1/token", form)
         if "DPoP" in request.headers:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import time
 import uuid
 
 import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from connections.sandbox.auth import JWT_BEARER
 from connections.sandbox.google.token import GRANT as GOOGLE_GRANT
@@ -107,8 +111,6 @@ def graph_form(creds: dict, token_url: str | None = None, secret: bool = True, *
 
 def dpop_key_pem() -> str:
     """A fresh EC P-256 private key (PEM) for DPoP proofs."""
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
 
     key = ec.generate_private_key(ec.SECP256R1())
     return key.private_bytes(
@@ -126,14 +128,16 @@ def dpop_proof(
     **overrides,
 ) -> str:
     """A DPoP proof JWT (RFC 9449) for one request, signed ES256 with the key's public JWK inside."""
-    import base64
-    import hashlib
-
-    from cryptography.hazmat.primitives import serialization
-
     key = serialization.load_pem_private_key(key_pem.encode(), password=None)
+    if not isinstance(key, ec.EllipticCurvePrivateKey):
+        raise TypeError("a DPoP proof key must be an EC private key")
     jwk = jwt.algorithms.ECAlgorithm.to_jwk(key.public_key(), as_dict=True)
-    claims = {"htm": method, "htu": url.split("?")[0], "iat": int(time.time()), "jti": uuid.uuid4().hex}
+    claims = {
+        "htm": method,
+        "htu": url.split("?")[0],
+        "iat": int(time.time()),
+        "jti": uuid.uuid4().hex,
+    }
     if nonce:
         claims["nonce"] = nonce
     if access_token is not None:

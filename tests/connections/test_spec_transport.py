@@ -21,12 +21,28 @@ def _request(method: str, url: str, **kwargs) -> httpx.Request:
         _request("GET", f"{OKTA}/api/v1/users", params={"q": "ann", "limit": 5}),
         _request("GET", f"{OKTA}/api/v1/users/ann%2Fx%40acme.com"),
         _request("POST", f"{OKTA}/api/v1/users/00u1/lifecycle/suspend"),
-        _request("PATCH", "https://graph.microsoft.com/v1.0/users/u1", json={"accountEnabled": False}),
-        _request("GET", "https://graph.microsoft.com/v1.0/users", params={"$top": 1, "$select": "id"}),
-        _request("GET", "https://admin.googleapis.com/admin/directory/v1/users", params={"customer": "my_customer"}),
+        _request(
+            "PATCH", "https://graph.microsoft.com/v1.0/users/u1", json={"accountEnabled": False}
+        ),
+        _request(
+            "GET", "https://graph.microsoft.com/v1.0/users", params={"$top": 1, "$select": "id"}
+        ),
+        _request(
+            "GET",
+            "https://admin.googleapis.com/admin/directory/v1/users",
+            params={"customer": "my_customer"},
+        ),
         _request("DELETE", "https://api.zoom.us/v2/users/z1/token"),
     ],
-    ids=["okta-list", "okta-encoded-login", "okta-suspend", "graph-patch", "graph-list", "google-list", "zoom-token"],
+    ids=[
+        "okta-list",
+        "okta-encoded-login",
+        "okta-suspend",
+        "graph-patch",
+        "graph-list",
+        "google-list",
+        "zoom-token",
+    ],
 )
 def test_documented_call_shapes_pass(request_):
     check_request(request_)
@@ -38,12 +54,37 @@ def test_documented_call_shapes_pass(request_):
         (_request("GET", f"{OKTA}/api/v1/people"), "not in okta.yaml"),
         (_request("PUT", f"{OKTA}/api/v1/users/00u1/lifecycle/suspend"), "only ['POST']"),
         (_request("GET", f"{OKTA}/api/v1/users/00u1", params={"expand": "x", "bogus": 1}), "bogus"),
-        (_request("PATCH", "https://graph.microsoft.com/v1.0/users/u1", json={"accountEnabled": "no"}), "not of type"),
-        (_request("GET", "https://admin.googleapis.com/admin/directory/v1/users", params={"pageSize": 5}), "pageSize"),
-        (_request("POST", f"{OKTA}/oauth2/v1/token", data={"grant_type": "password", "scope": "x"}), "grant_type"),
+        (
+            _request(
+                "PATCH", "https://graph.microsoft.com/v1.0/users/u1", json={"accountEnabled": "no"}
+            ),
+            "not of type",
+        ),
+        (
+            _request(
+                "GET",
+                "https://admin.googleapis.com/admin/directory/v1/users",
+                params={"pageSize": 5},
+            ),
+            "pageSize",
+        ),
+        (
+            _request(
+                "POST", f"{OKTA}/oauth2/v1/token", data={"grant_type": "password", "scope": "x"}
+            ),
+            "grant_type",
+        ),
         (_request("GET", "https://example.com/whatever"), "no API spec"),
     ],
-    ids=["unknown-path", "wrong-method", "unknown-param", "bad-body", "google-param", "grant", "no-spec"],
+    ids=[
+        "unknown-path",
+        "wrong-method",
+        "unknown-param",
+        "bad-body",
+        "google-param",
+        "grant",
+        "no-spec",
+    ],
 )
 def test_undocumented_call_shapes_fail(request_, words):
     with pytest.raises(Exception) as caught:

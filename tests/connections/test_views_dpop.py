@@ -51,7 +51,9 @@ def test_saving_makes_the_dpop_key_and_never_shows_it(admin_client, rsa_pem):
 
 def test_unticking_dpop_is_kept(admin_client):
     data = {k: v for k, v in OAUTH_POST.items() if k != "dpop"}
-    admin_client.post(reverse("connections:edit", args=["okta"]), {**data, "private_key_pem": CANARY})
+    admin_client.post(
+        reverse("connections:edit", args=["okta"]), {**data, "private_key_pem": CANARY}
+    )
     saved = Connection.objects.get(system="okta")
     assert saved.settings["dpop"] is False and SECRET_KEY not in saved.decrypt_secret()
     html = admin_client.get(reverse("connections:edit", args=["okta"])).content.decode()

@@ -297,10 +297,16 @@ def test_google_unknown_key_id_and_bad_signature_are_refused(sandbox):
         headers={"kid": "0" * 40},
     )
     other = generate_credentials()["google"]["service_account"]["private_key"]
-    forged = {**creds, "google": {**creds["google"], "service_account": {**sa, "private_key": other}}}
+    forged = {
+        **creds,
+        "google": {**creds["google"], "service_account": {**sa, "private_key": other}},
+    }
     for assertion in (wrong_kid, assertions.google_assertion(forged, url, GOOGLE_SCOPES)):
         resp = httpx.post(url, data={"grant_type": assertions.GOOGLE_GRANT, "assertion": assertion})
-        assert resp.json() == {"error": "invalid_grant", "error_description": "Invalid JWT Signature."}
+        assert resp.json() == {
+            "error": "invalid_grant",
+            "error_description": "Invalid JWT Signature.",
+        }
 
 
 def test_google_scopes_the_app_was_not_granted_are_refused(sandbox):

@@ -93,7 +93,9 @@ class Ids:
         return self._headers[system]
 
     def get(self, system: str, path: str, **params):
-        resp = httpx.get(self.sandbox.url(system, path), headers=self.headers(system), params=params)
+        resp = httpx.get(
+            self.sandbox.url(system, path), headers=self.headers(system), params=params
+        )
         resp.raise_for_status()
         return resp.json()
 

@@ -85,9 +85,10 @@ def test_api_calls_need_the_dpop_scheme_and_a_fresh_proof_with_ath(sandbox):
     assert good.status_code == 200 and good.json()["profile"]["login"] == ALICE
 
     as_bearer = httpx.get(url, headers={"Authorization": f"Bearer {token}"})
-    assert as_bearer.status_code == 401 and 'error="invalid_token"' in as_bearer.headers[
-        "WWW-Authenticate"
-    ]
+    assert (
+        as_bearer.status_code == 401
+        and 'error="invalid_token"' in as_bearer.headers["WWW-Authenticate"]
+    )
     no_proof = httpx.get(url, headers={"Authorization": f"DPoP {token}"})
     assert no_proof.status_code == 401 and no_proof.json()["errorCode"] == "E0000011"
     assert 'DPoP error="invalid_dpop_proof"' in no_proof.headers["WWW-Authenticate"]

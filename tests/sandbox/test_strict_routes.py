@@ -16,7 +16,9 @@ KIM = "kim.kowalski@acme.example"  # Entra Global Administrator
 
 @pytest.fixture
 def graph(sandbox):
-    client = httpx.Client(base_url=sandbox.url("graph"), headers=sandbox.headers("graph"), timeout=5)
+    client = httpx.Client(
+        base_url=sandbox.url("graph"), headers=sandbox.headers("graph"), timeout=5
+    )
     yield client
     client.close()
 
@@ -31,7 +33,9 @@ def google(sandbox):
 
 
 def test_graph_list_users_pages_selects_and_filters(sandbox, graph):
-    first = graph.get("/users", params={"$top": 5, "$select": "id,userPrincipalName,accountEnabled"})
+    first = graph.get(
+        "/users", params={"$top": 5, "$select": "id,userPrincipalName,accountEnabled"}
+    )
     specs.check_openapi("graph", "/users", "get", 200, first.json())
     page = first.json()
     assert len(page["value"]) == 5 and set(page["value"][0]) == {
@@ -63,7 +67,13 @@ def test_graph_list_users_pages_selects_and_filters(sandbox, graph):
         ({"$search": '"displayName:kim"'}, {}, "Request_BadRequest"),
         ({"$count": "true"}, {}, "Request_BadRequest"),
     ],
-    ids=["top-0", "unknown-property", "endswith", "search-without-eventual", "count-without-eventual"],
+    ids=[
+        "top-0",
+        "unknown-property",
+        "endswith",
+        "search-without-eventual",
+        "count-without-eventual",
+    ],
 )
 def test_graph_list_users_refuses_what_graph_refuses(graph, params, headers, code):
     resp = graph.get("/users", params=params, headers=headers)
@@ -82,7 +92,9 @@ def test_graph_privileged_person_needs_a_privileged_role_on_the_app(sandbox, gra
     refused = graph.patch(f"/users/{KIM}", json={"accountEnabled": False})
     specs.check_openapi("graph", "/users/{user-id}", "patch", 403, refused.json())
     assert refused.json()["error"]["code"] == "Authorization_RequestDenied"
-    assert refused.json()["error"]["message"] == "Insufficient privileges to complete the operation."
+    assert (
+        refused.json()["error"]["message"] == "Insufficient privileges to complete the operation."
+    )
     assert sandbox.person(KIM)["graph"]["accountEnabled"] is True
     assert sandbox.effects("graph")[-1]["applied"] is False
 
@@ -97,7 +109,10 @@ def test_graph_permissions_come_from_the_app_grants(sandbox):
     httpx.put(sandbox.url("control", "/apps/graph"), json={"roles": ["User.Read.All"]})
     graph = httpx.Client(base_url=sandbox.url("graph"), headers=sandbox.headers("graph"))
     refused = graph.patch(f"/users/{ALICE}", json={"accountEnabled": False})
-    assert refused.status_code == 403 and refused.json()["error"]["code"] == "Authorization_RequestDenied"
+    assert (
+        refused.status_code == 403
+        and refused.json()["error"]["code"] == "Authorization_RequestDenied"
+    )
     roles = graph.get(f"/users/{ALICE}/memberOf/microsoft.graph.directoryRole")
     assert roles.status_code == 403
     graph.close()
@@ -117,9 +132,13 @@ def test_graph_tenant_discovery_document(sandbox):
     doc = httpx.get(f"{base}/v2.0/.well-known/openid-configuration").json()
     assert doc["token_endpoint"] == sandbox.token_url("graph")
     assert doc["issuer"] == f"{base}/v2.0" and doc["jwks_uri"] == f"{base}/discovery/v2.0/keys"
-    assert {"client_secret_post", "private_key_jwt"} <= set(doc["token_endpoint_auth_methods_supported"])
+    assert {"client_secret_post", "private_key_jwt"} <= set(
+        doc["token_endpoint_auth_methods_supported"]
+    )
     assert httpx.get(doc["jwks_uri"]).json() == {"keys": []}
-    unknown = httpx.get(f"{sandbox.base_url}/graph/login/nope/v2.0/.well-known/openid-configuration")
+    unknown = httpx.get(
+        f"{sandbox.base_url}/graph/login/nope/v2.0/.well-known/openid-configuration"
+    )
     assert unknown.status_code == 400 and "AADSTS90002" in unknown.json()["error_description"]
     specs.check_oauth_error(unknown.json())
 
@@ -173,10 +192,16 @@ def test_google_users_list(sandbox, google):
     page = google.get("/users", params={"customer": "my_customer", "maxResults": 4})
     specs.check_google("directory.users.list", 200, page.json())
     token = page.json()["nextPageToken"]
-    more = google.get("/users", params={"customer": "my_customer", "maxResults": 4, "pageToken": token})
+    more = google.get(
+        "/users", params={"customer": "my_customer", "maxResults": 4, "pageToken": token}
+    )
     first = {u["id"] for u in page.json()["users"]}
     assert len(page.json()["users"]) == 4 and not first & {u["id"] for u in more.json()["users"]}
-    for bad in ({}, {"customer": "my_customer", "maxResults": 0}, {"customer": "my_customer", "query": "x"}):
+    for bad in (
+        {},
+        {"customer": "my_customer", "maxResults": 0},
+        {"customer": "my_customer", "query": "x"},
+    ):
         resp = google.get("/users", params=bad)
         assert resp.status_code == 400
         specs.check_google("directory.users.list", resp.status_code, resp.json())

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-
 from typing import Any
 
 from connections.providers.okta.auth import dpop_wanted
@@ -19,7 +18,6 @@ from connections.providers.provider import (
     option_flag,
 )
 from connections.types import System
-
 
 
 def make_secrets(settings: Mapping[str, Any], secret: Mapping[str, Any]) -> dict[str, Any]:

@@ -30,7 +30,9 @@ NONCE_ERROR = "use_dpop_nonce"
 
 def dpop_wanted(settings: Any) -> bool:
     """DPoP is on for OAuth connections unless the admin turned it off (settings["dpop"])."""
-    return str(settings.get("auth_mode") or "oauth") == "oauth" and settings.get("dpop") is not False
+    return (
+        str(settings.get("auth_mode") or "oauth") == "oauth" and settings.get("dpop") is not False
+    )
 
 
 class OktaAuth(ProviderClient):
@@ -139,15 +141,16 @@ class OktaAuth(ProviderClient):
                 if exc.code == NONCE_ERROR and signer is not None and attempt == 1:
                     continue  # _send kept the DPoP-Nonce header's value
                 raise
-            token_type = "DPoP" if str(body.get("token_type")).lower() == "dpop" else "Bearer"
-            if token_type == "DPoP" and signer is None:
+            bound = str(body.get("token_type")).lower() == "dpop"
+            if bound and signer is None:
                 raise ConnectorError(
                     f"{self.system.label}: the token endpoint answered a DPoP token without a "
                     "DPoP proof.",
                     system=self.system.value,
                     code="bad_token_response",
                 )
-            return f"{token_type} {body['access_token']}", float(body.get("expires_in", 3600))
+            scheme = "DPoP" if bound else "Bearer"
+            return f"{scheme} {body['access_token']}", float(body.get("expires_in", 3600))
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _token_error_words(self, code: str, description: str) -> str:

@@ -54,7 +54,9 @@ class DpopSigner:
         self._key, self.algorithm = signing_key(pem, system)
         algorithm = jwt.get_algorithm_by_name(self.algorithm)
         public = algorithm.to_jwk(self._key.public_key(), as_dict=True)
-        self.public_jwk = {k: v for k, v in public.items() if k in ("kty", "crv", "x", "y", "n", "e")}
+        self.public_jwk = {
+            k: v for k, v in public.items() if k in ("kty", "crv", "x", "y", "n", "e")
+        }
         self._nonces: dict[str, str] = {}
         self._lock = threading.Lock()
 
@@ -74,9 +76,7 @@ class DpopSigner:
             self._nonces[server] = nonce
             return True
 
-    def proof(
-        self, method: str, url: str, *, server: str, access_token: str | None = None
-    ) -> str:
+    def proof(self, method: str, url: str, *, server: str, access_token: str | None = None) -> str:
         """A new proof JWT for one request (never reused: a fresh jti every time)."""
         claims: dict[str, Any] = {
             "htm": method.upper(),

@@ -54,16 +54,21 @@ def list_users(app: App, req: Request) -> Resp:
     if not customer and not domain:
         return google_error(400, "Bad Request", "badRequest", "INVALID_ARGUMENT")
     if domain and domain != data.DOMAIN:
-        return google_error(403, "Not Authorized to access this resource/api", "forbidden", "PERMISSION_DENIED")
+        return google_error(
+            403, "Not Authorized to access this resource/api", "forbidden", "PERMISSION_DENIED"
+        )
     if customer and customer not in ("my_customer", "C03acme01"):
         return google_error(400, "Bad Request", "badRequest", "INVALID_ARGUMENT")
     size_text, token = req.arg("maxResults") or "100", req.arg("pageToken") or "0"
     if not size_text.isdigit() or not 1 <= int(size_text) <= 500 or not token.isdigit():
-        return invalid("Invalid Input: maxResults" if token.isdigit() else "Invalid Input: pageToken")
+        return invalid(
+            "Invalid Input: maxResults" if token.isdigit() else "Invalid Input: pageToken"
+        )
     match = _matcher(app, req.arg("query") or "")
     if isinstance(match, Resp):
         return match
-    size, start, page = int(size_text), int(token), []
+    size, start = int(size_text), int(token)
+    page: list[dict] = []
     idx = start
     while idx < app.org.n and len(page) < size:
         if app.org.has(idx, data.F_GOOGLE) and match(idx):

@@ -66,7 +66,9 @@ def rate_limited(retry_after: int, quota: bool = False) -> Resp:
             "Retry-After": str(retry_after),
             "x-ms-resource-unit": "1",
             "x-ms-throttle-scope": "Tenant_Application/ReadWrite",
-            "x-ms-throttle-information": "ResourceUnitLimitExceeded" if quota else "CommandThrottle",
+            "x-ms-throttle-information": "ResourceUnitLimitExceeded"
+            if quota
+            else "CommandThrottle",
             "x-ms-throttle-limit-percentage": "1.0",
         }
     )

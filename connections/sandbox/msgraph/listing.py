@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import quote, urlencode
 from typing import TYPE_CHECKING
+from urllib.parse import quote, urlencode
 
 from connections.sandbox import data
 from connections.sandbox.msgraph.errors import bad_request, graph_error
@@ -61,24 +61,31 @@ def list_users(app: App, req: Request) -> Resp:
     """One page of users; the default projection unless $select names the properties."""
     eventual = req.headers.get("consistencylevel", "").lower() == "eventual"
     if (req.arg("$search") or req.arg("$orderby")) and not eventual:
-        return bad_request("Request with $search or $orderby query parameter only works with "
-                           "advanced query capabilities: add ConsistencyLevel: eventual.")
+        return bad_request(
+            "Request with $search or $orderby query parameter only works with "
+            "advanced query capabilities: add ConsistencyLevel: eventual."
+        )
     if req.arg("$search"):
         return unsupported("$search is not supported by this sandbox.")
     top_text = req.arg("$top") or "100"
     if not top_text.isdigit() or not 1 <= int(top_text) <= MAX_TOP:
-        return bad_request(f"Invalid page size specified: '{top_text}'. Must be between 1 and {MAX_TOP} inclusive.")
+        return bad_request(
+            f"Invalid page size specified: '{top_text}'. Must be between 1 and {MAX_TOP} inclusive."
+        )
     select = [s.strip() for s in (req.arg("$select") or "").split(",") if s.strip()]
     unknown = [s for s in select if s not in ALL_FIELDS]
     if unknown:
-        return bad_request(f"Could not find a property named '{unknown[0]}' on type 'microsoft.graph.user'.")
+        return bad_request(
+            f"Could not find a property named '{unknown[0]}' on type 'microsoft.graph.user'."
+        )
     predicate = _filter(req.arg("$filter") or "") if req.arg("$filter") else (lambda user: True)
     if isinstance(predicate, Resp):
         return predicate
     skip = req.arg("$skiptoken") or "0"
     if not skip.isdigit():
         return bad_request("Invalid $skiptoken.")
-    top, idx, page = int(top_text), int(skip), []
+    top, idx = int(top_text), int(skip)
+    page: list[dict] = []
     chosen = select or list(DEFAULT_FIELDS)
     while idx < app.org.n and len(page) < top:
         if not app.org.has(idx, data.F_NOGRAPH):

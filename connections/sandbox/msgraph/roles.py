@@ -32,7 +32,9 @@ READ_ROLES = {"Directory.Read.All", "Directory.ReadWrite.All", "RoleManagement.R
 
 
 def denied() -> Resp:
-    return graph_error(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
+    return graph_error(
+        403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation."
+    )
 
 
 def _granted(req: Request) -> set[str]:
