@@ -111,6 +111,8 @@ class State:
         self.apps: dict[str, dict] = {}  # what each app was granted (connections/sandbox/apps.py)
         self.app_defaults: dict[str, dict] = {}
         self.dpop_nonce = ""  # Okta's current DPoP nonce, made on first use
+        self.dpop_jtis: set[str] = set()  # DPoP proof ids seen (okta/dpop.py), oldest first:
+        self.dpop_jti_order: deque[tuple[float, str]] = deque()
 
     @property
     def okta_app(self) -> dict:
