@@ -1,4 +1,4 @@
-"""A person with a privileged Entra role: the pre-flight warns, the disable step fails once in words."""
+"""Refusals a real tenant gives: a privileged Entra person (warned, then one failed step in words), a scope taken from the Okta app."""
 
 from __future__ import annotations
 
@@ -45,3 +45,16 @@ def test_with_a_privileged_role_on_the_app_the_same_person_is_disabled(flow, con
     flow.queue.drain()
     assert flow.steps(req)["msgraph.disable"].status == StepRun.Status.SUCCEEDED
     assert connected.person(KIM)["graph"]["accountEnabled"] is False
+
+
+def test_a_scope_taken_from_the_okta_app_fails_the_step_once_in_words(flow, connected):
+    req = flow.started("offboard", "alice.anders@acme.example", systems=["okta"])
+    connected.set_app("okta", scopes=["okta.users.read"])  # an admin removed the grants
+    httpx.post(connected.url("control", "/tokens/expire"))
+    flow.queue.drain()
+    suspend = flow.steps(req)["okta.suspend"]
+    assert suspend.status == StepRun.Status.FAILED and suspend.attempts == 1
+    assert suspend.next_attempt_at is None
+    assert "not granted to the service app" in suspend.last_error
+    assert "invalid_scope" in suspend.last_error
+    assert connected.person("alice.anders@acme.example")["okta"]["status"] == "ACTIVE"
