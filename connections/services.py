@@ -91,6 +91,20 @@ def _send_changed(
     )
 
 
+def _secrets_to_make(
+    system: System, settings: Mapping[str, Any], connection: Connection, new: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The secret values the provider makes itself and the connection lacks (e.g. a DPoP key)."""
+    make = provider_for(system).make_secrets
+    if make is None:
+        return {}
+    try:
+        current = connection.decrypt_secret() if connection.has_secret else {}
+    except SecretUnavailable:
+        current = {}
+    return make(settings, {**current, **new})
+
+
 @transaction.atomic
 def connection_save(
     *,
@@ -124,6 +138,7 @@ def connection_save(
         connection.max_concurrency = max_concurrency
         changed.append("max_concurrency")
     new_values = {k: v for k, v in (secret or {}).items() if v not in (None, "", {})}
+    new_values.update(_secrets_to_make(system, clean, connection, new_values))
     if new_values:
         try:
             current = connection.decrypt_secret() if connection.has_secret else {}

@@ -93,7 +93,7 @@ class SandboxHandle:
         creds = self.credentials
         url = self.token_url(system)
         if system == "okta":
-            resp = httpx.post(url, data=assertions.okta_form(creds, url, scopes))
+            return self.okta_token(scopes)[0]
         elif system == "google":
             resp = httpx.post(url, data=assertions.google_form(creds, url, scopes or GOOGLE_SCOPES))
         elif system == "zoom":
@@ -110,6 +110,30 @@ class SandboxHandle:
             resp = httpx.post(url, data=assertions.graph_form(creds))
         resp.raise_for_status()
         return resp.json()["access_token"]
+
+    def set_app(self, system: str, **fields) -> None:
+        """What an app was granted (apps.py): set_app("okta", dpop=False, scopes=[...])."""
+        with self.state.lock:
+            self.state.apps[system].update(fields)
+
+    def okta_token(self, scopes: list[str] | None = None) -> tuple[str, str | None]:
+        """(access token, DPoP key PEM or None) through the real token endpoint, nonce and all."""
+        creds, url = self.credentials, self.token_url("okta")
+        key = assertions.dpop_key_pem() if self.state.okta_app["dpop"] else None
+        nonce = None
+        for _ in range(2):
+            headers = {"DPoP": assertions.dpop_proof(key, "POST", url, nonce=nonce)} if key else {}
+            resp = httpx.post(url, data=assertions.okta_form(creds, url, scopes), headers=headers)
+            nonce = resp.headers.get("DPoP-Nonce")
+            if resp.status_code != 400 or not nonce:
+                break
+        resp.raise_for_status()
+        return resp.json()["access_token"], key
+
+    def okta_dpop_headers(self, method: str, url: str, token: str, key: str) -> dict[str, str]:
+        """Authorization and a new DPoP proof for one Okta API call with a DPoP-bound token."""
+        proof = assertions.dpop_proof(key, method, url, access_token=token)
+        return {"Authorization": f"DPoP {token}", "DPoP": proof}
 
     def headers(self, system: str, **kw) -> dict[str, str]:
         if system == "okta" and not kw:

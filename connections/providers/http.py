@@ -133,6 +133,14 @@ class ProviderClient:
             TOKEN_CACHE.put(self._token_key(), token, expires_in)
         return f"Bearer {token}"
 
+    def _auth_headers(self, method: str, url: str) -> dict[str, str]:
+        """The headers that authenticate one API call (Okta adds a DPoP proof)."""
+        return {"Authorization": self._authorization()}
+
+    def _unauthorized(self, response: httpx.Response) -> None:
+        """Before the one retry after a 401: forget the token (Okta may keep it for a nonce)."""
+        TOKEN_CACHE.drop(self._token_key())
+
     def _fetch_token(self) -> tuple[str, float]:
         raise NotImplementedError
 
@@ -142,11 +150,24 @@ class ProviderClient:
         data: Mapping[str, str] | None = None,
         params: Mapping[str, str] | None = None,
         auth: tuple[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> tuple[str, float]:
         """POST to the token URL; return (access token, seconds it lives)."""
+        body = self._token_answer(data=data, params=params, auth=auth, headers=headers)
+        return str(body["access_token"]), float(body.get("expires_in", 3600))
+
+    def _token_answer(
+        self,
+        *,
+        data: Mapping[str, str] | None = None,
+        params: Mapping[str, str] | None = None,
+        auth: tuple[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """POST to the token URL; return its JSON answer (it has an access token and lifetime)."""
         url = self.config.token_url
         start = time.perf_counter()
-        response = self._send("POST", url, data=data, params=params, auth=auth)
+        response = self._send("POST", url, data=data, params=params, auth=auth, headers=headers)
         if response.is_error:
             error = self._token_error(response)
             self._record("POST", url, response.status_code, start, error)
@@ -154,8 +175,8 @@ class ProviderClient:
         self._record("POST", url, response.status_code, start)
         try:
             body = response.json()
-            token = str(body["access_token"])
-            expires_in = float(body.get("expires_in", 3600))
+            str(body["access_token"])
+            float(body.get("expires_in", 3600))
         except (ValueError, KeyError, TypeError):
             raise ConnectorError(
                 f"{self.system.label}: the token endpoint answered without an access token.",
@@ -163,7 +184,7 @@ class ProviderClient:
                 status=response.status_code,
                 code="bad_token_response",
             ) from None
-        return token, expires_in
+        return dict(body)
 
     def _token_error(self, response: httpx.Response) -> ConnectorError:
         code, description = "", ""
@@ -294,12 +315,12 @@ class ProviderClient:
         """Send one API call with auth; on a 401 fetch a new token once; raise ConnectorError."""
         url = self._url(path)
         for attempt in (1, 2):
-            headers = {"Authorization": self._authorization()}
+            headers = self._auth_headers(method, url)
             start = time.perf_counter()
             response = self._send(method, url, params=params, json=json, headers=headers)
             if response.status_code == 401 and attempt == 1 and self.uses_token_cache:
                 self._record(method, url, 401, start)
-                TOKEN_CACHE.drop(self._token_key())
+                self._unauthorized(response)
                 continue
             break
         if not response.is_success:  # redirects are not followed: they are errors too

@@ -81,6 +81,9 @@ class Provider:
     defaults: Defaults = Defaults()
     # When the URLs derive from an org URL (Okta): (API path, token path) under it.
     org_paths: tuple[str, str] | None = None
+    # Secret values the portal makes itself: (settings, secret so far) -> values to add (Okta's
+    # DPoP key pair, made when a connection that uses DPoP has none).
+    make_secrets: Callable[[Mapping[str, Any], Mapping[str, Any]], dict[str, Any]] | None = None
 
     @property
     def label(self) -> str:

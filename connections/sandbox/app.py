@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs
 
-from connections.sandbox import control
+from connections.sandbox import apps, control
 from connections.sandbox.auth import Keys
 from connections.sandbox.config import SandboxConfig
 from connections.sandbox.credentials import FILENAME, ensure_credentials
@@ -52,10 +52,11 @@ class App:
         self.keys = Keys(
             self.credentials, {p.system: p.load_keys for p in providers if p.load_keys}
         )
+        self.state.set_app_defaults(apps.defaults(self.credentials, config.okta_dpop))
         self.faults = Faults(config.seed, {p.system: p.rate_limits for p in providers})
         self.buckets = RateBuckets()
         self.control_routes = Router.joined(
-            control.router, *(p.control for p in providers if p.control)
+            control.router, apps.router, *(p.control for p in providers if p.control)
         )
         self._apply_configured_faults()
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import time
 import uuid
 
 import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from connections.sandbox.auth import JWT_BEARER
 from connections.sandbox.google.token import GRANT as GOOGLE_GRANT
@@ -103,3 +107,42 @@ def graph_form(creds: dict, token_url: str | None = None, secret: bool = True, *
         form["client_assertion_type"] = JWT_BEARER
         form["client_assertion"] = graph_assertion(creds, token_url or "", **claims)
     return form
+
+
+def dpop_key_pem() -> str:
+    """A fresh EC P-256 private key (PEM) for DPoP proofs."""
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+
+
+def dpop_proof(
+    key_pem: str,
+    method: str,
+    url: str,
+    *,
+    nonce: str | None = None,
+    access_token: str | None = None,
+    **overrides,
+) -> str:
+    """A DPoP proof JWT (RFC 9449) for one request, signed ES256 with the key's public JWK inside."""
+    key = serialization.load_pem_private_key(key_pem.encode(), password=None)
+    if not isinstance(key, ec.EllipticCurvePrivateKey):
+        raise TypeError("a DPoP proof key must be an EC private key")
+    jwk = jwt.algorithms.ECAlgorithm.to_jwk(key.public_key(), as_dict=True)
+    claims = {
+        "htm": method,
+        "htu": url.split("?")[0],
+        "iat": int(time.time()),
+        "jti": uuid.uuid4().hex,
+    }
+    if nonce:
+        claims["nonce"] = nonce
+    if access_token is not None:
+        digest = hashlib.sha256(access_token.encode()).digest()
+        claims["ath"] = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+    header = {"typ": "dpop+jwt", "jwk": jwk, **overrides.pop("header", {})}
+    claims.update(overrides)
+    return jwt.encode(claims, key, algorithm="ES256", headers=header)

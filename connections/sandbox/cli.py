@@ -54,6 +54,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--rate-limit-per-minute", default=None, help="an int, or 'default' for Okta-like limits"
     )
+    parser.add_argument(
+        "--okta-dpop",
+        choices=("on", "off"),
+        default="on",
+        help="whether the Okta service app requires DPoP (default on, as Okta recommends)",
+    )
 
 
 def config_from(options: dict) -> SandboxConfig:
@@ -85,6 +91,7 @@ def config_from(options: dict) -> SandboxConfig:
         seed=options["seed"],
         data_dir=Path(options["data_dir"]),
         faults=faults,
+        okta_dpop=options.get("okta_dpop", "on") != "off",
     )
 
 

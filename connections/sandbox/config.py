@@ -38,3 +38,6 @@ class SandboxConfig:
         default_factory=dict
     )  # system -> fault fields, applied at start and on reset
     hang_max_seconds: float = 600.0
+    okta_dpop: bool = (
+        True  # the Okta service app requires DPoP (PUT /_sandbox/apps/okta changes it)
+    )

@@ -35,6 +35,7 @@ STATUSES = ("ACTIVE", "SUSPENDED", "DEPROVISIONED", "STAGED", "LOCKED_OUT")
 ACTIVE, SUSPENDED, DEPROVISIONED, STAGED, LOCKED_OUT = range(5)
 
 F_GOOGLE, F_ZOOM, F_HYBRID, F_ADMINS, F_APPGROUP, F_GADMIN, F_NOGRAPH = 1, 2, 4, 8, 16, 32, 64
+F_PRIVROLE = 128  # holds a privileged Entra directory role (Global Administrator)
 ALL_SYSTEMS = F_GOOGLE | F_ZOOM
 
 
@@ -110,6 +111,15 @@ PERSONAS = (
         ACTIVE,
         F_ZOOM | F_NOGRAPH,
         "no Google and no Microsoft account",
+    ),
+    Persona(
+        "Kim",
+        "Kowalski",
+        "kim.kowalski",
+        7,
+        ACTIVE,
+        ALL_SYSTEMS | F_PRIVROLE,
+        "Entra Global Administrator: disabling her needs a privileged role on the app (403)",
     ),
 )
 

@@ -108,6 +108,20 @@ class State:
         self.token_ttl: int | None = None
         self.codes: dict[str, dict] = {}  # OpenID Connect authorization codes (single use)
         self.signing_keys: dict[str, object] = {}  # issuer keys made on first use, per system
+        self.apps: dict[str, dict] = {}  # what each app was granted (connections/sandbox/apps.py)
+        self.app_defaults: dict[str, dict] = {}
+        self.dpop_nonce = ""  # Okta's current DPoP nonce, made on first use
+        self.dpop_jtis: set[str] = set()  # DPoP proof ids seen (okta/dpop.py), oldest first:
+        self.dpop_jti_order: deque[tuple[float, str]] = deque()
+
+    @property
+    def okta_app(self) -> dict:
+        return self.apps["okta"]
+
+    def set_app_defaults(self, defaults: dict[str, dict]) -> None:
+        with self.lock:
+            self.app_defaults = defaults
+            self.apps = {k: dict(v) for k, v in defaults.items()}
 
     def person(self, idx: int) -> PersonState:
         """The person's mutable state, built on first use."""
@@ -130,6 +144,7 @@ class State:
             self.people.clear()
             self.effects.clear()
             self.token_ttl = None
+            self.apps = {k: dict(v) for k, v in self.app_defaults.items()}
 
     def log_effect(self, **entry) -> None:
         with self.lock:

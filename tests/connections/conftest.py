@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from connections import registry, url_policy
 from connections.providers.http import ClientConfig
 from connections.providers.tokens import TOKEN_CACHE
+from tests.spec_transport import SpecTransport
 
 PUBLIC_IP = "93.184.216.34"
 CANARY = "CANARY-s3cr3t-7f1d0c9e"
@@ -62,8 +63,9 @@ def router() -> respx.Router:
 
 
 @pytest.fixture
-def transport(router) -> httpx.MockTransport:
-    return httpx.MockTransport(router.handler)
+def transport(router) -> httpx.BaseTransport:
+    """The mock behind the clients, with every request checked against the API specs first."""
+    return SpecTransport(httpx.MockTransport(router.handler))
 
 
 def token_response(token: str = "at-1", expires_in: int = 3600) -> httpx.Response:

@@ -8,6 +8,7 @@ from connections import registry, services
 from connections.management.commands.configure_sandbox_connections import sandbox_connections
 from connections.models import Connection
 from connections.types import ConnectorError, Outcome, System, Target, capture_calls
+from tests.spec_transport import check_every_real_call
 
 pytestmark = [pytest.mark.django_db, pytest.mark.sandbox]
 
@@ -27,7 +28,8 @@ LOCK = {
 
 
 @pytest.fixture
-def connected(sandbox, settings):
+def connected(sandbox, settings, monkeypatch):
+    check_every_real_call(monkeypatch)  # every request checked against the API specs
     settings.PORTAL_SANDBOX = True
     for system, spec in sandbox_connections(sandbox.base_url, sandbox.credentials).items():
         result = services.connection_save(
@@ -181,3 +183,13 @@ def test_a_dropped_answer_after_the_change_is_outcome_unknown_then_probed(connec
     assert registry.run_operation(system, LOCK[system], target=target).outcome == REPEAT[system]
     writes = [e for e in connected.effects(FAULT_SYSTEM[system]) if e["method"] != "GET"]
     assert [e["applied"] for e in writes] == [True, False]
+
+
+def test_every_call_against_the_sandbox_went_through_the_spec_check(connected):
+    from tests.spec_transport import SpecTransport
+
+    for system in System:
+        client = registry.client_for(Connection.objects.get(system=system.value))
+        client.test_connection()
+        transport = client._http._transport
+        assert isinstance(transport, SpecTransport) and transport.checked >= 2, system

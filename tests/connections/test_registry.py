@@ -181,6 +181,9 @@ def test_graph_token_url_gets_the_tenant(use_router):
     use_router.get("https://graph.microsoft.com/v1.0/users/ann.login@acme.com").mock(
         return_value=httpx.Response(200, json={"id": "m1", "accountEnabled": False})
     )
+    use_router.get(
+        "https://graph.microsoft.com/v1.0/users/ann.login@acme.com/memberOf/microsoft.graph.directoryRole"
+    ).mock(return_value=httpx.Response(200, json={"value": []}))
     state = registry.read_account(System.MSGRAPH, target=TARGET)
     assert token.called and state.exists and state.locked_out and state.state == "disabled"
 

@@ -16,6 +16,7 @@ from connections.providers.tokens import TOKEN_CACHE
 from offboarding import services as request_services
 from offboarding import tasks
 from offboarding.models import ActionRequest, Delegation, StepRun
+from tests.spec_transport import check_every_real_call
 
 ALL_SYSTEMS = ("okta", "google", "msgraph", "zoom")
 # The sandbox names Microsoft Graph "graph" (fault and effect log); the portal says "msgraph".
@@ -23,8 +24,12 @@ SANDBOX_NAME = {"okta": "okta", "google": "google", "zoom": "zoom", "msgraph": "
 
 
 @pytest.fixture
-def connected(sandbox, settings):
-    """The four connections saved and enabled, pointing at the sandbox (as the command does)."""
+def connected(sandbox, settings, monkeypatch):
+    """The four connections saved and enabled, pointing at the sandbox (as the command does).
+
+    Every request the clients send is checked against the API specs (tests/spec_transport.py).
+    """
+    check_every_real_call(monkeypatch)
     settings.PORTAL_SANDBOX = True
     registry.reset_clients()
     TOKEN_CACHE.clear()

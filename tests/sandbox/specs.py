@@ -156,3 +156,28 @@ def check_oauth_error(body) -> None:
 def check_token_response(body) -> None:
     check_openapi("okta_token", "/oauth2/v1/token", "post", 200, body)
     assert body["access_token"] and body["expires_in"] > 0
+
+
+def check_headers(api: str, path: str, method: str, status: int, headers) -> None:
+    """Assert that every header the spec declares for this response is present."""
+    spec = _load(api)
+    responses = spec["paths"][PREFIX.get(api, "") + path][method.lower()]["responses"]
+    response = _resolve(spec, responses[str(status)])
+    missing = [name for name in response.get("headers", {}) if name not in headers]
+    assert not missing, f"{method} {path} {status}: headers missing: {missing}"
+
+
+def check_google_list(method_id: str, params: dict) -> None:
+    """Assert that every query parameter sent is one the discovery document declares."""
+    _, methods = _google()
+    declared = set(methods[method_id].get("parameters", {}))
+    assert set(params) <= declared, f"{method_id}: undeclared parameters {set(params) - declared}"
+
+
+def check_openapi_request_form(api: str, path: str, form: dict) -> None:
+    """Validate an urlencoded request body against the operation's request schema."""
+    spec = _load(api)
+    op = spec["paths"][PREFIX.get(api, "") + path]["post"]
+    content = op["requestBody"]["content"]["application/x-www-form-urlencoded"]
+    schema = _strip_discriminators({**content["schema"], "components": spec["components"]})
+    OAS30Validator(schema, format_checker=oas30_format_checker).validate(form)

@@ -17,6 +17,7 @@ ALICE = "alice.anders@acme.example"
 
 
 def _okta_post(sandbox, **claims):
+    sandbox.set_app("okta", dpop=False)  # the client assertion alone (DPoP: test_okta_dpop.py)
     url = sandbox.token_url("okta")
     return httpx.post(
         url, data=assertions.okta_form(sandbox.credentials, url, ["okta.users.read"], **claims)
@@ -64,6 +65,7 @@ def test_okta_assertion_signed_by_another_key_is_refused(sandbox):
 
 
 def test_okta_jti_replay_is_refused(sandbox):
+    sandbox.set_app("okta", dpop=False)
     url = sandbox.token_url("okta")
     form = assertions.okta_form(sandbox.credentials, url, ["okta.users.read"])
     assert httpx.post(url, data=form).status_code == 200
@@ -72,6 +74,7 @@ def test_okta_jti_replay_is_refused(sandbox):
 
 
 def test_okta_missing_scope_gives_e0000006(sandbox):
+    sandbox.set_app("okta", dpop=False)
     token = sandbox.token("okta", scopes=["okta.users.read"])
     headers = {"Authorization": f"Bearer {token}"}
     uid = sandbox.person(ALICE)["okta"]["id"]
@@ -91,6 +94,7 @@ def test_okta_bad_credentials_give_e0000011(sandbox, header):
 
 
 def test_token_expiry_then_refresh(sandbox):
+    sandbox.set_app("okta", dpop=False)
     sandbox.set_token_ttl(1)
     url = sandbox.token_url("okta")
     resp = httpx.post(url, data=assertions.okta_form(sandbox.credentials, url, ["okta.users.read"]))
@@ -246,3 +250,68 @@ def test_graph_api_bad_token(sandbox):
 def test_token_endpoints_refuse_wrong_content_type(sandbox):
     resp = httpx.post(sandbox.token_url("okta"), json={"grant_type": "client_credentials"})
     assert resp.status_code == 400 and resp.json()["error"] == "invalid_request"
+
+
+def test_google_auth_library_gets_a_token_and_reads_a_user(sandbox):
+    """google-auth signs aud = https://oauth2.googleapis.com/token and POSTs to token_uri."""
+    import google.auth.transport.requests
+    from google.oauth2 import service_account
+
+    info = {**sandbox.credentials["google"]["service_account"]}
+    info["token_uri"] = sandbox.token_url("google")
+    credentials = service_account.Credentials.from_service_account_info(
+        info, scopes=GOOGLE_SCOPES, subject=sandbox.credentials["google"]["admin_email"]
+    )
+    credentials.refresh(google.auth.transport.requests.Request())
+    headers = {"Authorization": f"Bearer {credentials.token}"}
+    assert httpx.get(sandbox.url("google", f"/users/{ALICE}"), headers=headers).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"aud": "https://oauth2.googleapis.com/token", "iss": "intruder@evil.example"},
+        {"aud": "https://oauth2.googleapis.com/token", "exp": int(time.time()) - 100},
+        {"aud": "https://oauth2.googleapis.com/token", "sub": "nobody@acme.example"},
+        {"aud": "https://oauth2.googleapis.com/token.evil"},
+    ],
+    ids=["wrong-iss", "expired", "unknown-admin", "lookalike-aud"],
+)
+def test_google_documented_audience_does_not_excuse_anything_else(sandbox, claims):
+    assert _google_post(sandbox, **claims).json()["error"] == "invalid_grant"
+
+
+def test_google_unknown_key_id_and_bad_signature_are_refused(sandbox):
+    from connections.sandbox.credentials import generate_credentials
+
+    url = sandbox.token_url("google")
+    creds = sandbox.credentials
+    sa = creds["google"]["service_account"]
+    wrong_kid = jwt.encode(
+        jwt.decode(
+            assertions.google_assertion(creds, url, GOOGLE_SCOPES),
+            options={"verify_signature": False},
+        ),
+        sa["private_key"],
+        algorithm="RS256",
+        headers={"kid": "0" * 40},
+    )
+    other = generate_credentials()["google"]["service_account"]["private_key"]
+    forged = {
+        **creds,
+        "google": {**creds["google"], "service_account": {**sa, "private_key": other}},
+    }
+    for assertion in (wrong_kid, assertions.google_assertion(forged, url, GOOGLE_SCOPES)):
+        resp = httpx.post(url, data={"grant_type": assertions.GOOGLE_GRANT, "assertion": assertion})
+        assert resp.json() == {
+            "error": "invalid_grant",
+            "error_description": "Invalid JWT Signature.",
+        }
+
+
+def test_google_scopes_the_app_was_not_granted_are_refused(sandbox):
+    readonly = "https://www.googleapis.com/auth/admin.directory.user.readonly"
+    httpx.put(sandbox.url("control", "/apps/google"), json={"scopes": [readonly]})
+    assert _google_post(sandbox, scopes=[readonly]).status_code == 200
+    resp = _google_post(sandbox)
+    assert resp.status_code == 401 and resp.json()["error"] == "unauthorized_client"

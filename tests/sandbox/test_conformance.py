@@ -155,8 +155,28 @@ def test_okta_token_endpoint_matches_spec(sandbox):
     from connections.sandbox import assertions
 
     url = sandbox.token_url("okta")
-    resp = httpx.post(url, data=assertions.okta_form(sandbox.credentials, url, ["okta.users.read"]))
+    key = assertions.dpop_key_pem()
+    form = assertions.okta_form(sandbox.credentials, url, ["okta.users.read"])
+    challenge = httpx.post(
+        url, data=form, headers={"DPoP": assertions.dpop_proof(key, "POST", url)}
+    )
+    assert challenge.status_code == 400 and challenge.json()["error"] == "use_dpop_nonce"
+    specs.check_oauth_error(challenge.json())
+    nonce = challenge.headers["DPoP-Nonce"]
+    form = assertions.okta_form(sandbox.credentials, url, ["okta.users.read"])
+    proof = assertions.dpop_proof(key, "POST", url, nonce=nonce)
+    resp = httpx.post(url, data=form, headers={"DPoP": proof})
     specs.check_token_response(resp.json())
+    assert resp.json()["token_type"] == "DPoP"
+    missing = httpx.post(url, data=assertions.okta_form(sandbox.credentials, url))
+    assert missing.json()["error"] == "invalid_dpop_proof"
+    specs.check_oauth_error(missing.json())
+    sandbox.set_app("okta", dpop=False)
+    bearer = httpx.post(
+        url, data=assertions.okta_form(sandbox.credentials, url, ["okta.users.read"])
+    )
+    specs.check_token_response(bearer.json())
+    assert bearer.json()["token_type"] == "Bearer"
     bad = httpx.post(url, data=assertions.okta_form(sandbox.credentials, url, ["okta.nonsense"]))
     assert bad.status_code == 400
     specs.check_oauth_error(bad.json())

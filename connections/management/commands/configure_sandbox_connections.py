@@ -25,6 +25,7 @@ def sandbox_connections(base: str, creds: dict[str, Any]) -> dict[System, dict[s
                 "token_url": f"{base}/okta/oauth2/v1/token",
                 "auth_mode": "oauth",
                 "client_id": okta["client_id"],
+                "dpop": True,  # the sandbox's service app requires DPoP, like Okta recommends
                 "key_id": okta["key_id"],
                 "scopes": [
                     "okta.users.read",

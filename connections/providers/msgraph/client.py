@@ -22,7 +22,21 @@ from connections.types import AccountState, ConnectorError, OperationResult, Out
 
 GRAPH_SCOPE = "https://graph.microsoft.com/.default"
 USER_FIELDS = "id,userPrincipalName,mail,displayName,accountEnabled,onPremisesSyncEnabled,signInSessionsValidFromDateTime"
-PROBE_USER_ID = "00000000-0000-0000-0000-000000000000"
+# Entra roles that may change sensitive properties of privileged people (CONTRACTS.md §4.1).
+PRIVILEGED_ROLES = frozenset(
+    {
+        "Global Administrator",
+        "Privileged Authentication Administrator",
+        "Privileged Role Administrator",
+    }
+)
+_CODE_WORDS = {
+    "Authorization_RequestDenied": (
+        "Insufficient privileges: Microsoft refused the change. The app lacks the permission for "
+        "it, or the person holds a privileged Entra role and the app holds no role high "
+        "enough (Privileged Authentication Administrator or Global Administrator) to change them"
+    ),
+}
 
 
 class MicrosoftGraphClient(ProviderClient):
@@ -85,9 +99,10 @@ class MicrosoftGraphClient(ProviderClient):
         error = body.get("error")
         if not isinstance(error, dict):
             return "", ""
-        return str(error.get("code") or "")[:60], " ".join(str(error.get("message") or "").split())[
-            :160
-        ]
+        code = str(error.get("code") or "")[:60]
+        if code in _CODE_WORDS:
+            return code, _CODE_WORDS[code]
+        return code, " ".join(str(error.get("message") or "").split())[:160]
 
     def _user_path(self, user: str) -> str:
         return f"/users/{self.segment(user)}"
@@ -103,33 +118,45 @@ class MicrosoftGraphClient(ProviderClient):
         if user is None:
             return AccountState(exists=False, detail="No Microsoft 365 user with this name.")
         enabled = bool(user.get("accountEnabled"))
+        synced = "Synchronised from on-premises AD." if user.get("onPremisesSyncEnabled") else ""
         return AccountState(
             exists=True,
             state="enabled" if enabled else "disabled",
             locked_out=not enabled,
             account_id=str(user.get("id", "")),
-            detail="Synchronised from on-premises AD." if user.get("onPremisesSyncEnabled") else "",
+            detail=" ".join(filter(None, (self._privilege_warning(account), synced))),
+        )
+
+    def _privilege_warning(self, account: str) -> str:
+        roles = self.privileged_roles(account)
+        if not roles:
+            return ""
+        return (
+            f"Holds the privileged Entra role {', '.join(roles)}: Microsoft lets an app disable "
+            "this person only when the app itself holds Privileged Authentication Administrator "
+            "or Global Administrator; otherwise the disable step fails (403)."
         )
 
     def test_connection(self) -> str:
         mode = "certificate" if self.config.settings.get("auth_mode") == "certificate" else "secret"
-        try:
-            body = self.get_json(
-                "/users", params={"$top": 1, "$select": "id"}, resource="user list"
-            )
-        except ConnectorError as exc:
-            if exc.status != 404:
-                raise
-            # No user listing here (e.g. the sandbox): a Graph not-found for a user id still
-            # proves the token and the read permission (a missing permission answers 403 first).
-            try:
-                self.get_user(PROBE_USER_ID)
-            except ConnectorError as probe:
-                if probe.code != "Request_ResourceNotFound":
-                    raise
-            return f"Got an app token with the client {mode} and the Users API answered: users can be read."
+        body = self.get_json("/users", params={"$top": 1, "$select": "id"}, resource="user list")
         count = len(body.get("value") or [])
         return f"Got an app token with the client {mode} and listed users ({count} returned): users can be read."
+
+    def privileged_roles(self, user: str) -> list[str] | None:
+        """The privileged Entra roles the person holds directly; None when they cannot be read."""
+        try:
+            body = self.get_json(
+                f"{self._user_path(user)}/memberOf/microsoft.graph.directoryRole",
+                params={"$select": "displayName,roleTemplateId"},
+                resource="user",
+            )
+        except ConnectorError as exc:
+            if exc.status in (403, 404):  # no Directory.Read.All, or no such user
+                return None
+            raise
+        names = [str(r.get("displayName") or "") for r in body.get("value") or []]
+        return [n for n in names if n in PRIVILEGED_ROLES]
 
     def _set_enabled(self, user: str, enabled: bool) -> OperationResult:
         """One PATCH by id or user principal name; a 400 is read back; 404: no account.

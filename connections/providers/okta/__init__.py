@@ -6,7 +6,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from connections.providers.okta import restore
+from connections.providers.okta.auth import dpop_wanted
 from connections.providers.okta.client import OktaClient
+from connections.providers.okta.dpop import SECRET_KEY, new_key_pem
 from connections.providers.okta.form import OktaForm
 from connections.providers.provider import (
     Defaults,
@@ -23,6 +25,13 @@ def _ids(options: Mapping[str, Any], name: str) -> list[str]:
     """A list of ids from connector options (anything else: none)."""
     value = options.get(name)
     return [str(v) for v in value] if isinstance(value, list) else []
+
+
+def make_secrets(settings: Mapping[str, Any], secret: Mapping[str, Any]) -> dict[str, Any]:
+    """The connection's DPoP key pair, made once when DPoP is on and none is stored."""
+    if dpop_wanted(settings) and not secret.get(SECRET_KEY):
+        return {SECRET_KEY: new_key_pem()}
+    return {}
 
 
 PROVIDER = Provider(
@@ -87,4 +96,5 @@ PROVIDER = Provider(
     # No fixed URLs: both derive from the org URL (or a custom domain).
     defaults=Defaults(max_concurrency=10),
     org_paths=("/api/v1", "/oauth2/v1/token"),
+    make_secrets=make_secrets,
 )

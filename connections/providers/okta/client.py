@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-import time
-import uuid
 from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
-import jwt
 
-from connections.providers.errors import config_error
-from connections.providers.http import ProviderClient
 from connections.providers.ids import IdSyntax
-from connections.providers.tokens import signing_key
+from connections.providers.okta.auth import OktaAuth
 from connections.types import AccountState, ConnectorError, OperationResult, Outcome, System
 
-# okta.apps.manage: reinstate assigns apps again (issue 13).
-DEFAULT_SCOPES = ("okta.users.read", "okta.users.manage", "okta.groups.manage", "okta.apps.manage")
 REMOVABLE_GROUP_TYPES = frozenset({"OKTA_GROUP"})
 LOCKED_STATUSES = frozenset({"SUSPENDED", "DEPROVISIONED"})
 # Okta suspends only ACTIVE users (400 E0000001 otherwise). What suspend means for the others,
@@ -52,7 +45,7 @@ _CODE_WORDS = {
 }
 
 
-class OktaClient(ProviderClient):
+class OktaClient(OktaAuth):
     """Okta org API, authenticated by an SSWS API token or an OAuth service app."""
 
     system = System.OKTA
@@ -62,60 +55,6 @@ class OktaClient(ProviderClient):
         "group": IdSyntax(r"[0-9A-Za-z]{1,64}", "an Okta group id"),
         "app": IdSyntax(r"[0-9A-Za-z]{1,64}", "an Okta app id"),
     }
-
-    @property
-    def _auth_mode(self) -> str:
-        return str(self.config.settings.get("auth_mode") or "oauth")
-
-    @property
-    def uses_token_cache(self) -> bool:
-        return self._auth_mode == "oauth"
-
-    def _authorization(self) -> str:
-        if self._auth_mode == "ssws":
-            token = self.config.secret.get("api_token")
-            if not token:
-                raise config_error(self.system, "no API token is stored.", "not_configured")
-            return f"SSWS {token}"
-        return super()._authorization()
-
-    def _fetch_token(self) -> tuple[str, float]:
-        settings, secret = self.config.settings, self.config.secret
-        client_id, key = settings.get("client_id"), secret.get("private_key_pem")
-        if not client_id or not key:
-            raise config_error(
-                self.system, "the service app's client id or private key is missing."
-            )
-        now = int(time.time())
-        claims = {
-            "iss": client_id,
-            "sub": client_id,
-            "aud": self.config.token_url,
-            "iat": now,
-            "exp": now + 300,
-            "jti": uuid.uuid4().hex,
-        }
-        headers = {"kid": settings["key_id"]} if settings.get("key_id") else None
-        private_key, algorithm = signing_key(key, self.system)
-        assertion = jwt.encode(claims, private_key, algorithm=algorithm, headers=headers)
-        scopes = settings.get("scopes") or DEFAULT_SCOPES
-        return self._token_request(
-            data={
-                "grant_type": "client_credentials",
-                "scope": " ".join(scopes),
-                "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-                "client_assertion": assertion,
-            }
-        )
-
-    def _token_error_words(self, code: str, description: str) -> str:
-        if code in ("invalid_dpop_proof", "use_dpop_nonce"):
-            return "the service app requires DPoP; turn off “Require DPoP” on the app in Okta"
-        if code == "invalid_scope":
-            return "a requested scope is not granted to the service app"
-        if code == "invalid_client":
-            return "the client id, key id or private key was refused"
-        return super()._token_error_words(code, description)
 
     def _parse_error(self, status: int, body: Mapping[str, Any]) -> tuple[str, str]:
         code = str(body.get("errorCode") or "")[:20]

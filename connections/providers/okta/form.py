@@ -20,7 +20,15 @@ def _lines(value: str) -> list[str]:
 
 class OktaForm(ConnectionForm):
     system = System.OKTA
-    SETTING_FIELDS = ("org_url", "auth_mode", "client_id", "key_id", "scopes", "custom_domains")
+    SETTING_FIELDS = (
+        "org_url",
+        "auth_mode",
+        "client_id",
+        "dpop",
+        "key_id",
+        "scopes",
+        "custom_domains",
+    )
     SECRET_FIELDS = ("api_token", "private_key_pem")
 
     org_url = forms.CharField(
@@ -35,9 +43,21 @@ class OktaForm(ConnectionForm):
         required=False,
         help_text=(
             "OAuth: the client id of an “API Services” app using Public key/Private key "
-            "(private_key_jwt). Turn OFF “Require Demonstrating Proof of Possession (DPoP)” on the "
-            "app: this portal does not send DPoP proofs. Grant the scopes below on its “Okta API "
-            "Scopes” tab and assign it an admin role that covers them."
+            "(private_key_jwt). Grant the scopes below on its “Okta API Scopes” tab and assign it "
+            "an admin role that covers them."
+        ),
+    )
+    dpop = forms.BooleanField(
+        required=False,
+        initial=True,
+        label="Use DPoP",
+        help_text=(
+            "Okta recommends DPoP: leave “Require Demonstrating Proof of Possession (DPoP) header "
+            "in token requests” ticked on the app in Okta, and this box ticked here. The portal "
+            "makes this connection's own DPoP key pair when you save (nothing to register in "
+            "Okta: the token is bound to it) and keeps it encrypted with the other secrets; every "
+            "token request and API call then carries a new proof signed with it. Untick only if "
+            "the app does not require DPoP."
         ),
     )
     key_id = forms.CharField(
@@ -72,6 +92,7 @@ class OktaForm(ConnectionForm):
 
     def _initial_from(self, connection: Connection) -> dict[str, Any]:
         initial = super()._initial_from(connection)
+        initial["dpop"] = connection.settings.get("dpop") is not False
         initial["scopes"] = (
             " ".join(connection.settings.get("scopes") or []) or self.base_fields["scopes"].initial
         )

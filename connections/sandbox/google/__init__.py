@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from connections.sandbox.google import control, devices, errors, security, token, users
+from connections.sandbox.google import control, devices, errors, listing, security, token, users
 from connections.sandbox.provider import Provider, at_path
 from connections.sandbox.routing import Router
 
@@ -16,7 +16,7 @@ def describe(base: str, creds: dict) -> str:
 PROVIDER = Provider(
     system="google",
     api_prefix="/admin/directory/v1",
-    router=Router.joined(users.router, security.router, devices.router),
+    router=Router.joined(users.router, listing.router, security.router, devices.router),
     token_params=at_path(token.TOKEN_PATH),
     token=token.token_endpoint,
     authenticate=token.authenticate,

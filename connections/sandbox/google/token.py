@@ -17,17 +17,8 @@ if TYPE_CHECKING:
 TOKEN_PATH = "/token"  # noqa: S105 - a path, not a secret
 GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 SCOPE_PREFIX = "https://www.googleapis.com/auth/admin.directory."
-SCOPES = {
-    SCOPE_PREFIX + s
-    for s in (
-        "user",
-        "user.readonly",
-        "user.security",
-        "device.mobile",
-        "device.mobile.action",
-        "device.mobile.readonly",
-    )
-}
+GOOGLE_AUDIENCE = "https://oauth2.googleapis.com/token"
+LEGACY_AUDIENCE = "https://accounts.google.com/o/oauth2/token"
 TOO_LONG = "Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe. Check your iat and exp values in the JWT claim."
 
 
@@ -51,7 +42,7 @@ def token_endpoint(app: App, req: Request) -> Resp:
     scopes = str(claims.get("scope", "")).split()
     if not scopes:
         return oauth_error(400, "invalid_scope", "Empty or missing scope not allowed.")
-    if not set(scopes) <= SCOPES:
+    if not set(scopes) <= set(app.state.apps["google"]["scopes"]):
         return oauth_error(
             401,
             "unauthorized_client",
@@ -68,8 +59,16 @@ def token_endpoint(app: App, req: Request) -> Resp:
 def _claims(app: App, req: Request, assertion: str) -> dict | Resp:
     """The assertion's verified claims, or Google's invalid_grant."""
     sa = app.keys.creds["google"]["service_account"]
-    audiences = auth.token_urls(req, "/google" + TOKEN_PATH) + [sa["token_uri"]]
+    # Google's documented audience (what google-auth always signs, CONTRACTS.md §2.4), the
+    # legacy one older key files name, and this sandbox's own URL; nothing else.
+    audiences = auth.token_urls(req, "/google" + TOKEN_PATH) + [
+        sa["token_uri"],
+        GOOGLE_AUDIENCE,
+        LEGACY_AUDIENCE,
+    ]
     try:
+        if jwt.get_unverified_header(assertion).get("kid") not in (None, sa["private_key_id"]):
+            raise jwt.InvalidSignatureError("unknown key id")
         claims = auth.decode(assertion, app.keys["google"], audiences, ["RS256"])
     except jwt.PyJWTError as exc:
         problem = auth.jwt_problem(exc)

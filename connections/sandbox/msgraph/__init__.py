@@ -5,7 +5,16 @@ The system is called "graph" in URLs, faults, the effect log and the control API
 
 from __future__ import annotations
 
-from connections.sandbox.msgraph import control, devices, errors, token, users
+from connections.sandbox.msgraph import (
+    control,
+    devices,
+    discovery,
+    errors,
+    listing,
+    roles,
+    token,
+    users,
+)
 from connections.sandbox.provider import Provider
 from connections.sandbox.routing import Router
 
@@ -18,7 +27,7 @@ def describe(base: str, creds: dict) -> str:
 PROVIDER = Provider(
     system="graph",
     api_prefix="/v1.0",
-    router=Router.joined(users.router, devices.router),
+    router=Router.joined(users.router, listing.router, roles.router, devices.router),
     token_params=token.token_params,
     token=token.token_endpoint,
     authenticate=token.authenticate,
@@ -27,4 +36,5 @@ PROVIDER = Provider(
     person_view=control.graph_view,
     describe=describe,
     load_keys=token.load_keys,
+    pages=discovery.router,
 )

@@ -54,8 +54,24 @@ def server_error(status: int) -> Resp:
 
 
 def rate_limited(retry_after: int, quota: bool = False) -> Resp:
-    resp = graph_error(429, "TooManyRequests", "Too many requests.")
-    resp.headers["Retry-After"] = str(retry_after)
+    """429 with the headers Microsoft documents for throttled identity calls (throttling-limits):
+    Retry-After, x-ms-throttle-scope and x-ms-throttle-information (plus x-ms-resource-unit)."""
+    resp = graph_error(
+        429,
+        "TooManyRequests",
+        "Too many requests." if not quota else "Resource unit limit exceeded for the application.",
+    )
+    resp.headers.update(
+        {
+            "Retry-After": str(retry_after),
+            "x-ms-resource-unit": "1",
+            "x-ms-throttle-scope": "Tenant_Application/ReadWrite",
+            "x-ms-throttle-information": "ResourceUnitLimitExceeded"
+            if quota
+            else "CommandThrottle",
+            "x-ms-throttle-limit-percentage": "1.0",
+        }
+    )
     return resp
 
 

@@ -20,7 +20,6 @@ if TYPE_CHECKING:
     from connections.sandbox.app import App
 
 SCOPE = "https://graph.microsoft.com/.default"
-ROLES = ["User.ReadWrite.All", "User.RevokeSessions.All", "Device.ReadWrite.All"]
 LIFETIME = 3599
 
 
@@ -48,7 +47,7 @@ def token_params(path: str) -> dict[str, str] | None:
     return {"tenant": bits[2]}
 
 
-def _aad(status: int, error: str, code: int, text: str) -> Resp:
+def aad_error(status: int, error: str, code: int, text: str) -> Resp:
     return oauth_error(
         status,
         error,
@@ -69,7 +68,8 @@ def token_endpoint(app: App, req: Request) -> Resp:
     problem = _request_problem(req, form, graph) or _client_auth(app, req, form, graph)
     if problem:
         return problem
-    access_token, ttl = auth.issue(app, "graph", ROLES, lifetime=LIFETIME)
+    roles = list(app.state.apps["graph"]["roles"])  # the app permissions admin-consented
+    access_token, ttl = auth.issue(app, "graph", roles, lifetime=LIFETIME)
     return Resp(
         200,
         {
@@ -83,22 +83,22 @@ def token_endpoint(app: App, req: Request) -> Resp:
 
 def _request_problem(req: Request, form: dict, graph: dict) -> Resp | None:
     if req.params.get("tenant") != graph["tenant_id"]:
-        return _aad(
+        return aad_error(
             400, "invalid_request", 90002, f"Tenant '{req.params.get('tenant')}' not found."
         )
     if form.get("grant_type") != "client_credentials":
-        return _aad(
+        return aad_error(
             400, "unsupported_grant_type", 70003, "The app requested an unsupported grant type."
         )
     if form.get("client_id") != graph["client_id"]:
-        return _aad(
+        return aad_error(
             400,
             "unauthorized_client",
             700016,
             f"Application with identifier '{form.get('client_id')}' was not found in the directory.",
         )
     if form.get("scope") != SCOPE:
-        return _aad(
+        return aad_error(
             400,
             "invalid_scope",
             1002012,
@@ -111,9 +111,9 @@ def _client_auth(app: App, req: Request, form: dict, graph: dict) -> Resp | None
     if form.get("client_secret"):
         if hmac.compare_digest(form["client_secret"], graph["client_secret"]):
             return None
-        return _aad(401, "invalid_client", 7000215, "Invalid client secret provided.")
+        return aad_error(401, "invalid_client", 7000215, "Invalid client secret provided.")
     if form.get("client_assertion_type") != auth.JWT_BEARER or not form.get("client_assertion"):
-        return _aad(
+        return aad_error(
             400,
             "invalid_client",
             7000218,
@@ -123,11 +123,11 @@ def _client_auth(app: App, req: Request, form: dict, graph: dict) -> Resp | None
     if isinstance(claims, Resp):
         return claims
     if claims["iss"] != graph["client_id"] or claims["sub"] != graph["client_id"]:
-        return _aad(
+        return aad_error(
             401, "invalid_client", 700023, "Client assertion iss and sub must be the client id."
         )
     if auth.replayed(app, claims.get("jti"), claims["exp"]):
-        return _aad(
+        return aad_error(
             401, "invalid_client", 7000215, "Client assertion has already been used (jti replay)."
         )
     return None
@@ -138,7 +138,7 @@ def _assertion_claims(app: App, req: Request, assertion: str) -> dict | Resp:
     try:
         header = jwt.get_unverified_header(assertion)
         if header.get("x5t#S256", header.get("x5t")) not in keys.thumbprints:
-            return _aad(
+            return aad_error(
                 401,
                 "invalid_client",
                 700027,
@@ -148,7 +148,7 @@ def _assertion_claims(app: App, req: Request, assertion: str) -> dict | Resp:
         return auth.decode(assertion, keys.public, audiences, ["RS256", "PS256"])
     except jwt.PyJWTError as exc:
         code = {"expired": 700024, "audience": 700016}.get(auth.jwt_problem(exc), 700027)
-        return _aad(
+        return aad_error(
             401,
             "invalid_client",
             code,

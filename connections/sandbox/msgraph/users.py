@@ -55,7 +55,7 @@ def user_or_404(app: App, req: Request) -> int | Resp:
     return not_found(key) if idx is None else idx
 
 
-def _all_fields(app: App, idx: int) -> dict:
+def all_fields(app: App, idx: int) -> dict:
     org, person = app.org, app.state.person(idx)
     hybrid = org.has(idx, data.F_HYBRID)
     return {
@@ -93,7 +93,7 @@ def get_user(app: App, req: Request) -> Resp:
         return bad_request(
             f"Could not find a property named '{unknown[0]}' on type 'microsoft.graph.user'.",
         )
-    fields = _all_fields(app, idx)
+    fields = all_fields(app, idx)
     chosen = select or DEFAULT_FIELDS
     context = (
         f"{req.base_url}/graph/v1.0/$metadata#users"
@@ -116,6 +116,11 @@ def update_user(app: App, req: Request) -> Resp:
         return bad_request(
             "Invalid value specified for property 'accountEnabled' of resource 'User'.",
         )
+    from connections.sandbox.msgraph.roles import sensitive_change_denied
+
+    refused = sensitive_change_denied(app, req, idx)
+    if refused:
+        return refused
     if app.org.has(idx, data.F_HYBRID):
         return bad_request(HYBRID_MESSAGE)
     person = app.state.person(idx)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import jwt
 
 from connections.sandbox import auth
-from connections.sandbox.okta import oidc
+from connections.sandbox.okta import dpop, oidc
 from connections.sandbox.okta.errors import forbidden, unauthorized
 from connections.sandbox.web import Request, Resp, oauth_error
 
@@ -57,15 +57,18 @@ def token_endpoint(app: App, req: Request) -> Resp:
     problem = _check_assertion(app, req, form, okta)
     if problem:
         return oauth_error(401, "invalid_client", problem)
+    binding = dpop.token_binding(app, req, "/okta" + TOKEN_PATH)
+    if isinstance(binding, Resp):
+        return binding
     requested = form.get("scope", "").split()
-    refused = _scope_problem(requested, okta["scopes"])
+    refused = _scope_problem(requested, app.state.okta_app["scopes"])
     if refused:
         return refused
-    access_token, ttl = auth.issue(app, "okta", requested)
+    access_token, ttl = auth.issue(app, "okta", requested, **binding)
     return Resp(
         200,
         {
-            "token_type": "Bearer",
+            "token_type": "DPoP" if binding else "Bearer",
             "expires_in": ttl,
             "access_token": access_token,
             "scope": " ".join(requested),
@@ -118,15 +121,27 @@ def _allow(info: dict, scopes: tuple[str, ...]) -> Resp | None:
     return None if any(s in implied for s in scopes) else forbidden()
 
 
-_bearer = auth.bearer(unauthorized, _allow)
-
-
 def authenticate(app: App, req: Request, scopes: tuple[str, ...]) -> Resp | None:
-    """An API token (SSWS, every scope) or an OAuth access token with one of the route's scopes."""
+    """An API token (SSWS, every scope) or an OAuth access token with one of the route's scopes.
+
+    `SSWS` is matched with or without a space before the token: Okta's own SDKs send it both
+    ways and Okta accepts both. A DPoP-bound token needs the DPoP scheme and a proof (dpop.py).
+    """
     header = req.headers.get("authorization", "")
-    if header.startswith("SSWS "):
-        if hmac.compare_digest(header[5:].strip(), app.keys.creds["okta"]["api_token"]):
+    if not header:
+        return unauthorized(True)
+    if header[:4].upper() == "SSWS":
+        if hmac.compare_digest(header[4:].strip(), app.keys.creds["okta"]["api_token"]):
             req.auth = {"system": "okta", "ssws": True}
             return None
         return unauthorized()
-    return _bearer(app, req, scopes)
+    scheme, _, value = header.partition(" ")
+    token = value.strip()
+    info = app.state.tokens.get(token) if scheme.lower() in ("bearer", "dpop") else None
+    if not info or info["system"] != "okta" or info["exp"] < time.time():
+        return unauthorized(False)
+    refused = dpop.check_api_call(app, req, scheme.lower(), token, info)
+    if refused:
+        return refused
+    req.auth = info
+    return _allow(info, scopes) if scopes else None
