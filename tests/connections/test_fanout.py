@@ -25,7 +25,9 @@ def client(okta_config, transport):
 
 
 def _groups(router, groups=GROUPS):
-    return router.get(f"{API}/users/00u1/groups").mock(return_value=httpx.Response(200, json=groups))
+    return router.get(f"{API}/users/00u1/groups").mock(
+        return_value=httpx.Response(200, json=groups)
+    )
 
 
 def test_removals_are_in_flight_at_the_same_time(client, router):
