@@ -319,3 +319,7 @@ LOGGING = {
         "httpcore": {"level": "WARNING"},
     },
 }
+
+# Issue 10 (speed): how many independent removals of one operation (a list-then-remove such as
+# Okta's remove from groups) a client sends at once; 1 sends them one after another.
+PORTAL_FANOUT_LIMIT = env_int("PORTAL_FANOUT_LIMIT", 4, minimum=1, maximum=10)

@@ -57,8 +57,6 @@ class ProviderClient:
     system: ClassVar[System]
     # Every id put into a URL path, by kind ("user", "group"...): see connections/providers/ids.py.
     id_syntax: ClassVar[Mapping[str, IdSyntax]]
-    # How many independent calls of one operation may run at once (connections/providers/fanout.py).
-    fanout_limit: ClassVar[int] = DEFAULT_FANOUT_LIMIT
 
     def __init__(
         self,
@@ -326,6 +324,11 @@ class ProviderClient:
                 code="bad_response",
                 retryable=response.status_code >= 500,
             ) from None
+
+    @property
+    def fanout_limit(self) -> int:
+        """How many independent calls of one operation may run at once (providers/fanout.py)."""
+        return int(getattr(settings, "PORTAL_FANOUT_LIMIT", DEFAULT_FANOUT_LIMIT))
 
     def delete_each(self, paths: Sequence[str], *, resource: str) -> list[bool]:
         """DELETE every path, side by side (fan_out); per path True if removed now, False if it was

@@ -140,3 +140,23 @@ def test_results_keep_the_items_order_and_the_limit_holds():
 
     assert fan_out(list(range(12)), call, limit=3) == [i * 10 for i in range(12)]
     assert running[1] <= 3
+
+
+def test_a_limit_of_one_sends_the_removals_one_after_another(client, router, settings):
+    settings.PORTAL_FANOUT_LIMIT = 1
+    lock = threading.Lock()
+    running = [0, 0]  # now, most at once
+
+    def answer(request):
+        with lock:
+            running[0] += 1
+            running[1] = max(running[1], running[0])
+        threading.Event().wait(0.01)
+        with lock:
+            running[0] -= 1
+        return httpx.Response(204)
+
+    _groups(router)
+    router.delete(url__regex=rf"{API}/groups/00g\d/users/00u1").mock(side_effect=answer)
+    assert client.remove_from_groups("00u1").outcome == Outcome.DONE
+    assert running[1] == 1
