@@ -85,6 +85,12 @@ def _sealed_sql() -> str:
     return f"SELECT EXISTS (SELECT 1 FROM {_tables()[0]} WHERE seq IS NULL)"  # noqa: S608
 
 
+def _head_free_sql() -> str:
+    """PostgreSQL, outside a transaction: whether no transaction holds the head right now."""
+    head = _tables()[1]
+    return f"SELECT EXISTS (SELECT 1 FROM {head} WHERE id = 1 FOR UPDATE SKIP LOCKED)"  # noqa: S608
+
+
 @functools.cache
 def _claim_sql(vendor: str, *, wait: bool, relaxed: bool) -> str:
     """The head claim's one statement (built once: appends are the portal's hottest write)."""
@@ -263,7 +269,9 @@ def _append_alone(event: AuditEvent, key: bytes) -> bool:
     instead of five. "BEGIN; claim", then "insert and move the head; COMMIT; any sealed events?"
     are each sent as one string (psycopg's client-side binding allows several statements); the
     transaction, the head's lock, the synchronous commit and the look for sealed events after it
-    are those of the general path. False when it does not apply (the caller takes the general path).
+    are those of the general path. An event sealed because the head was busy asks, in its commit's
+    string, whether the head is free now, and links only then (busy: its holder will).
+    False when it does not apply (the caller takes the general path).
     """
     with connection.cursor() as cursor:
         if connection.in_atomic_block or not _client_binding(cursor.cursor):
@@ -278,9 +286,13 @@ def _append_alone(event: AuditEvent, key: bytes) -> bool:
             if row[0] is None:  # another transaction holds the head: commit the event sealed
                 event.hash = compute_hash(event, key=key)
                 sql, params = _insert_statement(event, key, move_head=False)
-                cursor.execute(f"{sql}; COMMIT", params)
+                # After the commit, one look whether the head is free now: if it is busy, its
+                # holder commits after us and links this event then (as in _after_commit).
+                cursor.execute(f"{sql}; COMMIT; {_head_free_sql()}", params)
                 _inserted(event, cursor.fetchone()[0])
-                sealed = True
+                cursor.cursor.nextset()
+                cursor.cursor.nextset()
+                sealed = bool(cursor.fetchone()[0])
             else:
                 seq, prev = int(row[0]), str(row[1])
                 if row[2]:
