@@ -18,7 +18,9 @@ import contextvars
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
+from typing import Any, TypeVar
+
+from django.conf import settings
 
 from connections.types import ConnectorError
 
@@ -73,3 +75,42 @@ def _first_error(errors: dict[int, BaseException]) -> BaseException:
         if isinstance(exc, ConnectorError) and exc.outcome_unknown:
             return exc
     return ordered[0]
+
+
+class FanOut:
+    """ProviderClient's side-by-side removals (a mixin, so every provider has them)."""
+
+    _fanout_slots: threading.BoundedSemaphore | None = None
+    _fanout_lock = threading.Lock()
+
+    @property
+    def fanout_limit(self) -> int:
+        """How many independent calls of one operation may run at once (PORTAL_FANOUT_LIMIT)."""
+        return max(1, int(getattr(settings, "PORTAL_FANOUT_LIMIT", DEFAULT_FANOUT_LIMIT)))
+
+    def _slots(self) -> threading.BoundedSemaphore:
+        # Shared by every operation (thread) using this client, i.e. this connection in this
+        # process: steps running at once on one connection stay within the limit together.
+        with self._fanout_lock:
+            if self._fanout_slots is None:
+                self._fanout_slots = threading.BoundedSemaphore(self.fanout_limit)
+            return self._fanout_slots
+
+    def delete_each(self, paths: Sequence[str], *, resource: str) -> list[bool]:
+        """DELETE every path side by side (fan_out), through the client's `request`; per path True
+        if removed now, False if it was already gone (404). Any other error is raised as `request`
+        maps it, once the calls in flight are done."""
+        slots = self._slots()
+        request: Callable[..., Any] = self.request  # type: ignore[attr-defined]
+
+        def delete(path: str) -> bool:
+            try:
+                with slots:
+                    request("DELETE", path, resource=resource)
+            except ConnectorError as exc:
+                if exc.status == 404:  # already gone is fine
+                    return False
+                raise
+            return True
+
+        return fan_out(paths, delete, limit=self.fanout_limit)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 from urllib.parse import unquote, urlsplit
@@ -16,7 +16,7 @@ from django.conf import settings
 from connections import url_policy
 from connections.exceptions import UrlRefused
 from connections.providers.errors import generic_words, parse_retry_after, rate_headers, short
-from connections.providers.fanout import DEFAULT_FANOUT_LIMIT, fan_out
+from connections.providers.fanout import FanOut
 from connections.providers.ids import IdSyntax, path_segment
 from connections.providers.tokens import TOKEN_CACHE
 from connections.providers.transport import PinnedTransport
@@ -51,8 +51,9 @@ class ClientConfig:
     extra_hosts: tuple[str, ...] = ()
 
 
-class ProviderClient:
-    """Base client: one httpx.Client, auth header, URL policy, call records, error mapping."""
+class ProviderClient(FanOut):
+    """Base client: one httpx.Client, auth header, URL policy, call records, error mapping;
+    `delete_each` (from FanOut) removes several things side by side."""
 
     system: ClassVar[System]
     # Every id put into a URL path, by kind ("user", "group"...): see connections/providers/ids.py.
@@ -324,26 +325,6 @@ class ProviderClient:
                 code="bad_response",
                 retryable=response.status_code >= 500,
             ) from None
-
-    @property
-    def fanout_limit(self) -> int:
-        """How many independent calls of one operation may run at once (providers/fanout.py)."""
-        return int(getattr(settings, "PORTAL_FANOUT_LIMIT", DEFAULT_FANOUT_LIMIT))
-
-    def delete_each(self, paths: Sequence[str], *, resource: str) -> list[bool]:
-        """DELETE every path, side by side (fan_out); per path True if removed now, False if it was
-        already gone (404). Any other error is raised as `request` maps it, after the calls in flight."""
-
-        def delete(path: str) -> bool:
-            try:
-                self.request("DELETE", path, resource=resource)
-            except ConnectorError as exc:
-                if exc.status == 404:  # already gone is fine
-                    return False
-                raise
-            return True
-
-        return fan_out(paths, delete, limit=self.fanout_limit)
 
     # --- errors -------------------------------------------------------------------------------
     def error_for(self, response: httpx.Response, *, method: str, resource: str) -> ConnectorError:

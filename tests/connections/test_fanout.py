@@ -160,3 +160,32 @@ def test_a_limit_of_one_sends_the_removals_one_after_another(client, router, set
     router.delete(url__regex=rf"{API}/groups/00g\d/users/00u1").mock(side_effect=answer)
     assert client.remove_from_groups("00u1").outcome == Outcome.DONE
     assert running[1] == 1
+
+
+def test_operations_running_at_once_share_the_clients_limit(okta_config, router, settings):
+    settings.PORTAL_FANOUT_LIMIT = 2
+    client = OktaClient(okta_config(mode="ssws"), transport=httpx.MockTransport(router.handler))
+    lock = threading.Lock()
+    running = [0, 0]  # now, most at once
+
+    def answer(request):
+        with lock:
+            running[0] += 1
+            running[1] = max(running[1], running[0])
+        threading.Event().wait(0.05)
+        with lock:
+            running[0] -= 1
+        return httpx.Response(204)
+
+    for user in ("00u1", "00u2"):
+        router.get(f"{API}/users/{user}/groups").mock(return_value=httpx.Response(200, json=GROUPS))
+    router.delete(url__regex=rf"{API}/groups/00g\d/users/00u\d").mock(side_effect=answer)
+    threads = [
+        threading.Thread(target=client.remove_from_groups, args=(user,))
+        for user in ("00u1", "00u2")
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert running[1] <= 2 and router.calls.call_count == 8
