@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -14,6 +15,7 @@ from connections.models import Connection
 from connections.providers import provider_for
 from connections.providers.http import ClientConfig, ProviderClient
 from connections.providers.okta.client import OktaClient
+from connections.signals import connection_changed
 from connections.types import AccountState, ConnectorError, OperationResult, System, Target
 
 # Tests set this to an httpx.MockTransport; None means the real network.
@@ -51,7 +53,8 @@ def client_for(connection: Connection) -> ProviderClient:
 
 
 def reset_clients() -> None:
-    """Close and forget every cached client (tests, key rotation)."""
+    """Close and forget every cached client (tests, key rotation), and the kept limits."""
+    forget_limits()
     with _clients_lock:
         for client in _clients.values():
             client.close()
@@ -120,13 +123,35 @@ def read_account(system: System, *, target: Target) -> AccountState:
     return client.account_state(_account_key(system, connection, target))
 
 
+# The runner asks for a system's limit on every claim (issue 10: one query of the ~25 a step
+# makes). A limit is kept this many seconds per process; a change made in this process (the
+# connection_changed signal) applies at once, one made in another within LIMIT_TTL seconds.
+LIMIT_TTL = 5.0
+_limits: dict[str, tuple[float, int]] = {}
+
+
 def concurrency_limit(system: System) -> int:
     """How many calls to this system may run at once."""
     system = System(system)
+    now = time.monotonic()
+    cached = _limits.get(system.value)
+    if cached is not None and cached[0] > now:
+        return cached[1]
     connection = selectors.connection_get(system)
     if connection is not None and connection.max_concurrency:
-        return int(connection.max_concurrency)
-    return provider_for(system).defaults.max_concurrency
+        limit = int(connection.max_concurrency)
+    else:
+        limit = provider_for(system).defaults.max_concurrency
+    _limits[system.value] = (now + LIMIT_TTL, limit)
+    return limit
+
+
+def forget_limits(**_: Any) -> None:
+    """Drop the kept limits (a connection changed; tests)."""
+    _limits.clear()
+
+
+connection_changed.connect(forget_limits, dispatch_uid="connections.registry.limits")
 
 
 def _okta() -> OktaClient:

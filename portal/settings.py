@@ -328,3 +328,6 @@ PORTAL_REVIEW_WINDOW_HOURS = env_int("PORTAL_REVIEW_WINDOW_HOURS", 24, minimum=1
 # Idempotency-Key's first answer is replayed (at least a day).
 PORTAL_API_RATE_LIMIT_PER_MINUTE = env_int("PORTAL_API_RATE_LIMIT_PER_MINUTE", 120, minimum=1)
 PORTAL_API_IDEMPOTENCY_HOURS = env_int("PORTAL_API_IDEMPOTENCY_HOURS", 24, minimum=24)
+# Issue 10 (speed): how many independent removals of one operation (a list-then-remove such as
+# Okta's remove from groups) a client sends at once; 1 sends them one after another.
+PORTAL_FANOUT_LIMIT = env_int("PORTAL_FANOUT_LIMIT", 4, minimum=1, maximum=10)

@@ -16,6 +16,7 @@ from django.conf import settings
 from connections import url_policy
 from connections.exceptions import UrlRefused
 from connections.providers.errors import generic_words, parse_retry_after, rate_headers, short
+from connections.providers.fanout import FanOut
 from connections.providers.ids import IdSyntax, path_segment
 from connections.providers.tokens import TOKEN_CACHE
 from connections.providers.transport import PinnedTransport
@@ -50,8 +51,9 @@ class ClientConfig:
     extra_hosts: tuple[str, ...] = ()
 
 
-class ProviderClient:
-    """Base client: one httpx.Client, auth header, URL policy, call records, error mapping."""
+class ProviderClient(FanOut):
+    """Base client: one httpx.Client, auth header, URL policy, call records, error mapping;
+    `delete_each` (from FanOut) removes several things side by side."""
 
     system: ClassVar[System]
     # Every id put into a URL path, by kind ("user", "group"...): see connections/providers/ids.py.

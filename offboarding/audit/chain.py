@@ -17,6 +17,7 @@ chain's order is the order of linking.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import hmac
@@ -60,21 +61,7 @@ def _claim_head(*, wait: bool, relaxed: bool = False) -> tuple[int, str, bool] |
     serialise writers already). `relaxed`: a transaction that only links need not wait for its own
     flush, since linking can be redone from the sealed rows; the checkpoint writer commits
     synchronously before it sends anything out."""
-    head, events = (
-        connection.ops.quote_name(m._meta.db_table) for m in (AuditChainHead, AuditEvent)
-    )
-    sealed = f"EXISTS (SELECT 1 FROM {events} WHERE seq IS NULL)"  # noqa: S608 - table names
-    if connection.vendor == "postgresql":
-        flush = "set_config('synchronous_commit', 'off', true)" if relaxed else "''"
-        lock = "FOR UPDATE" if wait else "FOR UPDATE SKIP LOCKED"
-        # One round trip whether the head is free, busy (no seq) or missing (present is false).
-        sql = (
-            f"SELECT h.seq, h.hash, {sealed}, p.present, {flush} FROM "  # noqa: S608
-            f"(SELECT EXISTS (SELECT 1 FROM {head} WHERE id = 1) AS present) AS p "
-            f"LEFT JOIN LATERAL (SELECT seq, hash FROM {head} WHERE id = 1 {lock}) AS h ON true"
-        )
-    else:
-        sql = f"SELECT seq, hash, {sealed}, 1 FROM {head} WHERE id = 1"  # noqa: S608
+    sql = _claim_sql(connection.vendor, wait=wait, relaxed=relaxed)
     with connection.cursor() as cursor:
         cursor.execute(sql)
         row = cursor.fetchone()
@@ -84,6 +71,41 @@ def _claim_head(*, wait: bool, relaxed: bool = False) -> tuple[int, str, bool] |
     if row[0] is None:
         return None  # another transaction holds it
     return int(row[0]), str(row[1]), bool(row[2])
+
+
+def _tables() -> tuple[str, str]:
+    return (
+        connection.ops.quote_name(AuditEvent._meta.db_table),
+        connection.ops.quote_name(AuditChainHead._meta.db_table),
+    )
+
+
+def _sealed_sql() -> str:
+    """Whether any event waits sealed (the partial index offboarding_audit_pending answers it)."""
+    return f"SELECT EXISTS (SELECT 1 FROM {_tables()[0]} WHERE seq IS NULL)"  # noqa: S608
+
+
+def _head_free_sql() -> str:
+    """PostgreSQL, outside a transaction: whether no transaction holds the head right now."""
+    head = _tables()[1]
+    return f"SELECT EXISTS (SELECT 1 FROM {head} WHERE id = 1 FOR UPDATE SKIP LOCKED)"  # noqa: S608
+
+
+@functools.cache
+def _claim_sql(vendor: str, *, wait: bool, relaxed: bool) -> str:
+    """The head claim's one statement (built once: appends are the portal's hottest write)."""
+    events, head = _tables()
+    sealed = f"EXISTS (SELECT 1 FROM {events} WHERE seq IS NULL)"  # noqa: S608 - table names
+    if vendor == "postgresql":
+        flush = "set_config('synchronous_commit', 'off', true)" if relaxed else "''"
+        lock = "FOR UPDATE" if wait else "FOR UPDATE SKIP LOCKED"
+        # One round trip whether the head is free, busy (no seq) or missing (present is false).
+        return (
+            f"SELECT h.seq, h.hash, {sealed}, p.present, {flush} FROM "  # noqa: S608
+            f"(SELECT EXISTS (SELECT 1 FROM {head} WHERE id = 1) AS present) AS p "
+            f"LEFT JOIN LATERAL (SELECT seq, hash FROM {head} WHERE id = 1 {lock}) AS h ON true"
+        )
+    return f"SELECT seq, hash, {sealed}, 1 FROM {head} WHERE id = 1"  # noqa: S608
 
 
 def _save_head(seq: int, hash_: str, key: bytes) -> None:
@@ -155,7 +177,11 @@ def _write_links(links: list[tuple[int, int, str, str]]) -> None:
 
 
 def _sealed_waiting(skip: set[int] | frozenset[int] = frozenset()) -> bool:
-    return AuditEvent.objects.filter(seq__isnull=True).exclude(pk__in=skip).exists()
+    if skip:
+        return AuditEvent.objects.filter(seq__isnull=True).exclude(pk__in=skip).exists()
+    with connection.cursor() as cursor:
+        cursor.execute(_sealed_sql())
+        return bool(cursor.fetchone()[0])
 
 
 def audit_chain_link(*, wait: bool = True, limit: int = LINK_BATCH) -> int:
@@ -184,8 +210,10 @@ def audit_chain_link(*, wait: bool = True, limit: int = LINK_BATCH) -> int:
 
 def _after_commit(*, sealed: bool = False) -> None:
     """After any append: link what is sealed if the head is free; whoever holds it does the same
-    after its own commit, and every append that found the head busy committed before trying."""
-    if sealed or _sealed_waiting():
+    after its own commit, and every append that found the head busy committed before trying.
+    SQLite never finds the head busy (its IMMEDIATE transactions run one writer at a time): no
+    event can have been sealed while this one held it, so the look is spared there."""
+    if sealed or (connection.vendor == "postgresql" and _sealed_waiting()):
         audit_chain_link(wait=False)
 
 
@@ -200,9 +228,15 @@ def _insert(event: AuditEvent, key: bytes, *, move_head: bool) -> None:
         if move_head:
             _save_head(int(event.seq or 0), event.hash, key)
         return
-    events, head = (
-        connection.ops.quote_name(m._meta.db_table) for m in (AuditEvent, AuditChainHead)
-    )
+    sql, params = _insert_statement(event, key, move_head=move_head)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        _inserted(event, cursor.fetchone()[0])
+
+
+def _insert_statement(event: AuditEvent, key: bytes, *, move_head: bool) -> tuple[str, list[Any]]:
+    """PostgreSQL: the INSERT (and the head's move) as one statement returning the event's id."""
+    events, head = _tables()
     sql = (
         f"INSERT INTO {events} ({_COLUMNS}) "  # noqa: S608
         "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s, %s, %s) RETURNING id"
@@ -227,9 +261,71 @@ def _insert(event: AuditEvent, key: bytes, *, move_head: bool) -> None:
             "WHERE id = 1 RETURNING (SELECT id FROM e)"
         )
         params += [event.seq, event.hash, sign("head", event.seq, event.hash, key=key)]
+    return sql, params
+
+
+def _append_alone(event: AuditEvent, key: bytes) -> bool:
+    """PostgreSQL, outside any transaction: the same append as audit_record's in two round trips
+    instead of five. "BEGIN; claim", then "insert and move the head; COMMIT; any sealed events?"
+    are each sent as one string (psycopg's client-side binding allows several statements); the
+    transaction, the head's lock, the synchronous commit and the look for sealed events after it
+    are those of the general path. An event sealed because the head was busy asks, in its commit's
+    string, whether the head is free now, and links only then (busy: its holder will).
+    False when it does not apply (the caller takes the general path).
+    """
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        event.pk = cursor.fetchone()[0]
+        if connection.in_atomic_block or not _client_binding(cursor.cursor):
+            return False
+        cursor.execute("BEGIN; " + _claim_sql("postgresql", wait=False, relaxed=False))
+        try:
+            cursor.cursor.nextset()
+            row = cursor.fetchone()
+            if row is None or not row[3]:  # no head row yet: the general path makes it
+                cursor.execute("ROLLBACK")
+                return False
+            if row[0] is None:  # another transaction holds the head: commit the event sealed
+                event.hash = compute_hash(event, key=key)
+                sql, params = _insert_statement(event, key, move_head=False)
+                # After the commit, one look whether the head is free now: if it is busy, its
+                # holder commits after us and links this event then (as in _after_commit).
+                cursor.execute(f"{sql}; COMMIT; {_head_free_sql()}", params)
+                _inserted(event, cursor.fetchone()[0])
+                cursor.cursor.nextset()
+                cursor.cursor.nextset()
+                sealed = bool(cursor.fetchone()[0])
+            else:
+                seq, prev = int(row[0]), str(row[1])
+                if row[2]:
+                    seq, prev, _, _ = _link_sealed(seq, prev, key)
+                event.seq, event.prev_hash = seq + 1, prev or GENESIS_HASH
+                event.hash = compute_hash(event, key=key)
+                sql, params = _insert_statement(event, key, move_head=True)
+                cursor.execute(f"{sql}; COMMIT; {_sealed_sql()}", params)
+                _inserted(event, cursor.fetchone()[0])
+                cursor.cursor.nextset()
+                cursor.cursor.nextset()
+                sealed = bool(cursor.fetchone()[0])
+        except BaseException:
+            with contextlib.suppress(Exception):
+                cursor.execute("ROLLBACK")
+            raise
+    if sealed:  # as the general path's on-commit hook (robust: a failure here is only logged)
+        try:
+            audit_chain_link(wait=False)
+        except Exception:
+            log.exception("linking sealed audit events after an append failed; the sweeper will")
+    return True
+
+
+def _client_binding(cursor: Any) -> bool:
+    """Whether the driver's cursor binds parameters client-side (Django's default on psycopg 3)."""
+    import psycopg
+
+    return isinstance(cursor, psycopg.ClientCursor)
+
+
+def _inserted(event: AuditEvent, pk: int) -> None:
+    event.pk = pk
     event._state.adding, event._state.db = False, connection.alias
 
 
@@ -268,6 +364,8 @@ def audit_record(
         prev_hash="",
     )
     key = audit_key()
+    if connection.vendor == "postgresql" and _append_alone(event, key):
+        return event
     with transaction.atomic():
         claimed = _claim_head(wait=False)
         if claimed is not None:

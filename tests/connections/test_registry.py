@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import httpx
 import pytest
 
@@ -248,3 +250,14 @@ def test_clients_are_reused_until_the_connection_changes(okta):
         secret={"api_token": "new"},
     )
     assert registry.client_for(Connection.objects.get(pk=okta.pk)) is not first
+
+
+def test_a_limit_changed_in_another_process_applies_within_its_ttl(okta, monkeypatch):
+    clock = [1000.0]
+    monkeypatch.setattr(registry, "time", SimpleNamespace(monotonic=lambda: clock[0]))
+    assert registry.concurrency_limit(System.OKTA) == 10
+    # Another process's change: no signal reaches this one.
+    Connection.objects.filter(system="okta").update(max_concurrency=2)
+    assert registry.concurrency_limit(System.OKTA) == 10  # kept
+    clock[0] += registry.LIMIT_TTL + 0.1
+    assert registry.concurrency_limit(System.OKTA) == 2

@@ -160,16 +160,12 @@ class GoogleWorkspaceClient(ProviderClient):
             raise
         if not items:
             return OperationResult(Outcome.ALREADY_DONE, f"No {what} to remove.")
-        for item in items:
-            try:
-                self.request(
-                    "DELETE",
-                    f"{self._user_path(user_key)}/{kind}/{self.segment(item[id_field], kind)}",
-                    resource=what,
-                )
-            except ConnectorError as exc:
-                if exc.status != 404:  # already gone is fine
-                    raise
+        base = self._user_path(user_key)
+        # The removals are independent: side by side (fan_out); a 404 means already gone.
+        self.delete_each(
+            [f"{base}/{kind}/{self.segment(item[id_field], kind)}" for item in items],
+            resource=what,
+        )
         return OperationResult(Outcome.DONE, f"Removed {len(items)} {what}.")
 
     def revoke_oauth_tokens(self, user_key: str) -> OperationResult:

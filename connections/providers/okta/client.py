@@ -261,22 +261,17 @@ class OktaClient(OktaAuth):
                 f"No removable groups ({kept} kept).",
                 data={"removed_group_ids": []},
             )
-        for group in removable:
-            try:
-                group_id = self.segment(group["id"], "group")
-                self.request(
-                    "DELETE",
-                    f"/groups/{group_id}/users/{self.segment(user_id)}",
-                    resource="group membership",
-                )
-            except ConnectorError as exc:
-                if exc.status != 404:  # already gone is fine
-                    raise
+        user = self.segment(user_id)
+        # Every id is checked before the first removal is sent (a bad one removes nothing).
+        paths = [f"/groups/{self.segment(g['id'], 'group')}/users/{user}" for g in removable]
+        # The removals are independent: side by side (fan_out); a 404 means already not a member.
+        self.delete_each(paths, resource="group membership")
+        ids = [str(g["id"]) for g in removable]
         return OperationResult(
             Outcome.DONE,
             f"Removed from {len(removable)} group(s); {kept} built-in or directory group(s) kept.",
             # What reinstate puts back (issue 13): the memberships this step ended.
-            data={"removed_group_ids": [str(g["id"]) for g in removable]},
+            data={"removed_group_ids": ids},
         )
 
     def revoke_grants(self, user_id: str) -> OperationResult:
