@@ -55,6 +55,7 @@ def _create(token: ApiToken, payload_in: RequestIn, ip: str) -> tuple[int, dict,
             ticket=payload_in.ticket,
             scheduled_for=payload_in.scheduled_for,
             ip=ip,
+            confirm_repeat=payload_in.confirm_repeat,
         )
     except OffboardingError as exc:
         if isinstance(exc, TargetLookupFailed) and exc.retryable:

@@ -45,6 +45,11 @@ class RequestIn(Schema):
         description="Run no earlier than this (e.g. the end of a last working day); with a "
         "time zone. Still needs approval first.",
     )
+    confirm_repeat: bool = Field(
+        default=False,
+        description="Required (true) to offboard someone this portal already offboarded; "
+        "without it such a request is refused (422) and the message names the earlier request.",
+    )
 
 
 class PlanItem(Schema):

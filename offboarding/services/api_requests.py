@@ -85,6 +85,7 @@ def api_request_create(
     ticket: str = "",
     scheduled_for: datetime | None = None,
     ip: str = "",
+    confirm_repeat: bool = False,
 ) -> ActionRequest:
     """Submit a request as the token (origin "api", the token's name as origin_detail). It waits
     for a person's approval unless a delegation says otherwise, like any other.
@@ -104,6 +105,7 @@ def api_request_create(
         "ip": ip,
         "origin": ActionRequest.Origin.API,
         "origin_detail": token.name,
+        "confirm_repeat": confirm_repeat,
     }
     try:  # an Okta id or login: one read, inside the submit
         return action_request_submit(target_okta_id=person, **submit)

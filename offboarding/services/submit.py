@@ -26,7 +26,7 @@ from offboarding.exceptions import (
     NotAllowed,
 )
 from offboarding.models import ActionRequest, Approval, AuditEvent, Delegation
-from offboarding.offboard_history import history_annotate
+from offboarding.offboard_history import history_annotate, repeat_offboard_words
 from offboarding.services.decide import approve_now
 from offboarding.services.guards import ensure_mfa
 from offboarding.targets import TargetInfo, preflight_plan, scope_check, target_lookup
@@ -115,6 +115,7 @@ def action_request_submit(
     ip: str = "",
     origin: str = ActionRequest.Origin.PORTAL,
     origin_detail: str = "",
+    confirm_repeat: bool = False,
 ) -> ActionRequest:
     """Make a request: checks role, protection and delegation scope against live Okta, records the
     pre-flight plan, and either waits for approval (mailing the eligible approvers) or — reset
@@ -132,6 +133,11 @@ def action_request_submit(
     plan = preflight_plan(kind=kind, systems=systems, options=options, target=target.as_target())
     earlier = history_annotate(kind=kind, plan=plan, target_okta_id=target.okta_id)
     undoes = earlier if kind == Kind.REINSTATE else None
+    if kind == Kind.OFFBOARD and earlier is not None and not confirm_repeat:
+        # Never a silent "already done" everywhere: whoever asks again must say they mean it.
+        raise InvalidRequest(
+            f"{repeat_offboard_words(earlier)} Confirm that you want to offboard them again."
+        )
     now = timezone.now()
     auto = kind == Kind.RESET_SESSIONS and delegation.reset_sessions_without_approval
     with transaction.atomic():

@@ -157,6 +157,7 @@ def _submit(request: HttpRequest, form: ActionRequestForm, okta_id: str) -> Acti
             ticket=form.cleaned_data["ticket"],
             scheduled_for=form.cleaned_data["scheduled_for"],
             ip=client_ip(request),
+            confirm_repeat=bool(form.cleaned_data.get("confirm_repeat")),
         )
     except OffboardingError as exc:
         form.add_error(None, exc.message)

@@ -304,3 +304,16 @@ def test_a_delegation_that_runs_reset_sessions_at_once_does_so_for_the_api_too(
     assert body["state"] == "approved" and body["steps"]
     offboard = api.post("/api/v1/requests", request_body(kind="offboard")).json()
     assert offboard["state"] == "pending_approval"  # an offboard never runs without a person
+
+
+def test_offboarding_again_needs_confirm_repeat(api, approved, queue):
+    earlier = approved("offboard")
+    queue.drain()
+    earlier.refresh_from_db()
+    assert earlier.state == RS.SUCCEEDED, earlier.state_note
+    body = _problem(api.post("/api/v1/requests", request_body()), 422, "validation")
+    assert f"already offboarded by request #{earlier.pk}" in body["detail"]
+    assert ActionRequest.objects.filter(kind="offboard").count() == 1
+    again = api.post("/api/v1/requests", request_body(confirm_repeat=True))
+    assert again.status_code == 201, again.content
+    assert again.json()["id"] != earlier.pk

@@ -160,3 +160,14 @@ def test_the_new_reinstate_page_previews_what_comes_back_and_what_cannot(
     assert "Cannot restore: Okta authenticators were reset" in page
     assert "add back to the groups the offboard removed" in page  # the option, on by default
     assert 'data-testid="already-offboarded"' not in page  # that box is for offboarding again
+
+
+def test_the_service_refuses_a_repeat_offboard_unless_confirmed(offboarded, make_request):
+    """The rule holds for every caller (the API, bulk, hooks), not only the form."""
+    from offboarding.exceptions import InvalidRequest
+
+    with pytest.raises(InvalidRequest, match=f"already offboarded by request #{offboarded.pk}"):
+        make_request("offboard")
+    assert ActionRequest.objects.filter(kind="offboard").count() == 1
+    again = make_request("offboard", confirm_repeat=True)
+    assert again.pk != offboarded.pk
