@@ -4,6 +4,7 @@
 - ``steps``: StepRun, StepAttempt
 - ``scope``: Delegation, ProtectedGroup
 - ``verification``: SystemVerification (what a system showed after the steps)
+- ``batch``: Batch, BatchRow, BatchDecision (bulk requests)
 - ``audit``: AuditEvent (the chain's signed state lives in ``offboarding.audit_models``)
 
 New models go in a new module here (each under 400 lines) and are re-exported below.
@@ -11,6 +12,7 @@ New models go in a new module here (each under 400 lines) and are re-exported be
 
 from offboarding.audit_models import AuditChainHead, AuditCheckpoint, AuditWatermark
 from offboarding.models.audit import AppendOnlyError, AuditEvent, AuditEventQuerySet
+from offboarding.models.batch import Batch, BatchDecision, BatchRow
 from offboarding.models.requests import ActionRequest, Approval, SystemChoices
 from offboarding.models.scope import Delegation, ProtectedGroup
 from offboarding.models.steps import StepAttempt, StepRun
@@ -25,6 +27,9 @@ __all__ = [
     "AuditEvent",
     "AuditEventQuerySet",
     "AuditWatermark",
+    "Batch",
+    "BatchDecision",
+    "BatchRow",
     "Delegation",
     "ProtectedGroup",
     "StepAttempt",
