@@ -12,7 +12,7 @@ from django.db.models import Q
 from offboarding.roles import Role
 
 if TYPE_CHECKING:
-    from offboarding.models import ActionRequest
+    from offboarding.models import ActionRequest, Batch
 
 AnyUser: TypeAlias = User | AnonymousUser
 _T = TypeVar("_T")
@@ -188,3 +188,28 @@ def can_retry_request(user: AnyUser, action_request: ActionRequest) -> bool:
 
 def can_change_request(user: AnyUser, action_request: ActionRequest) -> bool:
     return is_requester(user, action_request) and can_request(user)
+
+
+# --- Bulk batches (issue 15): the same rule as for requests -----------------------------------------
+
+
+def can_view_batch(user: AnyUser, batch: Batch) -> bool:
+    """The requester, the approvers of its approver group, auditors and superusers."""
+    if sees_every_request(user) or (user.pk is not None and batch.requester_id == user.pk):
+        return True
+    return can_approve(user) and _in_group(user, batch.approver_group_id)
+
+
+def can_decide_batch(user: AnyUser, batch: Batch) -> bool:
+    """Approve or reject a batch: an Approver in its approver group, never the requester."""
+    return (
+        can_approve(user)
+        and user.pk != batch.requester_id
+        and _in_group(user, batch.approver_group_id)
+    )
+
+
+def can_retry_batch(user: AnyUser, batch: Batch) -> bool:
+    return (
+        user.pk is not None and batch.requester_id == user.pk and can_request(user)
+    ) or can_decide_batch(user, batch)

@@ -1,6 +1,16 @@
 """Offboarding pages, one module per area; short views that call services."""
 
 from offboarding.views.audit import audit_list, audit_verify
+from offboarding.views.bulk import (
+    bulk_approve,
+    bulk_detail,
+    bulk_export,
+    bulk_live,
+    bulk_new,
+    bulk_reject,
+    bulk_retry,
+    bulk_submit,
+)
 from offboarding.views.common import (
     get_request_for_user,
     recent_sign_in_required,
@@ -27,6 +37,14 @@ from offboarding.views.requests import (
 from offboarding.views.search import search, search_results, user_detail
 
 __all__ = [
+    "bulk_approve",
+    "bulk_detail",
+    "bulk_export",
+    "bulk_live",
+    "bulk_new",
+    "bulk_reject",
+    "bulk_retry",
+    "bulk_submit",
     "delegation_edit",
     "policies",
     "protected_add",
