@@ -34,7 +34,7 @@ _HEADER_NAMES = {
 }
 # A login is an Okta login (usually an email); anything with spaces, quotes or control characters,
 # or starting like a spreadsheet formula, is not one.
-_IDENTITY = re.compile(r"^[^\s\"'<>=+@\x00-\x1f\x7f][^\s\"'<>\x00-\x1f\x7f]*$")
+_IDENTITY = re.compile(r"^[^\s\"'<>=+@,;\x00-\x1f\x7f][^\s\"'<>,;\x00-\x1f\x7f]*$")
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -86,12 +86,19 @@ def decode(data: bytes) -> str:
 
 
 def _separator(text: str) -> str:
-    """`;`, tab or `,`: whichever the first non-empty line uses most outside quotes."""
+    """`;`, tab or `,`. A login never holds one, so the right one makes the first line's first
+    cell a login (or a header name); among those, the one the line uses most outside quotes."""
     first = next((line for line in text.splitlines() if line.strip()), "")
     outside = re.sub(r'"[^"]*"', "", first)
     counts = {sep: outside.count(sep) for sep in (";", "\t", ",")}
-    best = max(counts, key=lambda sep: counts[sep])
-    return best if counts[best] else ","
+
+    def first_cell_fits(sep: str) -> bool:
+        cell = _clean(next(csv.reader([first], delimiter=sep), [""])[0] if first else "")
+        return bool(_IDENTITY.match(cell)) or cell.casefold() in _HEADER_NAMES
+
+    fitting = [sep for sep in counts if counts[sep] and first_cell_fits(sep)]
+    pool = fitting or [sep for sep in counts if counts[sep]]
+    return max(pool, key=lambda sep: counts[sep]) if pool else ","
 
 
 def _clean(cell: str) -> str:
