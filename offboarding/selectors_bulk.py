@@ -87,6 +87,10 @@ class Progress:
         return int(100 * self.finished / self.total) if self.total else 100
 
     @property
+    def request_labels(self) -> list[tuple[str, int]]:
+        return [(RS(state).label, n) for state, n in sorted(self.requests.items())]
+
+    @property
     def done(self) -> bool:
         return self.total > 0 and self.finished == self.total
 

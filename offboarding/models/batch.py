@@ -6,7 +6,7 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import models
 
-from offboarding.models.requests import ActionRequest
+from offboarding.models.requests import ActionRequest, SystemChoices
 
 
 class Batch(models.Model):
@@ -59,6 +59,10 @@ class Batch(models.Model):
 
     def __str__(self) -> str:
         return f"Batch #{self.pk} ({self.kind}, {self.counts.get('valid', 0)} people)"
+
+    @property
+    def system_labels(self) -> list[str]:
+        return [SystemChoices(s).label for s in self.systems if s in SystemChoices.values]
 
     @property
     def valid_count(self) -> int:

@@ -224,3 +224,23 @@ def test_retry_runs_the_failed_rows_again(flow, connected, settings):
     assert retried >= 1 and refusals == []
     flow.queue.drain(limit=5000)
     assert batch_progress(batch).overall["failed"] == 0
+
+
+def test_progress_counts_steps_held_by_a_rate_limit_as_waiting_rate_limited(flow, connected):
+    import time
+
+    from connections.types import CallRecord
+    from offboarding.runner.pacing import rate_note
+
+    batch = _approved_batch(flow, [ALICE, BOB])
+    flow.queue.sent.clear()
+    for req in ActionRequest.objects.filter(batch=batch):
+        StepRun.objects.filter(action_request=req).update(status=StepRun.Status.READY)
+    until = time.time() + 30
+    rate_note("okta", [CallRecord("okta", "GET", "/x", 429, 1.0, rate_reset=until)], reserve=0)
+    progress = batch_progress(batch)
+    okta = next(s for s in progress.systems if s["system"] == "okta")
+    assert okta["counts"]["rate_limited"] == 2 and okta["paused_until"] is not None
+    google = next(s for s in progress.systems if s["system"] == "google")
+    assert google["counts"]["rate_limited"] == 0 and google["counts"]["waiting"] == 2
+    assert progress.seconds_left is not None and progress.seconds_left >= 25
