@@ -44,7 +44,9 @@ def batches_pending_for(user: permissions.AnyUser) -> QuerySet[Batch]:
         return Batch.objects.none()
     return (
         Batch.objects.filter(
-            state=Batch.State.PENDING_APPROVAL, approver_group__in=user.groups.all()
+            state=Batch.State.PENDING_APPROVAL,
+            approver_group__in=user.groups.all(),
+            expires_at__gt=timezone.now(),
         )
         .select_related("requester")
         .order_by("submitted_at", "id")

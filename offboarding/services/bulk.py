@@ -9,6 +9,7 @@ and go on.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
-from offboarding import bulk_csv, bulk_lookup, permissions, playbooks
+from offboarding import bulk_csv, bulk_lookup, notifications, permissions, playbooks
 from offboarding.audit import audit_record
 from offboarding.exceptions import InvalidRequest, InvalidTransition, NotAllowed, OutOfScope
 from offboarding.models import (
@@ -306,4 +307,5 @@ def batch_submit(*, batch_id: int, actor: User, ip: str = "") -> Batch:
                 "fingerprint": batch.fingerprint,
             },
         )
+        transaction.on_commit(functools.partial(notifications.notify_batch_approvers, batch.pk))
     return batch

@@ -23,7 +23,15 @@ from django.utils import timezone
 from offboarding import permissions
 from offboarding.audit import audit_record
 from offboarding.exceptions import InvalidTransition, NotAllowed, OffboardingError, StaleApproval
-from offboarding.models import ActionRequest, AuditEvent, Batch, BatchDecision, BatchRow, StepRun
+from offboarding.models import (
+    ActionRequest,
+    Approval,
+    AuditEvent,
+    Batch,
+    BatchDecision,
+    BatchRow,
+    StepRun,
+)
 from offboarding.playbooks import build_steps
 from offboarding.progress import enqueue_start
 from offboarding.services.bulk import open_requests_for
@@ -112,6 +120,7 @@ def _release(batch: Batch, now: datetime) -> dict[str, int]:
         row.action_request = req
     BatchRow.objects.bulk_update(rows, ["action_request"], batch_size=1000)
     _create_steps(batch, made)
+    _record_approvals(batch, made)
     batch.state, batch.decided_at = BS.APPROVED, now
     batch.state_note = f"{len(made)} requests released, one every {spacing:g} s."
     batch.save(update_fields=["state", "decided_at", "state_note", "updated_at"])
@@ -179,6 +188,26 @@ def _create_steps(batch: Batch, made: list[ActionRequest]) -> None:
             )
             for req in made
             for p in planned
+        ),
+        batch_size=1000,
+    )
+
+
+def _record_approvals(batch: Batch, made: list[ActionRequest]) -> None:
+    """Each request shows who approved it: the batch's approvers, bound to its fingerprint."""
+    decisions = list(batch.decisions.filter(decision=BatchDecision.Decision.APPROVED))
+    Approval.objects.bulk_create(
+        (
+            Approval(
+                action_request=req,
+                approver_id=d.approver_id,
+                decision=Approval.Decision.APPROVED,
+                comment=f"Approved with batch #{batch.pk}"
+                + (f": {d.comment}" if d.comment else ""),
+                fingerprint=req.fingerprint,
+            )
+            for req in made
+            for d in decisions
         ),
         batch_size=1000,
     )

@@ -19,7 +19,7 @@ from offboarding.exceptions import OffboardingError
 from offboarding.exports import csv_safe
 from offboarding.forms import BulkForm, DecisionForm
 from offboarding.models import Batch, BatchRow
-from offboarding.services import bulk, bulk_decide
+from offboarding.services import bulk, bulk_decide, export_record
 from offboarding.signals import client_ip
 from offboarding.views.common import recent_sign_in_required, signed_in_user
 
@@ -200,6 +200,14 @@ def _export_lines(batch: Batch) -> Iterator[str]:
 @require_GET
 def bulk_export(request: HttpRequest, pk: int) -> StreamingHttpResponse:
     batch = selectors_bulk.batch_for_user(request.user, pk)
+    export_record(
+        actor=signed_in_user(request),
+        what="batch",
+        fmt="csv",
+        filters={"batch": str(batch.pk)},
+        rows=int(batch.counts.get("total", 0)),
+        ip=client_ip(request),
+    )
     response = StreamingHttpResponse(_export_lines(batch), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="batch-{batch.pk}.csv"'
     return response

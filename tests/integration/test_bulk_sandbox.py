@@ -108,10 +108,14 @@ def test_everyone_in_an_okta_group_becomes_the_rows(flow, connected):
 
 
 def test_a_batch_is_approved_once_by_another_person_and_each_request_records_it(
-    flow, connected, other_approver
+    flow, connected, other_approver, mailoutbox
 ):
     batch = _preview(flow, [ALICE, BOB, "nobody@acme.example"])
-    bulk.batch_submit(batch_id=batch.pk, actor=flow.requester)
+    with flow.capture(execute=True):
+        bulk.batch_submit(batch_id=batch.pk, actor=flow.requester)
+    (mail,) = mailoutbox
+    assert mail.to == [flow.approver.email] and f"batch #{batch.pk}" in mail.subject
+    assert f"/bulk/{batch.pk}/" in mail.body
     with pytest.raises(NotAllowed, match="four-eyes"):
         bulk_decide.batch_approve(
             batch_id=batch.pk, approver=flow.requester, fingerprint=batch.fingerprint
@@ -137,6 +141,9 @@ def test_a_batch_is_approved_once_by_another_person_and_each_request_records_it(
     gap = (made[1].scheduled_for - made[0].scheduled_for).total_seconds()
     assert gap == pytest.approx(bulk_decide.release_spacing())
     assert StepRun.objects.filter(action_request__batch=batch).count() == 8
+    assert {(a.approver_id, a.fingerprint) for r in made for a in r.approvals.all()} == {
+        (flow.approver.pk, r.fingerprint) for r in made
+    }
     actions = set(AuditEvent.objects.values_list("action", flat=True))
     assert {AuditEvent.Action.BATCH_SUBMITTED, AuditEvent.Action.BATCH_APPROVED} <= actions
     with pytest.raises(Exception, match="not pending"):
@@ -166,7 +173,9 @@ def _approved_batch(flow, lines: list[str]) -> Batch:
     return batch
 
 
-def test_a_batch_of_200_runs_to_the_end_within_the_rate_limits(flow, connected, settings):
+def test_a_batch_of_200_runs_to_the_end_within_the_rate_limits(
+    flow, connected, settings, mailoutbox
+):
     settings.OFFBOARDING_BULK_PER_MINUTE = 6000  # released 0.01 s apart: the sweeper starts them
     batch = _approved_batch(flow, list(connected.org.email[:200]))
     valid = batch.counts["valid"]
@@ -187,6 +196,8 @@ def test_a_batch_of_200_runs_to_the_end_within_the_rate_limits(flow, connected, 
         "partially_failed", 0
     )
     assert states.get("succeeded", 0) >= valid - 5, states
+    # The requester follows the batch's page, not 200 mails.
+    assert not [m for m in mailoutbox if flow.requester.email in m.to]
 
 
 def test_a_batch_does_not_starve_a_single_urgent_request(flow, connected):

@@ -9,7 +9,7 @@ from django.test import Client
 from django.urls import reverse
 
 from offboarding import bulk_csv
-from offboarding.models import ActionRequest, Batch
+from offboarding.models import ActionRequest, AuditEvent, Batch
 from tests.offboarding.test_views import sign_in
 
 pytestmark = [pytest.mark.django_db, pytest.mark.sandbox]
@@ -76,6 +76,9 @@ def test_upload_preview_submit_approve_and_follow_the_progress(client, flow, con
     live = client.get(reverse("offboarding:bulk-live", kwargs={"pk": batch.pk}))
     assert live.status_code == 286, live.content.decode()[:500]
     assert 'data-testid="batch-finished"' in live.content.decode()
+    one = ActionRequest.objects.filter(batch=batch).first()
+    page = client.get(reverse("offboarding:request-detail", kwargs={"pk": one.pk}))
+    assert f'href="/bulk/{batch.pk}/"' in page.content.decode()
 
 
 def test_the_requester_cannot_approve_their_own_batch(client, flow, connected):
@@ -134,3 +137,4 @@ def test_the_export_guards_formula_cells_and_is_only_for_those_who_see_the_batch
     assert "'@SUM(A1)" in body and "'-1+2" in body
     assert ALICE in body
     assert sign_in(client, outsider).get(url).status_code == 404
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.EXPORT).count() == 1
