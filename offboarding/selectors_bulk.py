@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Count, Max, QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -82,11 +83,14 @@ class Progress:
     requests: dict[str, int] = field(default_factory=dict)
     total: int = 0
     finished: int = 0
+    unreleased: int = 0  # found rows whose request the release task has not made yet
     seconds_left: float | None = None
 
     @property
     def percent(self) -> int:
-        return int(100 * self.finished / self.total) if self.total else 100
+        if not self.total:
+            return 100 if self.done else 0
+        return int(100 * self.finished / self.total)
 
     @property
     def request_labels(self) -> list[tuple[str, int]]:
@@ -94,7 +98,7 @@ class Progress:
 
     @property
     def done(self) -> bool:
-        return self.total > 0 and self.finished == self.total
+        return self.unreleased == 0 and self.finished == self.total
 
 
 def batch_progress(batch: Batch, *, now: datetime | None = None) -> Progress:
@@ -115,6 +119,9 @@ def batch_progress(batch: Batch, *, now: datetime | None = None) -> Progress:
         counts = per_system.setdefault(r["system"], dict.fromkeys(BUCKETS, 0))
         counts[_bucket(r["status"], limited)] += r["n"]
     progress = Progress(overall=dict.fromkeys(BUCKETS, 0))
+    progress.unreleased = batch.rows.filter(
+        verdict=BatchRow.Verdict.FOUND, action_request__isnull=True
+    ).count()
     for system, counts in sorted(per_system.items()):
         for key, n in counts.items():
             progress.overall[key] += n
@@ -144,11 +151,13 @@ def _seconds_left(
 ) -> float | None:
     """The release schedule's remaining length (paced to stay within the rate limits), plus
     one request's typical duration, and never less than the longest rate-limit pause."""
-    if progress.done or not progress.total:
-        return 0.0 if progress.total else None
+    if progress.done:
+        return 0.0
+    spacing = 60.0 / max(1, int(settings.OFFBOARDING_BULK_PER_MINUTE))
     waiting = ActionRequest.objects.filter(batch=batch, state__in=(RS.SCHEDULED, RS.APPROVED))
     last_start = waiting.aggregate(last=Max("scheduled_for"))["last"]
     left = max(0.0, (last_start - now).total_seconds()) if last_start else 0.0
+    left += progress.unreleased * spacing
     finished = list(
         ActionRequest.objects.filter(
             batch=batch, finished_at__isnull=False, started_at__isnull=False

@@ -1,8 +1,9 @@
 """Bulk requests, second half: one approval for the whole batch (four-eyes, N distinct approvers),
 rejecting it, and retrying its failed rows.
 
-Approving creates one ActionRequest per found row (origin "bulk", `batch` set) with its steps, in
-the same transaction, and **releases them at a pace**: request i is scheduled for
+Approving queues a task (`tasks.release_batch`) that creates one ActionRequest per found row
+(origin "bulk", `batch` set) with its steps and approvals, 1,000 per run so that no task nor web
+request holds a transaction for minutes, and **releases them at a pace**: request i is scheduled for
 `now + i × 60 / OFFBOARDING_BULK_PER_MINUTE` seconds (or the row's own later `scheduled_for`).
 The sweeper starts each when its time comes, so the broker never holds more than a few of the
 batch's tasks and the systems' rate buckets keep room: a single urgent request submitted meanwhile
@@ -20,7 +21,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
-from offboarding import permissions
+from offboarding import permissions, progress
 from offboarding.audit import audit_record
 from offboarding.exceptions import InvalidTransition, NotAllowed, OffboardingError, StaleApproval
 from offboarding.models import (
@@ -41,6 +42,7 @@ from offboarding.services.submit import request_fingerprint
 
 BS = Batch.State
 RS = ActionRequest.State
+RELEASE_CHUNK = 1000  # requests made per task run (a 13-step offboard: 13,000 step rows)
 
 
 def release_spacing() -> float:
@@ -89,7 +91,7 @@ def batch_approve(
         )
         details = {"approvals": count, "needed": batch.approvals_needed, "comment": comment}
         if count >= batch.approvals_needed:
-            details.update(_release(batch, now))
+            details.update(_approve_batch(batch, now))
         audit_record(
             action=AuditEvent.Action.BATCH_APPROVED,
             actor=approver,
@@ -100,39 +102,86 @@ def batch_approve(
     return batch
 
 
-def _release(batch: Batch, now: datetime) -> dict[str, int]:
-    """Pending → approved: one scheduled request per found row, paced; returns what it made."""
-    rows = list(batch.rows.filter(verdict=BatchRow.Verdict.FOUND).select_related("delegation"))
-    opened = open_requests_for(batch.kind, [r.okta_id for r in rows])
-    late = [r for r in rows if r.okta_id in opened]
-    for r in late:  # a request for the same person was opened after the preview
-        r.verdict = BatchRow.Verdict.OPEN_REQUEST
-        r.detail = f"request #{opened[r.okta_id]} was opened after the preview"
-    BatchRow.objects.bulk_update(late, ["verdict", "detail"], batch_size=1000)
-    rows = [r for r in rows if r.okta_id not in opened]
-    spacing = release_spacing()
-    made = [
-        _request_for(batch, r, now, now + timedelta(seconds=i * spacing))
-        for i, r in enumerate(rows)
-    ]
-    ActionRequest.objects.bulk_create(made, batch_size=500)
-    for row, req in zip(rows, made, strict=True):
-        row.action_request = req
-    BatchRow.objects.bulk_update(rows, ["action_request"], batch_size=1000)
-    _create_steps(batch, made)
-    _record_approvals(batch, made)
+def _approve_batch(batch: Batch, now: datetime) -> dict[str, int]:
+    """Pending → approved; the requests are created by `batch_release` in a task, on commit."""
     batch.state, batch.decided_at = BS.APPROVED, now
-    batch.state_note = f"{len(made)} requests released, one every {spacing:g} s."
+    batch.state_note = f"Releasing {batch.valid_count} requests, one every {release_spacing():g} s."
     batch.save(update_fields=["state", "decided_at", "state_note", "updated_at"])
-    for req in made:
-        if req.scheduled_for and req.scheduled_for <= now:
-            transaction.on_commit(functools.partial(enqueue_start, req.pk))
-    return {
-        "requests": len(made),
-        "skipped_open": len(late),
-        "first_request": made[0].pk if made else 0,
-        "last_request": made[-1].pk if made else 0,
-    }
+    transaction.on_commit(functools.partial(enqueue_release, batch.pk))
+    return {"requests_to_release": batch.valid_count}
+
+
+def enqueue_release(batch_id: int) -> None:
+    progress.queue_task("offboarding.tasks.release_batch", batch_id)
+
+
+def batch_release(*, batch_id: int, limit: int = RELEASE_CHUNK) -> int:
+    """Create the next `limit` requests of an approved batch (one per found row not yet made),
+    with their steps and approvals, each scheduled at its slot `decided_at + i × spacing`.
+    Idempotent (rows already released are skipped); returns how many rows remain."""
+    now = timezone.now()
+    with transaction.atomic():
+        batch = Batch.objects.select_for_update().get(pk=batch_id)
+        if batch.state != BS.APPROVED:
+            return 0
+        pending = batch.rows.filter(verdict=BatchRow.Verdict.FOUND, action_request__isnull=True)
+        rows = list(pending.select_related("delegation").order_by("line", "id")[:limit])
+        rows = _without_late_twins(batch, rows)
+        released = ActionRequest.objects.filter(batch=batch).count()
+        base, spacing = batch.decided_at or now, release_spacing()
+        made = [
+            _request_for(batch, r, now, base + timedelta(seconds=(released + i) * spacing))
+            for i, r in enumerate(rows)
+        ]
+        ActionRequest.objects.bulk_create(made, batch_size=500)
+        for row, req in zip(rows, made, strict=True):
+            BatchRow.objects.filter(pk=row.pk).update(action_request_id=req.pk)
+        _create_steps(batch, made)
+        _record_approvals(batch, made)
+        remaining = pending.count()
+        total = released + len(made)
+        batch.state_note = (
+            f"Releasing: {total} requests made, {remaining} to go; one starts every {spacing:g} s."
+            if remaining
+            else f"{total} requests released, one every {spacing:g} s."
+        )
+        batch.save(update_fields=["state_note", "updated_at"])
+        for req in made:
+            if req.scheduled_for and req.scheduled_for <= now:
+                transaction.on_commit(functools.partial(enqueue_start, req.pk))
+    return remaining
+
+
+def _without_late_twins(batch: Batch, rows: list[BatchRow]) -> list[BatchRow]:
+    """Rows whose person got an open request after the preview get no second one."""
+    opened = open_requests_for(batch.kind, [r.okta_id for r in rows])
+    for r in rows:
+        if r.okta_id in opened:
+            BatchRow.objects.filter(pk=r.pk).update(
+                verdict=BatchRow.Verdict.OPEN_REQUEST,
+                detail=f"request #{opened[r.okta_id]} was opened after the preview",
+            )
+    return [r for r in rows if r.okta_id not in opened]
+
+
+def batches_release_stalled(*, older_than: float | None = None) -> int:
+    """Queue the release again for approved batches with rows still to release whose last
+    progress is older than `older_than` seconds (a lost or killed task). Returns how many."""
+    age = settings.OFFBOARDING_REQUEUE_AFTER if older_than is None else older_than
+    stalled = (
+        Batch.objects.filter(
+            state=BS.APPROVED,
+            updated_at__lte=timezone.now() - timedelta(seconds=age),
+            rows__verdict=BatchRow.Verdict.FOUND,
+            rows__action_request__isnull=True,
+        )
+        .values_list("pk", flat=True)
+        .distinct()
+    )
+    ids = list(stalled[:100])
+    for pk in ids:
+        enqueue_release(pk)
+    return len(ids)
 
 
 def _request_for(batch: Batch, row: BatchRow, now: datetime, slot: datetime) -> ActionRequest:

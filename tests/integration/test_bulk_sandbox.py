@@ -37,6 +37,14 @@ CHOICE = bulk.BulkChoice(
 )
 
 
+def release(flow) -> None:
+    """Run the queued release tasks (they queue themselves again while rows remain)."""
+    while releases := [t for t in flow.queue.sent if t[0].endswith("release_batch")]:
+        flow.queue.sent = [t for t in flow.queue.sent if t not in releases]
+        for func, args in releases:
+            flow.queue.run(func, *args)
+
+
 def _group_id(sandbox, g: int) -> str:
     return sandbox.org.ids.okta_group.make(g)
 
@@ -133,6 +141,8 @@ def test_a_batch_is_approved_once_by_another_person_and_each_request_records_it(
         )
     batch.refresh_from_db()
     assert batch.state == Batch.State.APPROVED
+    assert not ActionRequest.objects.exists()  # made by the release task, not the approval
+    release(flow)
     made = list(ActionRequest.objects.order_by("scheduled_for"))
     assert [r.target_login for r in made] == [ALICE, BOB]
     assert {(r.origin, r.batch_id, r.state) for r in made} == {
@@ -169,8 +179,31 @@ def _approved_batch(flow, lines: list[str]) -> Batch:
         bulk_decide.batch_approve(
             batch_id=batch.pk, approver=flow.approver, fingerprint=batch.fingerprint
         )
+    release(flow)
     batch.refresh_from_db()
     return batch
+
+
+def test_the_release_goes_in_chunks_resumes_and_skips_a_person_opened_meanwhile(flow, connected):
+    batch = _preview(flow, [ALICE, BOB, CAROL])
+    bulk.batch_submit(batch_id=batch.pk, actor=flow.requester)
+    bulk_decide.batch_approve(
+        batch_id=batch.pk, approver=flow.approver, fingerprint=batch.fingerprint
+    )
+    assert bulk_decide.batch_release(batch_id=batch.pk, limit=1) == 2
+    assert batch_progress(batch).unreleased == 2 and not batch_progress(batch).done
+    twin = flow.approved("reset_sessions", BOB)  # opened after the preview
+    flow.queue.sent.clear()
+    assert bulk_decide.batches_release_stalled(older_than=0) == 1
+    release(flow)
+    rows = dict(batch.rows.values_list("identity", "verdict"))
+    assert rows == {ALICE: V.FOUND, BOB: V.OPEN_REQUEST, CAROL: V.FOUND}
+    assert f"#{twin.pk}" in batch.rows.get(identity=BOB).detail
+    made = ActionRequest.objects.filter(batch=batch).order_by("scheduled_for")
+    assert [r.target_login for r in made] == [ALICE, CAROL]
+    assert batch_progress(batch).unreleased == 0
+    assert bulk_decide.batch_release(batch_id=batch.pk) == 0  # run twice: nothing more
+    assert ActionRequest.objects.filter(batch=batch).count() == 2
 
 
 def test_a_batch_of_200_runs_to_the_end_within_the_rate_limits(

@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from offboarding import bulk_csv
 from offboarding.models import ActionRequest, AuditEvent, Batch
+from tests.integration.test_bulk_sandbox import release
 from tests.offboarding.test_views import sign_in
 
 pytestmark = [pytest.mark.django_db, pytest.mark.sandbox]
@@ -66,6 +67,7 @@ def test_upload_preview_submit_approve_and_follow_the_progress(client, flow, con
         sign_in(client, flow.approver).post(approve, {"fingerprint": batch.fingerprint})
     batch.refresh_from_db()
     assert batch.state == Batch.State.APPROVED
+    release(flow)
     assert ActionRequest.objects.filter(batch=batch, origin="bulk").count() == 2
 
     live = client.get(reverse("offboarding:bulk-live", kwargs={"pk": batch.pk}))
