@@ -98,13 +98,19 @@ def group_members(group_ids: list[str]) -> tuple[dict[str, set[str]], int]:
     """For each group: the Okta ids of its members; and the calls it took (about 1 per 1000)."""
     members: dict[str, set[str]] = {}
     calls = 0
-    try:
-        for gid in group_ids:
+    for gid in group_ids:
+        calls += 1
+        try:
             users = registry.okta_group_members(gid)
-            calls += 1 + len(users) // 1000
-            members[gid] = {str(u["id"]) for u in users}
-    except ConnectorError as exc:
-        raise _failed(exc) from exc
+        except ConnectorError as exc:
+            if exc.status == 404 or exc.code in ("E0000007", "bad_id"):
+                # A group Okta no longer has has no members: as for a single request, whose
+                # person's own groups would never name it.
+                members[gid] = set()
+                continue
+            raise _failed(exc) from exc
+        calls += len(users) // 1000
+        members[gid] = {str(u["id"]) for u in users}
     return members, calls
 
 

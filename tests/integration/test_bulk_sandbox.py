@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from connections.sandbox import data
@@ -288,3 +289,28 @@ def test_progress_counts_steps_held_by_a_rate_limit_as_waiting_rate_limited(flow
     google = next(s for s in progress.systems if s["system"] == "google")
     assert google["counts"]["rate_limited"] == 0 and google["counts"]["waiting"] == 2
     assert progress.seconds_left is not None and progress.seconds_left >= 25
+
+
+def test_two_approvals_needed_means_two_different_approvers(flow, connected, other_approver):
+    Delegation.objects.update(approvals_needed=2)
+    Group.objects.get(name="IT managers").user_set.add(other_approver)
+    ProtectedGroup.objects.create(okta_group_id="00gGoneLongAgo", name="A deleted group")
+    batch = _preview(flow, [ALICE])
+    assert batch.approvals_needed == 2 and batch.counts["valid"] == 1
+    bulk.batch_submit(batch_id=batch.pk, actor=flow.requester)
+    bulk_decide.batch_approve(
+        batch_id=batch.pk, approver=flow.approver, fingerprint=batch.fingerprint
+    )
+    batch.refresh_from_db()
+    assert batch.state == Batch.State.PENDING_APPROVAL
+    with pytest.raises(NotAllowed, match="counts once"):
+        bulk_decide.batch_approve(
+            batch_id=batch.pk, approver=flow.approver, fingerprint=batch.fingerprint
+        )
+    with flow.capture(execute=True):
+        bulk_decide.batch_approve(
+            batch_id=batch.pk, approver=other_approver, fingerprint=batch.fingerprint
+        )
+    release(flow)
+    (req,) = ActionRequest.objects.filter(batch=batch)
+    assert {a.approver_id for a in req.approvals.all()} == {flow.approver.pk, other_approver.pk}
