@@ -61,6 +61,9 @@ def test_bulk_upload_preview_approval_and_live_progress(
     assert approver.evaluate("window.__sameDocument === true"), "the page was reloaded"
     expect(approver.get_by_test_id("batch-percent")).to_have_text("100%")
     screenshot(approver, "bulk-progress")
+    approver.set_viewport_size({"width": 375, "height": 740})
+    width = approver.evaluate("document.documentElement.scrollWidth")
+    assert width <= 375, f"the batch page is {width}px wide at 375px"
 
     made = ActionRequest.objects.filter(batch=batch)
     assert made.count() == 3 and {r.state for r in made} == {"succeeded"}
