@@ -178,3 +178,19 @@ def okta_search_users(
 ) -> tuple[list[dict], str | None]:
     """Users matching a name/email prefix or a search expression, and the next-page cursor."""
     return _okta().search_users(query=query, expression=expression, after=after, limit=limit)
+
+
+def okta_group_members(group_id: str) -> list[dict]:
+    """Every member of an Okta group, all pages; ConnectorError (status 404) when no such group."""
+    return _okta().group_members(group_id)
+
+
+def okta_search_all(expression: str, *, limit: int = 200) -> list[dict]:
+    """Every user matching a search expression, following the cursor through all pages."""
+    users: list[dict] = []
+    after: str | None = None
+    while True:
+        page, after = _okta().search_users(expression=expression, after=after, limit=limit)
+        users.extend(page)
+        if not after or not page:
+            return users

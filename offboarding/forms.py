@@ -298,3 +298,41 @@ class DelegationForm(forms.Form):
                     f"{needed} approvals could never be reached.",
                 )
         return data
+
+
+class BulkForm(forms.Form):
+    """One action for many people: a CSV file (login or email per row) or an Okta group."""
+
+    kind = forms.ChoiceField(label="Action", choices=ActionRequest.Kind.choices)
+    systems = forms.MultipleChoiceField(
+        label="Systems",
+        choices=SystemChoices.choices,
+        widget=forms.CheckboxSelectMultiple,
+        initial=[c for c, _ in SystemChoices.choices],
+        error_messages={"required": "Choose at least one system."},
+    )
+    file = forms.FileField(
+        label="CSV file",
+        required=False,
+        help_text="One login or email per row; optional columns reason, ticket, scheduled_for.",
+    )
+    group_id = forms.CharField(
+        label="…or everyone in this Okta group",
+        required=False,
+        max_length=64,
+        help_text="The group's id (00g…).",
+    )
+    reason = forms.CharField(
+        label="Reason",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=1000,
+        help_text="Used for every row that gives none.",
+        error_messages={"required": "Say why: a reason is required."},
+    )
+    ticket = forms.CharField(label="Ticket", required=False, max_length=100)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if bool(data.get("file")) == bool((data.get("group_id") or "").strip()):
+            raise forms.ValidationError("Upload a CSV file or give an Okta group (one of the two).")
+        return data

@@ -15,7 +15,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from offboarding.models import ActionRequest
+from offboarding.models import ActionRequest, Batch
 from offboarding.roles import Role
 
 logger = logging.getLogger(__name__)
@@ -68,6 +68,8 @@ def notify_approvers(action_request_id: int) -> int:
 def notify_requester(action_request_id: int, event: str) -> int:
     """event: approved, rejected, expired, cancelled, succeeded, partially_failed, failed."""
     req = ActionRequest.objects.select_related("requester").get(pk=action_request_id)
+    if req.batch_id is not None:
+        return 0  # a bulk batch's requests do not mail one by one: the batch's page follows them
     steps = list(req.steps.all()) if event in ("succeeded", "partially_failed", "failed") else []
     context = {"req": req, "url": _request_url(req), "event": event, "steps": steps}
     return _send("request_update", [req.requester.email], context)
@@ -84,3 +86,19 @@ def notify_review_needed(action_request_id: int) -> int:
         "queue_url": settings.PORTAL_BASE_URL + reverse("offboarding:reviews"),
     }
     return _send("review_needed", [u.email for u in eligible_approvers(req)], context)
+
+
+def notify_batch_approvers(batch_id: int) -> int:
+    """Tell the approvers of a bulk batch (issue 15) that it waits for them."""
+    batch = Batch.objects.select_related("requester").get(pk=batch_id)
+    if batch.state != Batch.State.PENDING_APPROVAL or batch.approver_group_id is None:
+        return 0
+    approvers = (
+        User.objects.filter(is_active=True, groups__name=Role.APPROVER)
+        .filter(groups__id=batch.approver_group_id)
+        .exclude(pk=batch.requester_id)
+        .distinct()
+    )
+    url = settings.PORTAL_BASE_URL + reverse("offboarding:bulk-detail", kwargs={"pk": batch.pk})
+    context = {"batch": batch, "url": url}
+    return _send("batch_approval_needed", [u.email for u in approvers], context)

@@ -12,7 +12,7 @@ from django.db.models import Q
 from offboarding.roles import Role
 
 if TYPE_CHECKING:
-    from offboarding.models import ActionRequest
+    from offboarding.models import ActionRequest, Batch
 
 AnyUser: TypeAlias = User | AnonymousUser
 _T = TypeVar("_T")
@@ -235,3 +235,28 @@ def can_download_evidence(user: AnyUser, action_request: ActionRequest) -> bool:
     """Auditors (who see every request) and anyone who may see this request, once it is finished:
     the pack holds nothing the request's own page does not already show to them."""
     return action_request.is_final and can_view_request(user, action_request)
+
+
+# --- Bulk batches (issue 15): the same rule as for requests -----------------------------------------
+
+
+def can_view_batch(user: AnyUser, batch: Batch) -> bool:
+    """The requester, the approvers of its approver group, auditors and superusers."""
+    if sees_every_request(user) or (user.pk is not None and batch.requester_id == user.pk):
+        return True
+    return can_approve(user) and _in_group(user, batch.approver_group_id)
+
+
+def can_decide_batch(user: AnyUser, batch: Batch) -> bool:
+    """Approve or reject a batch: an Approver in its approver group, never the requester."""
+    return (
+        can_approve(user)
+        and user.pk != batch.requester_id
+        and _in_group(user, batch.approver_group_id)
+    )
+
+
+def can_retry_batch(user: AnyUser, batch: Batch) -> bool:
+    return (
+        user.pk is not None and batch.requester_id == user.pk and can_request(user)
+    ) or can_decide_batch(user, batch)

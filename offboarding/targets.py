@@ -123,11 +123,21 @@ def protection_check(target: TargetInfo) -> None:
         )
 
 
-def delegations_for(*, user: User, kind: str, target: TargetInfo) -> list[Delegation]:
-    """Active delegations of the user's teams that allow `kind` for this target."""
-    candidates = Delegation.objects.filter(active=True, team__in=user.groups.all()).select_related(
-        "approver_group", "team"
+def delegation_candidates(user: User) -> list[Delegation]:
+    """The active delegations of the user's teams (read once for many targets)."""
+    return list(
+        Delegation.objects.filter(active=True, team__in=user.groups.all()).select_related(
+            "approver_group", "team"
+        )
     )
+
+
+def delegations_for(
+    *, user: User, kind: str, target: TargetInfo, candidates: list[Delegation] | None = None
+) -> list[Delegation]:
+    """Active delegations of the user's teams that allow `kind` for this target."""
+    if candidates is None:
+        candidates = delegation_candidates(user)
     return [
         d
         for d in candidates
@@ -136,9 +146,11 @@ def delegations_for(*, user: User, kind: str, target: TargetInfo) -> list[Delega
     ]
 
 
-def delegation_for(*, user: User, kind: str, target: TargetInfo) -> Delegation:
+def delegation_for(
+    *, user: User, kind: str, target: TargetInfo, candidates: list[Delegation] | None = None
+) -> Delegation:
     """The strictest matching delegation (most approvals, no auto-run). Raises OutOfScope."""
-    matching = delegations_for(user=user, kind=kind, target=target)
+    matching = delegations_for(user=user, kind=kind, target=target, candidates=candidates)
     if not matching:
         label = ActionRequest.Kind(kind).label.lower()
         raise OutOfScope(

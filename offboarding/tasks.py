@@ -26,4 +26,20 @@ def start_request(action_request_id: int) -> bool | str:
 def sweep() -> str:
     if shutdown.draining():
         return "skipped: shutting down"
-    return str(runner.sweep())
+    report = str(runner.sweep())
+    # Bulk batches (issue 15) whose release task was lost: queued again.
+    from offboarding.services.bulk_decide import batches_release_stalled
+
+    return f"{report}, batches released again: {batches_release_stalled()}"
+
+
+def release_batch(batch_id: int) -> str:
+    """Make the next chunk of an approved bulk batch's requests; queue itself while rows remain."""
+    from offboarding.services.bulk_decide import batch_release, enqueue_release
+
+    if shutdown.draining():
+        return "skipped: shutting down (the sweep queues it again)"
+    remaining = batch_release(batch_id=int(batch_id))
+    if remaining:
+        enqueue_release(int(batch_id))
+    return f"{remaining} rows left to release"

@@ -11,6 +11,7 @@ from django.urls import reverse
 from offboarding import permissions as perms
 from offboarding.permissions import AnyUser
 from offboarding.selectors import approvals_pending_for
+from offboarding.selectors_bulk import batches_pending_for
 from offboarding.selectors_review import reviews_waiting_for
 
 
@@ -31,12 +32,14 @@ def _superuser(user: AnyUser) -> bool:
 
 
 def _pending_approvals(user: AnyUser) -> int:
-    return approvals_pending_for(user).count()
+    # Bulk batches (issue 15) wait on the same page.
+    return approvals_pending_for(user).count() + batches_pending_for(user).count()
 
 
 NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("Dashboard", "home", _signed_in),
     NavItem("Search users", "offboarding:search", perms.can_search_users),
+    NavItem("Bulk", "offboarding:bulk-new", perms.can_request),
     NavItem("Approvals", "offboarding:approvals", perms.can_approve, count=_pending_approvals),
     NavItem("Reviews", "offboarding:reviews", perms.can_review_runs, count=reviews_waiting_for),
     NavItem("Requests", "offboarding:request-list", perms.can_browse_requests),

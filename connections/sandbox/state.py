@@ -44,6 +44,16 @@ class PersonState:
     graph_devices: dict[int, bool] = field(default_factory=dict)  # k -> accountEnabled
 
 
+def initial_groups(org: Org, idx: int) -> set[int]:
+    """The Okta groups a person starts in (before any change), derived from the seed."""
+    groups = {data.G_EVERYONE, data.G_DEPT0 + org.dept[idx]}
+    if org.has(idx, data.F_APPGROUP):
+        groups.add(data.G_APPGROUP)
+    if org.has(idx, data.F_ADMINS):
+        groups.add(data.G_ADMINS)
+    return groups
+
+
 def build_person(org: Org, idx: int) -> PersonState:
     """Derive a person's initial state from the seed (personas always get at least one of each)."""
     rng = person_rng(org, idx)
@@ -51,11 +61,7 @@ def build_person(org: Org, idx: int) -> PersonState:
     status = org.status[idx]
     gone = status == data.DEPROVISIONED
     created = org.created(idx)
-    groups = {data.G_EVERYONE, data.G_DEPT0 + org.dept[idx]}
-    if org.has(idx, data.F_APPGROUP):
-        groups.add(data.G_APPGROUP)
-    if org.has(idx, data.F_ADMINS):
-        groups.add(data.G_ADMINS)
+    groups = initial_groups(org, idx)
     apps = [data.A_O365]
     apps += [data.A_GOOGLE] if org.has(idx, data.F_GOOGLE) else []
     apps += [data.A_ZOOM] if org.has(idx, data.F_ZOOM) else []
@@ -133,6 +139,15 @@ class State:
     def okta_status(self, idx: int) -> str:
         found = self.people.get(idx)
         return found.okta_status if found else data.STATUSES[self.org.status[idx]]
+
+    def okta_groups(self, idx: int) -> set[int]:
+        """The person's Okta groups now, without building their whole state."""
+        found = self.people.get(idx)
+        if found is not None:
+            return found.groups
+        return (
+            set() if self.org.status[idx] == data.DEPROVISIONED else initial_groups(self.org, idx)
+        )
 
     def okta_exists(self, idx: int) -> bool:
         found = self.people.get(idx)

@@ -61,6 +61,9 @@ class ActionRequest(models.Model):
         max_length=200, blank=True, help_text="e.g. the API token's name, the Okta event's uuid."
     )
     ticket = models.CharField(max_length=100, blank=True)
+    batch = models.ForeignKey(
+        "Batch", on_delete=models.PROTECT, null=True, blank=True, related_name="requests"
+    )
     plan = models.JSONField(default=list, blank=True, help_text="Pre-flight plan at submission.")
     requester = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="action_requests"

@@ -3,6 +3,16 @@
 from offboarding.views.api_tokens import api_token_revoke, api_tokens
 from offboarding.views.audit import audit_list, audit_verify
 from offboarding.views.break_glass import break_glass, review_decide, reviews
+from offboarding.views.bulk import (
+    bulk_approve,
+    bulk_detail,
+    bulk_export,
+    bulk_live,
+    bulk_new,
+    bulk_reject,
+    bulk_retry,
+    bulk_submit,
+)
 from offboarding.views.common import (
     get_request_for_user,
     recent_sign_in_required,
@@ -35,6 +45,14 @@ __all__ = [
     "reviews",
     "api_token_revoke",
     "api_tokens",
+    "bulk_approve",
+    "bulk_detail",
+    "bulk_export",
+    "bulk_live",
+    "bulk_new",
+    "bulk_reject",
+    "bulk_retry",
+    "bulk_submit",
     "delegation_edit",
     "policies",
     "protected_add",

@@ -17,6 +17,7 @@ from offboarding.exceptions import OffboardingError, TargetLookupFailed
 from offboarding.forms import ActionRequestForm, DecisionForm, RetrySystemForm
 from offboarding.models import ActionRequest, StepRun, SystemChoices
 from offboarding.offboard_history import history_annotate, last_offboard, repeat_offboard_words
+from offboarding.selectors_bulk import batches_pending_for
 from offboarding.signals import client_ip
 from offboarding.views.common import (
     get_request_for_user,
@@ -225,7 +226,9 @@ def approvals(request: HttpRequest) -> HttpResponse:
     if not perms.can_approve(request.user):
         raise PermissionDenied
     rows = [_approval_row(request.user, r) for r in selectors.approvals_in_scope_for(request.user)]
-    context = {"rows": rows, "waiting": sum(1 for r in rows if r["can_decide"])}
+    batches = list(batches_pending_for(request.user))  # issue 15: decided on the batch's page
+    waiting = sum(1 for r in rows if r["can_decide"]) + len(batches)
+    context = {"rows": rows, "batches": batches, "waiting": waiting}
     return render(request, "offboarding/approvals.html", context)
 
 

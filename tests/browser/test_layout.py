@@ -12,6 +12,7 @@ PAGES = [
     ("helpdesk", "/search/", "Search"),
     ("helpdesk", "/requests/", "Request history"),
     ("approver", "/approvals/", "Approvals"),
+    ("helpdesk", "/bulk/", "Bulk request"),
     ("auditor", "/audit/", "Audit"),
     ("auditor", "/requests/", "Request history"),
     ("connection_admin", "/connections/", "Connections"),

@@ -98,6 +98,14 @@ class OktaClient(OktaAuth):
             groups.extend(response.json())
         return groups
 
+    def group_members(self, group_id: str) -> list[dict[str, Any]]:
+        """Every member of a group (`listGroupUsers`, all pages of up to 1000), no credentials."""
+        members: list[dict[str, Any]] = []
+        path = f"/groups/{self.segment(group_id, 'group')}/users?limit=1000"
+        for response in self._link_pages(path, resource="group"):
+            members.extend(_without_credentials(u) for u in response.json())
+        return members
+
     def _link_pages(self, path: str, *, resource: str) -> Iterator[httpx.Response]:
         """Every page of a list, following `Link: <…>; rel="next"` headers."""
         url: str | None = path

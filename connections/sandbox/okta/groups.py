@@ -1,13 +1,14 @@
-"""Okta group memberships: a user's groups, removing a user from a group."""
+"""Okta group memberships: a user's groups, a group's members (paged), removing a user from a group."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+from urllib.parse import quote, urlencode
 
 from connections.sandbox import data
 from connections.sandbox.data import iso
 from connections.sandbox.okta.errors import not_found, okta_error
-from connections.sandbox.okta.users import READ, user_or_404
+from connections.sandbox.okta.users import READ, user_json, user_or_404
 from connections.sandbox.routing import Router
 from connections.sandbox.web import Request, Resp
 
@@ -100,3 +101,36 @@ def add_to_group(app: App, req: Request) -> Resp:
     applied = g not in person.groups
     person.groups.add(g)
     return Resp(204, applied=applied)
+
+
+@router.add("GET", "/groups/{groupId}/users", ("okta.groups.read", "okta.groups.manage"), "groups")
+def group_users(app: App, req: Request) -> Resp:
+    """`listGroupUsers`: the members in user-id order, `limit` (default 1000) and `after`."""
+    g = app.org.ids.okta_group.parse(req.params["groupId"])
+    if g is None or g >= len(data.GROUPS):
+        return not_found(req.params["groupId"], "UserGroup")
+    raw = req.arg("limit") or "1000"
+    if not raw.isdigit() or int(raw) < 1:
+        return okta_error(400, "E0000001", "Api validation failed: limit", ["limit: invalid"])
+    limit, start = min(int(raw), 1000), 0
+    after = req.arg("after")
+    if after:
+        cursor = app.org.ids.okta_user.parse(after)
+        if cursor is None or cursor >= app.org.n:
+            return okta_error(400, "E0000001", "Api validation failed: after", ["after: invalid"])
+        start = cursor + 1
+    hits: list[int] = []
+    more = False
+    for idx in range(start, app.org.n):
+        if app.state.okta_exists(idx) and g in app.state.okta_groups(idx):
+            if len(hits) == limit:
+                more = True
+                break
+            hits.append(idx)
+    base = f"{req.base_url}/okta/api/v1/groups/{req.params['groupId']}/users"
+    links = [f'<{base}>; rel="self"']
+    if more:
+        args = {"limit": str(limit), "after": app.org.ids.okta_user.make(hits[-1])}
+        links.append(f'<{base}?{urlencode(args, quote_via=quote)}>; rel="next"')
+    body = [user_json(app, i, req.base_url) for i in hits]
+    return Resp(200, body, {"Link": ", ".join(links)})
