@@ -45,6 +45,8 @@ class StepSpec:
     option_map: tuple[tuple[str, str], ...] = ()
     fixed_options: tuple[tuple[str, Any], ...] = ()
     after_all: bool = False
+    # Waits for every other chosen step of its own system (a system's verification).
+    after_system: bool = False
     label_suffix: str = ""  # words added to the provider's step label
 
     @property
@@ -74,6 +76,7 @@ class PlannedStep:
     depends_on: tuple[str, ...]
     after_all: bool = False
     position: int = 0
+    after_system: bool = False
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,11 @@ class Playbook:
 
     def option_defaults(self) -> dict[str, bool]:
         return {o.key: o.default for o in self.options}
+
+
+def _verify(system: str, *option_map: tuple[str, str]) -> StepSpec:
+    """A system's verification: after its other steps, told which ran (see `build_steps`)."""
+    return StepSpec(system, "verify", option_map=option_map, after_system=True)
 
 
 RESET_SESSIONS = Playbook(
@@ -102,10 +110,11 @@ RESET_SESSIONS = Playbook(
         StepSpec("google", "sign_out"),
         StepSpec("zoom", "revoke_token"),
         StepSpec("msgraph", "revoke_sessions"),
+        *(_verify(system) for system in ALL_SYSTEMS),
     ),
     options=(
         _option("okta_oauth_tokens", "revoke OAuth/OIDC tokens too", True, "okta"),
-        _option("okta_forget_devices", "forget remembered devices", False, "okta"),
+        _option("okta_forget_devices", "forget remembered devices", True, "okta"),
     ),
 )
 
@@ -126,6 +135,15 @@ OFFBOARD = Playbook(
         StepSpec("okta", "reset_factors", ("okta.suspend",), "okta_reset_factors"),
         StepSpec("okta", "remove_from_groups", ("okta.suspend",), "okta_remove_from_groups"),
         StepSpec("okta", "revoke_grants", ("okta.suspend",), "okta_revoke_grants"),
+        StepSpec("okta", "unassign_apps", ("okta.suspend",), "okta_unassign_apps"),
+        StepSpec(
+            "okta",
+            "lock_devices",
+            ("okta.suspend",),
+            "okta_lock_devices",
+            option_map=(("deactivate", "okta_deactivate_devices"),),
+        ),
+        _verify("okta", ("deactivate_devices", "okta_deactivate_devices")),
         StepSpec("google", "suspend"),
         StepSpec("google", "sign_out", ("google.suspend",), "google_sign_out"),
         StepSpec(
@@ -134,24 +152,59 @@ OFFBOARD = Playbook(
         StepSpec(
             "google", "delete_app_passwords", ("google.suspend",), "google_delete_app_passwords"
         ),
+        StepSpec(
+            "google",
+            "invalidate_backup_codes",
+            ("google.suspend",),
+            "google_invalidate_backup_codes",
+        ),
+        StepSpec(
+            "google",
+            "mobile_devices",
+            ("google.suspend",),
+            "google_mobile_devices",
+            option_map=(("block_only", "google_mobile_block_only"),),
+        ),
+        _verify("google", ("block_only", "google_mobile_block_only")),
         StepSpec("msgraph", "disable"),
         StepSpec("msgraph", "revoke_sessions", ("msgraph.disable",), "msgraph_revoke_sessions"),
+        StepSpec("msgraph", "disable_devices", ("msgraph.disable",), "msgraph_disable_devices"),
+        _verify("msgraph"),
         StepSpec("zoom", "deactivate"),
         StepSpec("zoom", "revoke_token", ("zoom.deactivate",), "zoom_revoke_token"),
-        StepSpec("okta", "deactivate", gate="okta_deactivate", after_all=True),
+        _verify("zoom"),
+        StepSpec(
+            "okta",
+            "deactivate",
+            gate="okta_deactivate",
+            after_all=True,
+            option_map=(("send_email", "okta_deactivate_send_email"),),
+        ),
     ),
     options=(
         _option("okta_clear_sessions", "clear sessions and OAuth tokens", True, "okta"),
-        _option("okta_forget_devices", "forget remembered devices", False, "okta"),
+        _option("okta_forget_devices", "forget remembered devices", True, "okta"),
         _option("okta_reset_factors", "reset authenticators", True, "okta"),
         _option("okta_remove_from_groups", "remove from groups", True, "okta"),
         _option("okta_revoke_grants", "revoke app grants", True, "okta"),
+        _option("okta_unassign_apps", "unassign directly assigned apps", True, "okta"),
+        _option("okta_lock_devices", "suspend registered devices", True, "okta"),
+        _option("okta_deactivate_devices", "then deactivate them (irreversible)", True, "okta"),
         _option("google_sign_out", "sign out everywhere", True, "google"),
         _option("google_revoke_oauth_tokens", "revoke OAuth tokens", True, "google"),
         _option("google_delete_app_passwords", "delete app passwords", True, "google"),
+        _option("google_invalidate_backup_codes", "invalidate backup codes", True, "google"),
+        _option("google_mobile_devices", "wipe the account from mobile devices", True, "google"),
+        _option(
+            "google_mobile_block_only", "block mobile devices instead of wiping", False, "google"
+        ),
         _option("msgraph_revoke_sessions", "revoke sessions", True, "msgraph"),
+        _option("msgraph_disable_devices", "disable registered devices", True, "msgraph"),
         _option("zoom_revoke_token", "revoke SSO token", True, "zoom"),
         _option("okta_deactivate", "deactivate last (irreversible)", False, "okta"),
+        _option(
+            "okta_deactivate_send_email", "Okta emails the admins on deactivate", False, "okta"
+        ),
     ),
 )
 
@@ -236,8 +289,14 @@ def build_steps(
     keys = {s.key for s in specs}
     planned = []
     for position, spec in enumerate(specs):
+        ran: dict[str, bool] = {}
         if spec.after_all:
             deps = tuple(k for k in (s.key for s in specs) if k != spec.key)
+        elif spec.after_system:
+            # It waits for the system's other steps, and its options name them (each true), so
+            # the read-back looks only for what those steps should have left behind.
+            deps = tuple(s.key for s in specs if _same_system(s, spec))
+            ran = {s.operation: True for s in specs if _same_system(s, spec)}
         else:
             missing = [d for d in spec.depends_on if d not in keys]
             if missing:
@@ -251,14 +310,19 @@ def build_steps(
                 system=spec.system,
                 operation=spec.operation,
                 label=spec.label,
-                options=spec.connector_options(opts),
+                options={**spec.connector_options(opts), **ran},
                 depends_on=deps,
                 after_all=spec.after_all,
                 position=position,
+                after_system=spec.after_system,
             )
         )
     check_acyclic(planned)
     return planned
+
+
+def _same_system(step: StepSpec, verification: StepSpec) -> bool:
+    return step.system == verification.system and step is not verification and not step.after_all
 
 
 def check_acyclic(steps: Sequence[PlannedStep]) -> None:
@@ -300,6 +364,8 @@ def render_plan(steps: Sequence[PlannedStep]) -> list[dict[str, Any]]:
     for s in steps:
         if s.after_all:
             after = "after every other step succeeded"
+        elif s.after_system:
+            after = "after the other steps here, reading the account back"
         elif s.depends_on:
             after = "after " + ", ".join(step_label(d, steps) for d in s.depends_on)
         else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from connections.providers.msgraph import lockout
 from connections.providers.msgraph.client import MicrosoftGraphClient
 from connections.providers.msgraph.form import GraphForm
 from connections.providers.provider import Defaults, Effect, Hosts, Operation, Provider
@@ -29,6 +30,16 @@ PROVIDER = Provider(
             "revoke_sessions",
             "Revoke Microsoft 365 sign-in sessions",
             lambda c, who, o: c.revoke_sessions(who),
+        ),
+        Operation(
+            "disable_devices",
+            "Disable Microsoft 365 registered devices (needs Device.ReadWrite.All)",
+            lambda c, who, o: lockout.disable_devices(c, who),
+        ),
+        Operation(
+            "verify",
+            "Verify the Microsoft 365 lockout",
+            lambda c, who, o: lockout.verify(c, who, o),
         ),
     ),
     identity_attribute="login",

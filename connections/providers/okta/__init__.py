@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from connections.providers.okta import lockout
 from connections.providers.okta.client import OktaClient
 from connections.providers.okta.form import OktaForm
 from connections.providers.provider import (
@@ -45,9 +46,24 @@ PROVIDER = Provider(
             "revoke_grants", "Revoke Okta app grants", lambda c, who, o: c.revoke_grants(who)
         ),
         Operation(
+            "unassign_apps",
+            "Unassign Okta apps (direct assignments)",
+            lambda c, who, o: lockout.unassign_apps(c, who),
+        ),
+        Operation(
+            "lock_devices",
+            "Suspend and deactivate Okta devices",
+            lambda c, who, o: lockout.lock_devices(
+                c, who, deactivate=option_flag(o, "deactivate", True)
+            ),
+        ),
+        Operation("verify", "Verify the Okta lockout", lambda c, who, o: lockout.verify(c, who, o)),
+        Operation(
             "deactivate",
             "Deactivate in Okta (irreversible)",
-            lambda c, who, o: c.deactivate_user(who),
+            lambda c, who, o: c.deactivate_user(
+                who, send_email=option_flag(o, "send_email", False)
+            ),
             Effect.DEACTIVATE,
         ),
     ),

@@ -17,7 +17,13 @@ from connections.providers.ids import IdSyntax
 from connections.providers.tokens import signing_key
 from connections.types import AccountState, ConnectorError, OperationResult, Outcome, System
 
-DEFAULT_SCOPES = ("okta.users.read", "okta.users.manage", "okta.groups.manage")
+DEFAULT_SCOPES = (
+    "okta.users.read",
+    "okta.users.manage",
+    "okta.groups.manage",
+    "okta.apps.manage",  # unassign apps
+    "okta.devices.manage",  # suspend and deactivate devices
+)
 REMOVABLE_GROUP_TYPES = frozenset({"OKTA_GROUP"})
 LOCKED_STATUSES = frozenset({"SUSPENDED", "DEPROVISIONED"})
 # Okta suspends only ACTIVE users (400 E0000001 otherwise). What suspend means for the others,
@@ -59,6 +65,8 @@ class OktaClient(ProviderClient):
         # A user id (00u…) or a login; a login may hold "/", "?" or "#" (sent percent-encoded).
         "user": IdSyntax(r"[^\s\\%]+", "an Okta user id or login", max_length=100),
         "group": IdSyntax(r"[0-9A-Za-z]{1,64}", "an Okta group id"),
+        "app": IdSyntax(r"[0-9A-Za-z]{1,64}", "an Okta app id"),
+        "device": IdSyntax(r"[0-9A-Za-z]{1,64}", "an Okta device id"),
     }
 
     @property
@@ -157,6 +165,13 @@ class OktaClient(ProviderClient):
             groups.extend(response.json())
         return groups
 
+    def list_all(self, path: str, *, resource: str) -> list[dict[str, Any]]:
+        """Every item of a list endpoint under the API base (all pages)."""
+        items: list[dict[str, Any]] = []
+        for response in self._link_pages(path, resource=resource):
+            items.extend(response.json())
+        return items
+
     def _link_pages(self, path: str, *, resource: str) -> Iterator[httpx.Response]:
         """Every page of a list, following `Link: <…>; rel="next"` headers."""
         url: str | None = path
@@ -221,7 +236,7 @@ class OktaClient(ProviderClient):
             if status == "ACTIVE":  # refused all the same: say what Okta said
                 raise
             return self._not_suspendable(status)
-        return OperationResult(Outcome.DONE, "Suspended.")
+        return OperationResult(Outcome.DONE, "Suspended.", data={"previous_status": "ACTIVE"})
 
     def _not_suspendable(self, status: str) -> OperationResult:
         """The honest outcome of "suspend" for a user who is not ACTIVE (or raise, in words)."""
@@ -330,6 +345,7 @@ class OktaClient(ProviderClient):
         return OperationResult(
             Outcome.DONE,
             f"Removed from {len(removable)} group(s); {kept} built-in or directory group(s) kept.",
+            data={"removed_group_ids": [str(g["id"]) for g in removable]},
         )
 
     def revoke_grants(self, user_id: str) -> OperationResult:
@@ -346,14 +362,18 @@ class OktaClient(ProviderClient):
             raise
         return OperationResult(Outcome.DONE, "Grants revoked (if there were any).")
 
-    def deactivate_user(self, user_id: str) -> OperationResult:
+    def deactivate_user(self, user_id: str, *, send_email: bool = False) -> OperationResult:
         """Deactivate in one call (irreversible, deprovisions apps); DEPROVISIONED is already done.
+
+        `send_email`: Okta's own choice to email the admins about the deactivation (sendEmail).
 
         Okta answers 404 E0000007 for a user who is already deactivated (CONTRACTS.md): only then
         is the status read, to tell that from a user who does not exist.
         """
         try:
-            self._lifecycle(user_id, "deactivate", params={"sendEmail": "false"})
+            self._lifecycle(
+                user_id, "deactivate", params={"sendEmail": str(bool(send_email)).lower()}
+            )
         except ConnectorError as exc:
             if exc.status != 404:
                 raise
@@ -363,7 +383,8 @@ class OktaClient(ProviderClient):
             if status == "DEPROVISIONED":
                 return OperationResult(Outcome.ALREADY_DONE, "Already deactivated.")
             raise
-        return OperationResult(Outcome.DONE, "Deactivated.")
+        emailed = " (Okta emails the admins)" if send_email else ""
+        return OperationResult(Outcome.DONE, f"Deactivated{emailed}.")
 
 
 def _without_credentials(user: Mapping[str, Any]) -> dict[str, Any]:
