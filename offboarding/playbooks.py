@@ -241,7 +241,9 @@ DEACTIVATING_OPERATIONS = _operations_that(Effect.DEACTIVATE)
 # sessions starts at once (an offboard's first lock step, a reset sessions' revoke step).
 LOCKOUT_STEPS: dict[str, tuple[tuple[str, str], ...]] = {
     playbook.kind: tuple(
-        (s.system, s.operation) for s in playbook.steps if not s.depends_on and not s.after_all
+        (s.system, s.operation)
+        for s in playbook.steps
+        if not s.depends_on and not s.after_all and not s.after_system
     )
     for playbook in (OFFBOARD, RESET_SESSIONS)
 }

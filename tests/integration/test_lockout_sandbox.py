@@ -34,9 +34,7 @@ def _remains(person: dict) -> dict:
         "okta_apps": len(okta["apps"]),
         "okta_active_devices": sum(s == "ACTIVE" for s in okta["devices"].values()),
         "okta_devices_forgotten": okta["devices_forgotten"],
-        "google_approved_devices": sum(
-            s == "APPROVED" for s in google["mobile_devices"].values()
-        ),
+        "google_approved_devices": sum(s == "APPROVED" for s in google["mobile_devices"].values()),
         "google_backup_codes_valid": google["backup_codes_generation"] == 0,
         "graph_enabled_devices": sum(graph["devices"].values()),
     }
