@@ -16,6 +16,8 @@ from connections.types import System
 from offboarding.exceptions import InvalidPlaybook
 
 ALL_SYSTEMS: tuple[str, ...] = tuple(s.value for s in System)
+# Each system's read-back after its other steps (every provider has this operation).
+VERIFY_OPERATION = "verify"
 
 
 @dataclass(frozen=True)
@@ -92,7 +94,7 @@ class Playbook:
 
 def _verify(system: str, *option_map: tuple[str, str]) -> StepSpec:
     """A system's verification: after its other steps, told which ran (see `build_steps`)."""
-    return StepSpec(system, "verify", option_map=option_map, after_system=True)
+    return StepSpec(system, VERIFY_OPERATION, option_map=option_map, after_system=True)
 
 
 RESET_SESSIONS = Playbook(

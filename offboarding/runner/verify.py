@@ -18,13 +18,13 @@ from django.db.models import Min
 from connections.types import ConnectorError, OperationResult, Outcome
 from offboarding.audit import audit_record
 from offboarding.models import AuditEvent, StepRun, SystemVerification
+from offboarding.playbooks import VERIFY_OPERATION
 
-VERIFY = "verify"
 V = SystemVerification.Verdict
 
 
 def is_verification(step: StepRun) -> bool:
-    return step.operation == VERIFY
+    return step.operation == VERIFY_OPERATION
 
 
 def verification_options(step: StepRun) -> dict[str, Any]:
