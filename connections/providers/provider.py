@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 
 # (client, the person's account key in that system, connector options) -> what it did.
 Runner = Callable[[Any, str, Mapping[str, Any]], OperationResult]
+# (client, account key, the operations planned) -> {operation: what it would remove, in words}.
+HoldingsReader = Callable[[Any, str, frozenset[str]], dict[str, str]]
 
 
 class Effect(StrEnum):
@@ -81,6 +83,8 @@ class Provider:
     defaults: Defaults = Defaults()
     # When the URLs derive from an org URL (Okta): (API path, token path) under it.
     org_paths: tuple[str, str] | None = None
+    # For the pre-flight plan: what the removing steps would remove ("6 apps"), read live.
+    holdings: HoldingsReader | None = None
 
     @property
     def label(self) -> str:

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import pytest
 
+from connections import registry
 from offboarding.models import ActionRequest, AuditEvent, StepRun, SystemVerification
+from offboarding.services import preflight_plan, target_lookup
 
 pytestmark = [pytest.mark.django_db, pytest.mark.sandbox]
 
@@ -153,3 +155,24 @@ def test_reset_sessions_verifies_what_each_api_can_show(flow, connected):
     for system in ("okta", "google", "zoom"):
         assert found[system].verdict == V.UNAVAILABLE
         assert "does not show" in found[system].summary
+
+
+def test_the_plan_says_what_the_new_steps_would_remove(connected):
+    okta_id = registry.okta_get_user(ALICE)["id"]
+    target = target_lookup(okta_id).as_target()
+    systems = ["okta", "google", "zoom", "msgraph"]
+    plan = {
+        item["system"]: item
+        for item in preflight_plan(kind="offboard", systems=systems, options={}, target=target)
+    }
+    person = connected.person(ALICE)
+    devices = len(person["okta"]["devices"])
+    assert "unassign Okta apps (direct assignments) (6 apps)" in plan["okta"]["summary"]
+    assert f"suspend and deactivate Okta devices ({devices} device" in plan["okta"]["summary"]
+    phones = len(person["google"]["mobile_devices"])
+    assert f"mobile devices ({phones} mobile devices)" in plan["google"]["summary"]
+    enabled = sum(person["graph"]["devices"].values())
+    noun = "enabled device" if enabled == 1 else "enabled devices"
+    assert "disable Microsoft 365 registered devices" in plan["msgraph"]["summary"]
+    assert f"({enabled} {noun})" in plan["msgraph"]["summary"]
+    assert "verify the Zoom lockout" in plan["zoom"]["summary"]

@@ -280,8 +280,6 @@ def test_a_refusal_fails_at_once_in_words_after_one_call(flow, connected):
     assert disable.status == S.FAILED and disable.attempts == 1
     assert "synchronised from on-premises Active Directory" in disable.last_error
     patches = [
-        e
-        for e in connected.effects("graph")
-        if e["method"] == "PATCH" and "/users/" in e["path"]
+        e for e in connected.effects("graph") if e["method"] == "PATCH" and "/users/" in e["path"]
     ]
     assert [(e["status"], e["applied"]) for e in patches] == [(400, False)]  # sent once, refused

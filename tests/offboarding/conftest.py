@@ -141,6 +141,9 @@ class FakeRegistry:
             account_id=target.okta_id,
         )
 
+    def read_holdings(self, system: System, *, target: Target, operations) -> dict[str, str]:
+        return {}  # what removing steps would remove: not modelled here
+
     def _apply(self, system: str, operation: str, okta_id: str) -> OperationResult:
         account = self.accounts.get((system, okta_id))
         if account is None:
@@ -214,6 +217,7 @@ _API = (
     "okta_user_groups",
     "okta_search_users",
     "read_account",
+    "read_holdings",
     "run_operation",
 )
 

@@ -72,4 +72,5 @@ PROVIDER = Provider(
         api_base_url="https://admin.googleapis.com",
         token_url="https://oauth2.googleapis.com/token",  # noqa: S106 (a URL, not a secret)
     ),
+    holdings=lockout.holdings,
 )

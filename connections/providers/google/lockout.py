@@ -79,8 +79,7 @@ def act_on_devices(
         try:
             client.request(
                 "POST",
-                f"{_customer_path(client)}/devices/mobile/"
-                f"{client.segment(rid, 'device')}/action",
+                f"{_customer_path(client)}/devices/mobile/{client.segment(rid, 'device')}/action",
                 json={"action": action},
                 resource="device",
             )
@@ -151,3 +150,15 @@ def _verify_devices(
     rb.observed["devices"] = {str(d.get("resourceId")): d.get("status") for d in devices}
     words = "blocked" if block_only else "wiped"
     rb.expect(not left, f"Google still lists {plural(len(left), 'mobile device')} not {words}")
+
+
+def holdings(
+    client: GoogleWorkspaceClient, user_key: str, operations: frozenset[str]
+) -> dict[str, str]:
+    """For the pre-flight plan: how many mobile devices the step would act on."""
+    if "mobile_devices" not in operations:
+        return {}
+    user = client.find_user(user_key) or {}
+    devices = mobile_devices(client, str(user.get("primaryEmail") or user_key))
+    left = [d for d in devices if d.get("status") not in DONE_STATUSES[BLOCK]]
+    return {"mobile_devices": plural(len(left), "mobile device")}

@@ -50,4 +50,5 @@ PROVIDER = Provider(
         api_base_url="https://graph.microsoft.com/v1.0",
         token_url="https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token",  # noqa: S106 (a URL, not a secret)
     ),
+    holdings=lockout.holdings,
 )

@@ -112,3 +112,11 @@ def _verify_sessions(found: Mapping[str, Any], rb: ReadBack, started: datetime |
         valid_from >= started.replace(microsecond=0),
         f"Microsoft 365 sessions are valid from {raw}, before the revoke",
     )
+
+
+def holdings(client: MicrosoftGraphClient, user: str, operations: frozenset[str]) -> dict[str, str]:
+    """For the pre-flight plan: how many enabled devices the step would disable."""
+    if "disable_devices" not in operations:
+        return {}
+    enabled = [d for d in registered_devices(client, user) if d.get("accountEnabled") is not False]
+    return {"disable_devices": plural(len(enabled), "enabled device")}

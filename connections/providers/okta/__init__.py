@@ -81,4 +81,5 @@ PROVIDER = Provider(
     # No fixed URLs: both derive from the org URL (or a custom domain).
     defaults=Defaults(max_concurrency=10),
     org_paths=("/api/v1", "/oauth2/v1/token"),
+    holdings=lockout.holdings,
 )

@@ -182,3 +182,15 @@ def _verify_devices(client: OktaClient, user_id: str, rb: ReadBack, *, deactivat
     rb.observed["devices"] = {d["id"]: d["status"] for d in devices}
     words = "deactivated" if deactivate else "suspended"
     rb.expect(not left, f"Okta still lists {plural(len(left), 'device')} not {words}")
+
+
+def holdings(client: OktaClient, user_id: str, operations: frozenset[str]) -> dict[str, str]:
+    """For the pre-flight plan: how many apps and unlocked devices the steps would act on."""
+    found: dict[str, str] = {}
+    if "unassign_apps" in operations:
+        apps = {link.get("appInstanceId") for link in app_links(client, user_id)}
+        found["unassign_apps"] = plural(len(apps), "app")
+    if "lock_devices" in operations:
+        devices = [d for d in user_devices(client, user_id) if d["status"] != "DEACTIVATED"]
+        found["lock_devices"] = plural(len(devices), "device")
+    return found
