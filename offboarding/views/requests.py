@@ -16,6 +16,7 @@ from offboarding import selectors, services
 from offboarding.exceptions import OffboardingError, TargetLookupFailed
 from offboarding.forms import ActionRequestForm, DecisionForm, RetrySystemForm
 from offboarding.models import ActionRequest, StepRun, SystemChoices
+from offboarding.selectors_verification import verifications_by_system
 from offboarding.signals import client_ip
 from offboarding.views.common import (
     get_request_for_user,
@@ -51,6 +52,7 @@ def _system_cards(request: HttpRequest, req: ActionRequest) -> list[dict[str, An
         ActionRequest.State.FAILED,
     )
     cards = []
+    verified = verifications_by_system(req)
     for group in selectors.steps_by_system(req):
         status = _system_status(group["steps"])
         cards.append(
@@ -60,6 +62,7 @@ def _system_cards(request: HttpRequest, req: ActionRequest) -> list[dict[str, An
                 "status_label": StepRun.Status(status).label,
                 "steps": [{"step": s, "duration": _duration(s)} for s in group["steps"]],
                 "can_retry": may_retry and status == "failed",
+                "verification": verified.get(group["system"]),
             }
         )
     return cards
