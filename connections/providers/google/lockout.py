@@ -90,12 +90,13 @@ def act_on_devices(
         touched.append(rid)
         previous[rid] = status
     data = {"device_ids": touched, "action": action, "previous_statuses": previous}
-    verb = "account wiped from" if action == WIPE else "blocked"
     if not touched:
         return OperationResult(
             Outcome.ALREADY_DONE, f"No mobile device left to act on ({len(devices)} in all).", data
         )
-    return OperationResult(Outcome.DONE, f"{plural(len(touched), 'mobile device')} {verb}.", data)
+    phones = plural(len(touched), "mobile device")
+    words = f"Account wiped from {phones}." if action == WIPE else f"{phones} blocked."
+    return OperationResult(Outcome.DONE, words[:1].upper() + words[1:], data)
 
 
 def verify(
