@@ -5,6 +5,7 @@ Functions over a `GoogleWorkspaceClient`; the provider's operations call them.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any
 
@@ -117,7 +118,7 @@ def verify(
         ("delete_app_passwords", "asps", "app password"),
     ):
         if wanted(options, option):
-            items = rb.read(kind, lambda kind=kind: _items(client, f"{path}/{kind}"))
+            items = rb.read(kind, functools.partial(_items, client, f"{path}/{kind}"))
             if items is not None:
                 rb.observed[kind] = len(items)
                 rb.expect(not items, f"Google still lists {plural(len(items), noun)}")
