@@ -78,7 +78,41 @@ def test_okta_unassigns_each_app_and_records_which(okta_client, router):
     assert gone.call_count == 1  # one link per app, even when listed twice
     assert gone.calls[0].request.url.params["sendEmail"] == "false"
     assert result.outcome == Outcome.DONE
-    assert result.data == {"removed_app_ids": ["0oaA"]}  # 0oaB was already gone
+    # 0oaB was already gone.
+    assert result.data == {"removed_app_ids": ["0oaA"], "group_assigned_app_ids": []}
+
+
+def test_okta_keeps_an_app_a_group_grants_and_says_so(okta_client, router):
+    router.get(f"{OKTA}/users/00u1/appLinks").mock(
+        return_value=httpx.Response(200, json=_links("0oaA", "0oaG"))
+    )
+    router.delete(f"{OKTA}/apps/0oaA/users/00u1").mock(return_value=httpx.Response(204))
+    router.delete(f"{OKTA}/apps/0oaG/users/00u1").mock(
+        return_value=okta_error(
+            403,
+            "E0000046",
+            "Deactivate application for user forbidden.",
+            [
+                "The application cannot be unassigned from the user while their group memberships "
+                "grant them access"
+            ],
+        )
+    )
+    result = okta.unassign_apps(okta_client, "00u1")
+    assert result.data == {"removed_app_ids": ["0oaA"], "group_assigned_app_ids": ["0oaG"]}
+    assert result.detail == "Unassigned from 1 app. 1 app kept: assigned through a group."
+
+
+def test_okta_permission_refusal_on_unassign_is_not_taken_for_a_group(okta_client, router):
+    router.get(f"{OKTA}/users/00u1/appLinks").mock(
+        return_value=httpx.Response(200, json=_links("0oaA"))
+    )
+    router.delete(f"{OKTA}/apps/0oaA/users/00u1").mock(
+        return_value=okta_error(403, "E0000006", "You do not have permission")
+    )
+    with pytest.raises(ConnectorError) as info:
+        okta.unassign_apps(okta_client, "00u1")
+    assert info.value.code == "E0000006"
 
 
 def test_okta_unassign_with_no_apps_is_already_done(okta_client, router):

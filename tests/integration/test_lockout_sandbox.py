@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from connections import registry
+from connections.sandbox.data import G_APPGROUP, G_DEPT0
 from offboarding.models import ActionRequest, AuditEvent, StepRun, SystemVerification
 from offboarding.services import preflight_plan, target_lookup
 
@@ -176,3 +177,35 @@ def test_the_plan_says_what_the_new_steps_would_remove(connected):
     assert "disable Microsoft 365 registered devices" in plan["msgraph"]["summary"]
     assert f"({enabled} {noun})" in plan["msgraph"]["summary"]
     assert "verify the Zoom lockout" in plan["zoom"]["summary"]
+
+
+def _grant_through_group(connected, email: str, app: int, group: int) -> None:
+    with connected.state.lock:
+        connected.state.person(connected.org.find(email)).group_apps[app] = group
+
+
+def test_an_app_a_group_grants_goes_with_the_group(flow, connected):
+    # Box (app 8) through Alice's department group: Okta refuses to unassign it directly, and
+    # removing her from the group takes it away; the read-back then finds no app left.
+    dept = G_DEPT0 + connected.org.dept[connected.org.find(ALICE)]
+    _grant_through_group(connected, ALICE, 8, dept)
+    assert "Box" in connected.person(ALICE)["okta"]["group_apps"]
+    req = flow.run("offboard", ALICE, systems=["okta"])
+    assert req.state == ActionRequest.State.SUCCEEDED, req.state_note
+    assert connected.person(ALICE)["okta"]["group_apps"] == []
+    assert _verifications(req)["okta"].verdict == V.VERIFIED
+
+
+def test_an_app_a_kept_group_grants_is_not_verified_in_words(flow, connected):
+    # Through "AD Domain Users" (a directory group the portal may not remove her from), the app
+    # stays: the request says so rather than claiming a lockout it cannot prove.
+    _grant_through_group(connected, ALICE, 8, G_APPGROUP)
+    req = flow.run("offboard", ALICE, systems=["okta"])
+    assert req.state == ActionRequest.State.PARTIALLY_FAILED
+    unassign = flow.steps(req)["okta.unassign_apps"]
+    assert unassign.result["group_assigned_app_ids"] and "assigned through a group" in (
+        unassign.detail
+    )
+    verification = _verifications(req)["okta"]
+    assert verification.verdict == V.NOT_VERIFIED
+    assert verification.summary == "Okta still lists 1 app assignment"

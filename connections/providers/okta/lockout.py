@@ -18,6 +18,7 @@ from connections.providers.verification import ReadBack, no_account, plural, wan
 from connections.types import ConnectorError, OperationResult, Outcome
 
 NO_USER = "No Okta user with this id."
+GROUP_ASSIGNED = "E0000046"  # "Deactivate application for user forbidden": a group grants it
 
 
 def app_links(client: OktaClient, user_id: str) -> list[dict[str, Any]]:
@@ -45,10 +46,12 @@ def user_devices(client: OktaClient, user_id: str) -> list[dict[str, Any]]:
 def unassign_apps(client: OktaClient, user_id: str) -> OperationResult:
     """Unassign the user from every app assigned to them directly.
 
-    Okta's app links list direct and group-based assignments alike; a group-based one goes
-    when the person leaves the group (the "remove from groups" step), so an unassign that Okta
-    answers 404 for is already gone, and one it refuses as assigned through a group is kept and
-    counted (the verification then shows what remains).
+    Okta's app links list direct and group-based assignments alike, and telling them apart
+    would cost a read per app; so each is unassigned, and Okta refuses a group-based one with
+    403 E0000046 ("cannot be unassigned … while their group memberships grant them access",
+    observed): that one is kept and counted, as it goes when the person leaves the group (the
+    "remove from groups" step). A 404 is an assignment already gone. The verification then says
+    what remains.
     """
     try:
         links = app_links(client, user_id)
@@ -61,6 +64,7 @@ def unassign_apps(client: OktaClient, user_id: str) -> OperationResult:
     if not app_ids:
         return OperationResult(Outcome.ALREADY_DONE, "No app assignments.", {"removed_app_ids": []})
     removed: list[str] = []
+    by_group: list[str] = []
     for app_id in app_ids:
         try:
             client.request(
@@ -70,14 +74,19 @@ def unassign_apps(client: OktaClient, user_id: str) -> OperationResult:
                 resource="app assignment",
             )
         except ConnectorError as exc:
-            if exc.status != 404:  # already unassigned is fine
+            if exc.code == GROUP_ASSIGNED:
+                by_group.append(app_id)
+            elif exc.status != 404:  # already unassigned is fine
                 raise
             continue
         removed.append(app_id)
+    words = f"Unassigned from {plural(len(removed), 'app')}."
+    if by_group:
+        words += f" {plural(len(by_group), 'app')} kept: assigned through a group."
     return OperationResult(
         Outcome.DONE if removed else Outcome.ALREADY_DONE,
-        f"Unassigned from {plural(len(removed), 'app')}.",
-        data={"removed_app_ids": removed},
+        words,
+        data={"removed_app_ids": removed, "group_assigned_app_ids": by_group},
     )
 
 
