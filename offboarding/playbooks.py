@@ -191,7 +191,12 @@ OFFBOARD = Playbook(
         _option("okta_revoke_grants", "revoke app grants", True, "okta"),
         _option("okta_unassign_apps", "unassign directly assigned apps", True, "okta"),
         _option("okta_lock_devices", "suspend registered devices", True, "okta"),
-        _option("okta_deactivate_devices", "then deactivate them (irreversible)", True, "okta"),
+        _option(
+            "okta_deactivate_devices",
+            "deactivate devices once suspended (irreversible)",
+            True,
+            "okta",
+        ),
         _option("google_sign_out", "sign out everywhere", True, "google"),
         _option("google_revoke_oauth_tokens", "revoke OAuth tokens", True, "google"),
         _option("google_delete_app_passwords", "delete app passwords", True, "google"),
@@ -204,9 +209,7 @@ OFFBOARD = Playbook(
         _option("msgraph_disable_devices", "disable registered devices", True, "msgraph"),
         _option("zoom_revoke_token", "revoke SSO token", True, "zoom"),
         _option("okta_deactivate", "deactivate last (irreversible)", False, "okta"),
-        _option(
-            "okta_deactivate_send_email", "Okta emails the admins on deactivate", False, "okta"
-        ),
+        _option("okta_deactivate_send_email", "email the admins on deactivate", False, "okta"),
     ),
 )
 
