@@ -161,6 +161,15 @@ def test_okta_devices_only_suspended_when_deactivate_is_off(okta_client, router)
     assert result.detail == "1 device suspended."
 
 
+def test_okta_devices_on_classic_engine_lock_nothing_and_say_why(okta_client, router):
+    router.get(f"{OKTA}/users/00u1/devices").mock(
+        return_value=okta_error(400, "E0000001", "Api validation failed", ["Not supported"])
+    )
+    result = okta.lock_devices(okta_client, "00u1")
+    assert result.outcome == Outcome.ALREADY_DONE and result.data["device_ids"] == []
+    assert "Identity Engine" in result.detail
+
+
 def test_okta_deactivate_sends_the_email_choice(okta_client, router):
     route = router.post(f"{OKTA}/users/00u1/lifecycle/deactivate").mock(
         return_value=httpx.Response(200, json={})

@@ -97,13 +97,21 @@ def lock_devices(client: OktaClient, user_id: str, *, deactivate: bool = True) -
     undone); suspending alone can be (unsuspend). Already suspended or deactivated devices count
     as done.
     """
+    action = "deactivate" if deactivate else "suspend"
     try:
         devices = user_devices(client, user_id)
     except ConnectorError as exc:
         if exc.status == 404:
             return OperationResult(Outcome.NO_ACCOUNT, NO_USER)
+        if exc.status == 400 and exc.code == "E0000001":
+            # Okta documents this 400 for the user's devices: the Devices API is Identity
+            # Engine only. Nothing can be listed, so nothing is done, and the words say why.
+            return OperationResult(
+                Outcome.ALREADY_DONE,
+                "Okta did not list devices (its Devices API needs Identity Engine): none locked.",
+                {"device_ids": [], "action": action, "previous_statuses": {}},
+            )
         raise
-    action = "deactivate" if deactivate else "suspend"
     touched: list[str] = []
     previous: dict[str, str] = {}
     for device in devices:
