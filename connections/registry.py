@@ -130,6 +130,16 @@ LIMIT_TTL = 5.0
 _limits: dict[str, tuple[float, int]] = {}
 
 
+def read_holdings(system: System, *, target: Target, operations: frozenset[str]) -> dict[str, str]:
+    """What the planned removing steps would remove, in words per operation ("6 apps")."""
+    system = System(system)
+    reader = provider_for(system).holdings
+    if reader is None:
+        return {}
+    connection, client = _enabled_client(system)
+    return reader(client, _account_key(system, connection, target), operations)
+
+
 def concurrency_limit(system: System) -> int:
     """How many calls to this system may run at once."""
     system = System(system)

@@ -13,6 +13,7 @@ from django.utils import timezone
 from offboarding import playbooks
 from offboarding.models import ActionRequest, AuditEvent, SystemChoices
 from offboarding.roles import Role
+from offboarding.selectors_verification import FILTER_CHOICES as VERIFICATION_CHOICES
 
 
 class SearchForm(forms.Form):
@@ -220,12 +221,25 @@ class HistoryFilterForm(DateRangeForm):
     system = forms.ChoiceField(label="System", required=False, choices=_any(SystemChoices.choices))
     requester = forms.CharField(label="Requester", required=False, max_length=150)
     target = forms.CharField(label="Person", required=False, max_length=254)
-    field_order = ("state", "kind", "system", "requester", "target", "since", "until")
+    verification = forms.ChoiceField(
+        label="Read-back", required=False, choices=VERIFICATION_CHOICES
+    )
+    field_order = (
+        "state",
+        "kind",
+        "system",
+        "verification",
+        "requester",
+        "target",
+        "since",
+        "until",
+    )
 
     def selector_filters(self) -> dict[str, Any]:
         data = self.cleaned_data
+        keys = ("state", "kind", "system", "verification", "requester", "target")
         return {
-            **{k: data.get(k) or None for k in ("state", "kind", "system", "requester", "target")},
+            **{k: data.get(k) or None for k in keys},
             **self.date_bounds(),
         }
 

@@ -78,8 +78,9 @@ REQUEST_MOVES: Mapping[str, frozenset[str]] = {
 
 # DESIGN.md "Step states": each status, and the statuses a step may enter it from.
 STEP_MOVES: Mapping[str, frozenset[str]] = {
-    # A retry of its system: a step cancelled because a dependency failed waits again.
-    S.WAITING: frozenset({S.CANCELLED}),
+    # A retry of its system: a step cancelled because a dependency failed waits again, and so
+    # does a failed verification (to read the account back after the steps run again).
+    S.WAITING: frozenset({S.CANCELLED, S.FAILED}),
     # Its dependencies are decided; or a retry of its failed system.
     S.READY: frozenset({S.WAITING, S.FAILED}),
     # A worker claimed it.

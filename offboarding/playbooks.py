@@ -8,84 +8,21 @@ into step specs, checked to be acyclic; `render_plan` turns them into words for 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
-from connections.providers import Effect, all_providers, provider_for
+from connections.providers import Effect, all_providers
 from connections.types import System
 from offboarding.exceptions import InvalidPlaybook
-
-ALL_SYSTEMS: tuple[str, ...] = tuple(s.value for s in System)
-
-
-@dataclass(frozen=True)
-class OptionSpec:
-    """A yes/no choice on the request form."""
-
-    key: str
-    label: str
-    default: bool
-    system: str
-
-
-def _option(key: str, words: str, default: bool, system: str) -> OptionSpec:
-    """An option labelled with its system's short name, e.g. "Google: sign out everywhere"."""
-    return OptionSpec(key, f"{provider_for(system).short_label}: {words}", default, system)
-
-
-@dataclass(frozen=True)
-class StepSpec:
-    """One step of a playbook. `gate` names the option that switches it on (None = always)."""
-
-    system: str
-    operation: str
-    depends_on: tuple[str, ...] = ()
-    gate: str | None = None
-    # Connector options taken from request options: {connector option: request option}.
-    option_map: tuple[tuple[str, str], ...] = ()
-    fixed_options: tuple[tuple[str, Any], ...] = ()
-    after_all: bool = False
-    label_suffix: str = ""  # words added to the provider's step label
-
-    @property
-    def key(self) -> str:
-        return f"{self.system}.{self.operation}"
-
-    @property
-    def label(self) -> str:
-        return provider_for(self.system).step_label(self.operation) + self.label_suffix
-
-    def connector_options(self, options: dict[str, Any]) -> dict[str, Any]:
-        result = dict(self.fixed_options)
-        for connector_key, option_key in self.option_map:
-            result[connector_key] = bool(options.get(option_key))
-        return result
-
-
-@dataclass(frozen=True)
-class PlannedStep:
-    """A step as it will be created for one request."""
-
-    key: str
-    system: str
-    operation: str
-    label: str
-    options: dict[str, Any]
-    depends_on: tuple[str, ...]
-    after_all: bool = False
-    position: int = 0
-
-
-@dataclass(frozen=True)
-class Playbook:
-    kind: str
-    label: str
-    steps: tuple[StepSpec, ...]
-    options: tuple[OptionSpec, ...] = field(default=())
-
-    def option_defaults(self) -> dict[str, bool]:
-        return {o.key: o.default for o in self.options}
-
+from offboarding.playbook_types import (  # noqa: F401 (re-exported: the playbooks' own vocabulary)
+    ALL_SYSTEMS,
+    VERIFY_OPERATION,
+    OptionSpec,
+    PlannedStep,
+    Playbook,
+    StepSpec,
+)
+from offboarding.playbook_types import option_spec as _option
+from offboarding.playbook_types import verify_spec as _verify
 
 RESET_SESSIONS = Playbook(
     kind="reset_sessions",
@@ -102,10 +39,11 @@ RESET_SESSIONS = Playbook(
         StepSpec("google", "sign_out"),
         StepSpec("zoom", "revoke_token"),
         StepSpec("msgraph", "revoke_sessions"),
+        *(_verify(system) for system in ALL_SYSTEMS),
     ),
     options=(
         _option("okta_oauth_tokens", "revoke OAuth/OIDC tokens too", True, "okta"),
-        _option("okta_forget_devices", "forget remembered devices", False, "okta"),
+        _option("okta_forget_devices", "forget remembered devices", True, "okta"),
     ),
 )
 
@@ -126,6 +64,15 @@ OFFBOARD = Playbook(
         StepSpec("okta", "reset_factors", ("okta.suspend",), "okta_reset_factors"),
         StepSpec("okta", "remove_from_groups", ("okta.suspend",), "okta_remove_from_groups"),
         StepSpec("okta", "revoke_grants", ("okta.suspend",), "okta_revoke_grants"),
+        StepSpec("okta", "unassign_apps", ("okta.suspend",), "okta_unassign_apps"),
+        StepSpec(
+            "okta",
+            "lock_devices",
+            ("okta.suspend",),
+            "okta_lock_devices",
+            option_map=(("deactivate", "okta_deactivate_devices"),),
+        ),
+        _verify("okta", ("deactivate_devices", "okta_deactivate_devices")),
         StepSpec("google", "suspend"),
         StepSpec("google", "sign_out", ("google.suspend",), "google_sign_out"),
         StepSpec(
@@ -134,24 +81,62 @@ OFFBOARD = Playbook(
         StepSpec(
             "google", "delete_app_passwords", ("google.suspend",), "google_delete_app_passwords"
         ),
+        StepSpec(
+            "google",
+            "invalidate_backup_codes",
+            ("google.suspend",),
+            "google_invalidate_backup_codes",
+        ),
+        StepSpec(
+            "google",
+            "mobile_devices",
+            ("google.suspend",),
+            "google_mobile_devices",
+            option_map=(("block_only", "google_mobile_block_only"),),
+        ),
+        _verify("google", ("block_only", "google_mobile_block_only")),
         StepSpec("msgraph", "disable"),
         StepSpec("msgraph", "revoke_sessions", ("msgraph.disable",), "msgraph_revoke_sessions"),
+        StepSpec("msgraph", "disable_devices", ("msgraph.disable",), "msgraph_disable_devices"),
+        _verify("msgraph"),
         StepSpec("zoom", "deactivate"),
         StepSpec("zoom", "revoke_token", ("zoom.deactivate",), "zoom_revoke_token"),
-        StepSpec("okta", "deactivate", gate="okta_deactivate", after_all=True),
+        _verify("zoom"),
+        StepSpec(
+            "okta",
+            "deactivate",
+            gate="okta_deactivate",
+            after_all=True,
+            option_map=(("send_email", "okta_deactivate_send_email"),),
+        ),
     ),
     options=(
         _option("okta_clear_sessions", "clear sessions and OAuth tokens", True, "okta"),
-        _option("okta_forget_devices", "forget remembered devices", False, "okta"),
+        _option("okta_forget_devices", "forget remembered devices", True, "okta"),
         _option("okta_reset_factors", "reset authenticators", True, "okta"),
         _option("okta_remove_from_groups", "remove from groups", True, "okta"),
         _option("okta_revoke_grants", "revoke app grants", True, "okta"),
+        _option("okta_unassign_apps", "unassign directly assigned apps", True, "okta"),
+        _option("okta_lock_devices", "suspend registered devices", True, "okta"),
+        _option(
+            "okta_deactivate_devices",
+            "deactivate devices once suspended (irreversible)",
+            True,
+            "okta",
+        ),
         _option("google_sign_out", "sign out everywhere", True, "google"),
         _option("google_revoke_oauth_tokens", "revoke OAuth tokens", True, "google"),
         _option("google_delete_app_passwords", "delete app passwords", True, "google"),
+        _option("google_invalidate_backup_codes", "invalidate backup codes", True, "google"),
+        _option("google_mobile_devices", "wipe the account from mobile devices", True, "google"),
+        _option(
+            "google_mobile_block_only", "block mobile devices instead of wiping", False, "google"
+        ),
         _option("msgraph_revoke_sessions", "revoke sessions", True, "msgraph"),
+        _option("msgraph_disable_devices", "disable registered devices", True, "msgraph"),
         _option("zoom_revoke_token", "revoke SSO token", True, "zoom"),
         _option("okta_deactivate", "deactivate last (irreversible)", False, "okta"),
+        _option("okta_deactivate_send_email", "email the admins on deactivate", False, "okta"),
     ),
 )
 
@@ -197,7 +182,9 @@ DEACTIVATING_OPERATIONS = _operations_that(Effect.DEACTIVATE)
 # sessions starts at once (an offboard's first lock step, a reset sessions' revoke step).
 LOCKOUT_STEPS: dict[str, tuple[tuple[str, str], ...]] = {
     playbook.kind: tuple(
-        (s.system, s.operation) for s in playbook.steps if not s.depends_on and not s.after_all
+        (s.system, s.operation)
+        for s in playbook.steps
+        if not s.depends_on and not s.after_all and not s.after_system
     )
     for playbook in (OFFBOARD, RESET_SESSIONS)
 }
@@ -278,8 +265,14 @@ def build_steps(
     keys = {s.key for s in specs}
     planned = []
     for position, spec in enumerate(specs):
+        ran: dict[str, bool] = {}
         if spec.after_all:
             deps = tuple(k for k in (s.key for s in specs) if k != spec.key)
+        elif spec.after_system:
+            # It waits for the system's other steps, and its options name them (each true), so
+            # the read-back looks only for what those steps should have left behind.
+            deps = tuple(s.key for s in specs if _same_system(s, spec))
+            ran = {s.operation: True for s in specs if _same_system(s, spec)}
         else:
             missing = [d for d in spec.depends_on if d not in keys]
             if missing:
@@ -293,14 +286,19 @@ def build_steps(
                 system=spec.system,
                 operation=spec.operation,
                 label=spec.label,
-                options=spec.connector_options(opts),
+                options={**spec.connector_options(opts), **ran},
                 depends_on=deps,
                 after_all=spec.after_all,
                 position=position,
+                after_system=spec.after_system,
             )
         )
     check_acyclic(planned)
     return planned
+
+
+def _same_system(step: StepSpec, verification: StepSpec) -> bool:
+    return step.system == verification.system and step is not verification and not step.after_all
 
 
 def check_acyclic(steps: Sequence[PlannedStep]) -> None:
@@ -342,6 +340,8 @@ def render_plan(steps: Sequence[PlannedStep]) -> list[dict[str, Any]]:
     for s in steps:
         if s.after_all:
             after = "after every other step succeeded"
+        elif s.after_system:
+            after = "after the other steps here, reading the account back"
         elif s.depends_on:
             after = "after " + ", ".join(step_label(d, steps) for d in s.depends_on)
         else:

@@ -16,6 +16,7 @@ from django.db import transaction
 from offboarding import notifications
 from offboarding.audit import audit_record
 from offboarding.models import ActionRequest, AuditEvent, StepRun
+from offboarding.playbooks import VERIFY_OPERATION
 
 S = StepRun.Status
 RS = ActionRequest.State
@@ -77,6 +78,9 @@ def _dependency_verdict(step: StepRun, by_key: dict[str, StepRun]) -> tuple[str,
             )
     if not all(d.status in (S.SUCCEEDED, S.SKIPPED, S.FAILED) for d in deps):
         return None
+    if step.operation == VERIFY_OPERATION and deps and all(d.status == S.FAILED for d in deps):
+        # Nothing was done in this system: a read-back would prove nothing.
+        return S.CANCELLED, f"not run: every {step.system_label} step failed"
     same_system_skip = [d for d in deps if d.status == S.SKIPPED and d.system == step.system]
     if same_system_skip and not step.after_all:
         return S.SKIPPED, f"not run: no {step.system_label} account"

@@ -22,6 +22,7 @@ from offboarding.models import (
     StepRun,
 )
 from offboarding.permissions import AnyUser
+from offboarding.selectors_verification import verification_filter
 
 
 def action_requests_visible_to(user: AnyUser) -> QuerySet[ActionRequest]:
@@ -144,6 +145,7 @@ def action_request_history(
     target: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
+    verification: str | None = None,
 ) -> QuerySet[ActionRequest]:
     """Submitted requests the user may view, filtered, newest first (requested_at, id).
 
@@ -159,6 +161,8 @@ def action_request_history(
     if system:
         # Steps, not the JSON list: JSON containment is not portable to SQLite.
         qs = qs.filter(Exists(StepRun.objects.filter(action_request=OuterRef("pk"), system=system)))
+    if verification:  # issue 13: each system's read-back (in `system` when that is chosen too)
+        qs = qs.filter(verification_filter(verification, system))
     if requester:
         qs = qs.filter(requester__username__icontains=requester)
     if target:

@@ -188,13 +188,29 @@ def _system_plan(system: str, steps: list[playbooks.PlannedStep], target: Target
     if not state.exists:
         entry["summary"] = f"no {label} account: will skip"
     else:
+        counts = _holdings(system, steps, target)
         # Only the verb is lower-cased: product names keep their capitals ("revoke the Zoom SSO token").
-        words = ", ".join(s.label[:1].lower() + s.label[1:] for s in steps)
+        words = ", ".join(
+            s.label[:1].lower()
+            + s.label[1:]
+            + (f" ({counts[s.operation]})" if s.operation in counts else "")
+            for s in steps
+        )
         already = " (already locked)" if state.locked_out else ""
         entry["summary"] = f"{state.state or 'account found'}{already}: will {words}"
         if state.detail:
             entry["warning"] = state.detail
     return entry
+
+
+def _holdings(system: str, steps: list[playbooks.PlannedStep], target: Target) -> dict[str, str]:
+    """What the removing steps would remove ("6 apps"); nothing when it cannot be read."""
+    try:
+        return registry.read_holdings(
+            System(system), target=target, operations=frozenset(s.operation for s in steps)
+        )
+    except ConnectorError:
+        return {}  # the plan still stands; the step will say what it found
 
 
 def preflight_plan(

@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 
 # (client, the person's account key in that system, connector options) -> what it did.
 Runner = Callable[[Any, str, Mapping[str, Any]], OperationResult]
+# (client, account key, the operations planned) -> {operation: what it would remove, in words}.
+HoldingsReader = Callable[[Any, str, frozenset[str]], dict[str, str]]
 
 
 class Effect(StrEnum):
@@ -84,6 +86,8 @@ class Provider:
     # Secret values the portal makes itself: (settings, secret so far) -> values to add (Okta's
     # DPoP key pair, made when a connection that uses DPoP has none).
     make_secrets: Callable[[Mapping[str, Any], Mapping[str, Any]], dict[str, Any]] | None = None
+    # For the pre-flight plan: what the removing steps would remove ("6 apps"), read live.
+    holdings: HoldingsReader | None = None
 
     @property
     def label(self) -> str:

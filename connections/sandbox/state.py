@@ -29,6 +29,9 @@ class PersonState:
     client_tokens: dict[int, int]  # client number -> refresh tokens
     okta_devices: dict[int, str]  # k -> status
     devices_forgotten: bool = False
+    # Apps assigned through a group (app -> group): listed while the person is in that group.
+    # None in the seed; tests add them to see how the portal treats group-based assignments.
+    group_apps: dict[int, int] = field(default_factory=dict)
     google_suspended: bool = False
     google_signed_out_at: str | None = None
     google_signouts: int = 0

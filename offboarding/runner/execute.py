@@ -31,6 +31,12 @@ from offboarding.runner.backoff import backoff_delay
 from offboarding.runner.claim import concurrency_limit, step_run_claim
 from offboarding.runner.lease import keep_lease, new_lease_owner
 from offboarding.runner.pacing import rate_note
+from offboarding.runner.verify import (
+    contradicted,
+    is_verification,
+    verification_options,
+    verification_record,
+)
 from offboarding.runner.writes import write_transaction
 
 logger = logging.getLogger(__name__)
@@ -81,8 +87,9 @@ def step_run_call(
         try:
             result = _probe(step, target) if step.probe_first else None
             if result is None:
+                options = verification_options(step) if is_verification(step) else step.options
                 result = registry.run_operation(
-                    System(step.system), step.operation, target=target, options=step.options or None
+                    System(step.system), step.operation, target=target, options=options or None
                 )
             return result, None, calls
         except ConnectorError as exc:
@@ -109,9 +116,16 @@ class _Completion:
     terminal: bool
 
 
-def _success(result: OperationResult, now: datetime) -> _Completion:
+def _success(step: StepRun, result: OperationResult, now: datetime) -> _Completion:
     status = S.SKIPPED if result.outcome == Outcome.NO_ACCOUNT else S.SUCCEEDED
     detail = result.detail or _DONE_WORDS[Outcome(result.outcome)]
+    if is_verification(step) and contradicted(result):
+        # The read-back contradicts the steps: not verified, so the request is not a success.
+        done = _Completion(
+            S.FAILED, {"result": dict(result.data), "finished_at": now}, detail, True
+        )
+        done.fields.update(last_error=f"Not verified: {detail}", detail=detail)
+        return done
     fields = {
         "outcome": str(Outcome(result.outcome).value),
         "detail": detail,
@@ -129,7 +143,7 @@ def _completion_for(
 ) -> _Completion:
     lease: dict[str, Any] = {"lease_owner": "", "lease_expires_at": None}
     if result is not None:
-        done = _success(result, now)
+        done = _success(step, result, now)
         done.fields.update(lease)
         return done
     assert error is not None
@@ -235,6 +249,8 @@ def step_run_complete(
         if done.terminal:
             outcome = str(done.fields.get("outcome", ""))
             audit_step_outcome(step, status=done.status, outcome=outcome, summary=done.summary)
+            if is_verification(step):
+                verification_record(step, result=result, error=error, now=now)
             ready = advance(step.action_request_id, now)
             enqueue_steps_on_commit(_keep_followers(step, ready, follow))
             finish_if_done(step.action_request_id, now)

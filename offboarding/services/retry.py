@@ -8,7 +8,7 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from offboarding import permissions, selectors
+from offboarding import permissions, playbooks, selectors
 from offboarding.audit import audit_record
 from offboarding.exceptions import InvalidTransition, NotAllowed
 from offboarding.models import ActionRequest, AuditEvent, StepRun
@@ -81,6 +81,12 @@ def _rerun_failed_steps(req: ActionRequest, system: str, now: datetime) -> list[
     )
     if not ids:
         raise InvalidTransition(f"No failed steps in {system} to retry.")
+    # A failed verification reads the account back after the other failed steps run again.
+    verifying = StepRun.objects.filter(pk__in=ids, operation=playbooks.VERIFY_OPERATION)
+    if len(ids) > 1 and verifying.transition(
+        to=S.WAITING, fence=S.FAILED, at=now, attempts=0, last_error="", detail="", finished_at=None
+    ):
+        ids = [pk for pk in ids if pk not in set(verifying.values_list("pk", flat=True))]
     StepRun.objects.filter(pk__in=ids).transition(
         to=S.READY,
         fence=S.FAILED,

@@ -18,6 +18,7 @@ from offboarding.forms import ActionRequestForm, DecisionForm, RetrySystemForm
 from offboarding.models import ActionRequest, StepRun, SystemChoices
 from offboarding.offboard_history import history_annotate, last_offboard, repeat_offboard_words
 from offboarding.selectors_bulk import batches_pending_for
+from offboarding.selectors_verification import verifications_by_system
 from offboarding.signals import client_ip
 from offboarding.views.common import (
     get_request_for_user,
@@ -53,6 +54,7 @@ def _system_cards(request: HttpRequest, req: ActionRequest) -> list[dict[str, An
         ActionRequest.State.FAILED,
     )
     cards = []
+    verified = verifications_by_system(req)
     for group in selectors.steps_by_system(req):
         status = _system_status(group["steps"])
         cards.append(
@@ -62,6 +64,7 @@ def _system_cards(request: HttpRequest, req: ActionRequest) -> list[dict[str, An
                 "status_label": StepRun.Status(status).label,
                 "steps": [{"step": s, "duration": _duration(s)} for s in group["steps"]],
                 "can_retry": may_retry and status == "failed",
+                "verification": verified.get(group["system"]),
             }
         )
     return cards

@@ -1,8 +1,8 @@
 """Time to lockout: from a second person's click on Approve to the request finished, with real
 workers, against a sandbox process that answers every API call after BENCH_LATENCY_MS.
 
-For reset sessions (4 systems, 1 step each) and offboard (13 steps: a lock step per system, then
-its revokes), one request at a time: the first (cold) request apart, then the median and p95 of
+For reset sessions (4 systems, a revoke and a read-back each) and offboard (22 steps: a lock step per
+system, then its revokes, then its read-back), one request at a time: the first (cold) request apart, then the median and p95 of
 BENCH_SINGLE more; the timeline (approval returned, first step claimed, last state-changing call
 answered, request finished) from the click; the ratio to the critical path; and, measured in the
 same run, the same work done one call after another in one process (as the Okta Workflows
@@ -36,8 +36,9 @@ FANOUT_PEOPLE = int(os.environ.get("BENCH_FANOUT_PEOPLE", "60"))
 SYSTEMS = ["okta", "google", "zoom", "msgraph"]
 GOAL = 1.3
 # The issue's critical path: the approval's live re-check (2 calls), then one call per level of
-# the playbook (reset sessions: revoke; offboard: lock, then revoke).
-NOMINAL_CALLS = {"reset_sessions": 3, "offboard": 4}
+# the playbook (reset sessions: revoke, read-back; offboard: lock, revoke, read-back). Issue 13's
+# list-then-act steps and read-backs make several calls per level: the measured chain says how many.
+NOMINAL_CALLS = {"reset_sessions": 4, "offboard": 5}
 
 
 @dataclass

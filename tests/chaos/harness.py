@@ -26,7 +26,7 @@ NEEDS_POSTGRES = pytest.mark.skipif(
 )
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
-PEOPLE = int(os.environ.get("CHAOS_PEOPLE", "16"))  # 13 offboard steps each: 16 → 208 steps
+PEOPLE = int(os.environ.get("CHAOS_PEOPLE", "16"))  # 22 offboard steps each: 16 → 352 steps
 WORKERS = os.environ.get("CHAOS_WORKERS", "8")
 LATENCY_MS = int(os.environ.get("CHAOS_LATENCY_MS", "250"))
 RECOVERY_GOAL_S = 30.0

@@ -63,6 +63,9 @@ def test_operations_per_system():
         "reset_factors",
         "remove_from_groups",
         "revoke_grants",
+        "unassign_apps",
+        "lock_devices",
+        "verify",
         "deactivate",
         "restore_groups",
         "restore_apps",
@@ -73,9 +76,18 @@ def test_operations_per_system():
         "sign_out",
         "revoke_oauth_tokens",
         "delete_app_passwords",
+        "invalidate_backup_codes",
+        "mobile_devices",
+        "verify",
     )
-    assert _operation_names(System.MSGRAPH) == ("disable", "enable", "revoke_sessions")
-    assert _operation_names(System.ZOOM) == ("deactivate", "activate", "revoke_token")
+    assert _operation_names(System.MSGRAPH) == (
+        "disable",
+        "enable",
+        "revoke_sessions",
+        "disable_devices",
+        "verify",
+    )
+    assert _operation_names(System.ZOOM) == ("deactivate", "activate", "revoke_token", "verify")
 
 
 def test_missing_connection_is_not_configured():

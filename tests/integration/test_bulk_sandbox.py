@@ -151,7 +151,8 @@ def test_a_batch_is_approved_once_by_another_person_and_each_request_records_it(
     }
     gap = (made[1].scheduled_for - made[0].scheduled_for).total_seconds()
     assert gap == pytest.approx(bulk_decide.release_spacing())
-    assert StepRun.objects.filter(action_request__batch=batch).count() == 8
+    # per person: each system's reset step and its read-back (issue 13), 4 systems
+    assert StepRun.objects.filter(action_request__batch=batch).count() == 2 * 4 * 2
     assert {(a.approver_id, a.fingerprint) for r in made for a in r.approvals.all()} == {
         (flow.approver.pk, r.fingerprint) for r in made
     }
@@ -221,7 +222,9 @@ def test_a_batch_of_200_runs_to_the_end_within_the_rate_limits(
             break
         flow.queue.sweep()
     assert progress.done, progress.overall
-    assert progress.percent == 100 and progress.total == valid * 4
+    assert (
+        progress.percent == 100 and progress.total == valid * 4 * 2
+    )  # each system's step and its read-back
     states = dict(progress.requests)
     assert sum(states.values()) == valid
     failed = StepRun.objects.filter(action_request__batch=batch, status=StepRun.Status.FAILED)
@@ -285,9 +288,10 @@ def test_progress_counts_steps_held_by_a_rate_limit_as_waiting_rate_limited(flow
     rate_note("okta", [CallRecord("okta", "GET", "/x", 429, 1.0, rate_reset=until)], reserve=0)
     progress = batch_progress(batch)
     okta = next(s for s in progress.systems if s["system"] == "okta")
-    assert okta["counts"]["rate_limited"] == 2 and okta["paused_until"] is not None
+    # two people, each with a step and its read-back in every system (issue 13)
+    assert okta["counts"]["rate_limited"] == 4 and okta["paused_until"] is not None
     google = next(s for s in progress.systems if s["system"] == "google")
-    assert google["counts"]["rate_limited"] == 0 and google["counts"]["waiting"] == 2
+    assert google["counts"]["rate_limited"] == 0 and google["counts"]["waiting"] == 4
     assert progress.seconds_left is not None and progress.seconds_left >= 25
 
 

@@ -23,7 +23,11 @@ def _set_okta_status(sandbox, email: str, status: str) -> None:
 
 
 def _suspend_calls(sandbox) -> list[dict]:
-    return [e for e in sandbox.effects("okta") if e["path"].endswith("/lifecycle/suspend")]
+    return [
+        e
+        for e in sandbox.effects("okta")
+        if e["path"].endswith("/lifecycle/suspend") and "/users/" in e["path"]
+    ]
 
 
 def test_staged_user_cannot_sign_in_so_suspend_is_already_done(flow, connected):
@@ -58,10 +62,13 @@ def test_a_user_who_could_still_get_in_fails_in_words_recommending_deactivation(
     assert suspend.last_error.startswith("Okta: not suspended: ")
     assert words in suspend.last_error and "Deactivate the account in Okta" in suspend.last_error
     assert [(e["status"], e["applied"]) for e in _suspend_calls(connected)] == [(400, False)]
-    # The other systems are locked all the same, and Okta's sessions are still cleared.
+    # The other systems are locked all the same, and Okta's sessions are still cleared; the
+    # read-back says in words that Okta did not suspend the account.
+    failed = {"okta.suspend", "okta.verify"}
     assert all(
-        s.status in (S.SUCCEEDED, S.SKIPPED) for s in steps.values() if s.key != "okta.suspend"
+        s.status in (S.SUCCEEDED, S.SKIPPED) for s in steps.values() if s.key not in failed
     ), [(s.key, s.status, s.last_error) for s in steps.values()]
+    assert f"Okta shows the account {status}, not suspended" in steps["okta.verify"].detail
     assert req.state == ActionRequest.State.PARTIALLY_FAILED
     assert connected.person(email)["okta"]["status"] == status
 

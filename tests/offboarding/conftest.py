@@ -141,6 +141,9 @@ class FakeRegistry:
             account_id=target.okta_id,
         )
 
+    def read_holdings(self, system: System, *, target: Target, operations) -> dict[str, str]:
+        return {}  # what removing steps would remove: not modelled here
+
     def _apply(self, system: str, operation: str, okta_id: str) -> OperationResult:
         account = self.accounts.get((system, okta_id))
         if account is None:
@@ -185,10 +188,27 @@ class FakeRegistry:
                 )
             )
             raise fault.error
+        if operation == "verify":  # a read-back changes nothing: recorded as a read
+            return self._read_back(system, target.okta_id, options or {})
         self.calls.append((system, operation, target.okta_id, dict(options or {})))
         result = self._apply(system, operation, target.okta_id)
         record_call(CallRecord(system, "POST", path, 200, 5.0))
         return result
+
+    def _read_back(self, system: str, okta_id: str, ran: dict) -> OperationResult:
+        """What a provider's verify returns: the account's state, verified unless a lock step
+        ran (the options name the steps that ran) and the account is not locked."""
+        self.reads.append((system, okta_id))
+        record_call(CallRecord(system, "GET", f"/{system}/users/{okta_id}", 200, 1.0))
+        account = self.accounts.get((system, okta_id))
+        if account is None:
+            return OperationResult(Outcome.NO_ACCOUNT, "no account")
+        locked = any(op in ran for op in ("suspend", "disable", "deactivate"))
+        verdict = "not_verified" if locked and not account["locked_out"] else "verified"
+        words = f"{system} shows the account {account['state']}"
+        return OperationResult(
+            Outcome.DONE, words, data={"verdict": verdict, "observed": dict(account)}
+        )
 
 
 _API = (
@@ -197,6 +217,7 @@ _API = (
     "okta_user_groups",
     "okta_search_users",
     "read_account",
+    "read_holdings",
     "run_operation",
 )
 

@@ -32,7 +32,9 @@ from tests.offboarding.conftest import enrol_totp
 pytestmark = pytest.mark.django_db
 RS = ActionRequest.State
 ALL = ["okta", "google", "msgraph", "zoom"]
-LOCK_STEPS = {"okta.suspend", "google.suspend", "msgraph.disable", "zoom.deactivate"}
+# Each system's read-back follows its steps (issue 13): a break-glass run proves its lockout too.
+VERIFY_STEPS = {"okta.verify", "google.verify", "msgraph.verify", "zoom.verify"}
+LOCK_STEPS = {"okta.suspend", "google.suspend", "msgraph.disable", "zoom.deactivate"} | VERIFY_STEPS
 
 
 def test_reset_sessions_runs_at_once_audited_and_waits_for_review(
@@ -43,12 +45,16 @@ def test_reset_sessions_runs_at_once_audited_and_waits_for_review(
     req = run("reset_sessions")
     assert req.state == RS.APPROVED and req.origin == ActionRequest.Origin.BREAK_GLASS
     assert not req.approvals.exists()
-    assert set(steps(req)) == {
-        "okta.clear_sessions",
-        "google.sign_out",
-        "zoom.revoke_token",
-        "msgraph.revoke_sessions",
-    }
+    assert (
+        set(steps(req))
+        == {
+            "okta.clear_sessions",
+            "google.sign_out",
+            "zoom.revoke_token",
+            "msgraph.revoke_sessions",
+        }
+        | VERIFY_STEPS
+    )
     assert queue.sent == [("offboarding.tasks.start_request", (req.pk,))]
     review = AfterTheFactReview.objects.get(action_request=req)
     assert review.is_pending and "responder" in review.why
@@ -70,7 +76,7 @@ def test_offboard_runs_only_the_lock_steps_and_never_deactivates(run, queue, ste
     req.refresh_from_db()
     assert req.state == RS.SUCCEEDED
     assert {(c[0], c[1]) for c in fake_registry.effectful_calls()} == {
-        tuple(k.split(".")) for k in LOCK_STEPS
+        tuple(k.split(".")) for k in LOCK_STEPS - VERIFY_STEPS
     }
     assert fake_registry.accounts[("okta", "00u1")]["state"] == "SUSPENDED"
 

@@ -25,6 +25,8 @@ OKTA_FOLLOWERS = {
     "okta.reset_factors",
     "okta.remove_from_groups",
     "okta.revoke_grants",
+    "okta.unassign_apps",
+    "okta.lock_devices",
 }
 
 
@@ -51,7 +53,8 @@ def test_the_lock_task_runs_its_systems_revokes_without_queuing_them(approved, q
     assert tasks.run_step(steps(req)["okta.suspend"].pk) == "applied"
     done = steps(req)
     succeeded = {k for k, s in done.items() if s.status == S.SUCCEEDED}
-    assert succeeded == {"okta.suspend"} | OKTA_FOLLOWERS
+    # The read-back, made ready by the last of the others, runs in the same chain.
+    assert succeeded == {"okta.suspend", "okta.verify"} | OKTA_FOLLOWERS
     assert queue.step_ids() == []
     req.refresh_from_db()
     assert req.state == RS.SUCCEEDED
@@ -77,6 +80,9 @@ def test_a_failed_lock_step_still_lets_its_revokes_run_in_the_chain(
     done = steps(req)
     assert done["okta.suspend"].status == S.FAILED
     assert {done[k].status for k in OKTA_FOLLOWERS} == {S.SUCCEEDED}
+    # The read-back then finds the account not suspended: not verified.
+    assert done["okta.verify"].status == S.FAILED
+    assert done["okta.verify"].last_error.startswith("Not verified:")
 
 
 def test_steps_of_another_system_made_ready_are_queued_not_followed(approved, queue, steps):
@@ -93,12 +99,12 @@ def test_steps_of_another_system_made_ready_are_queued_not_followed(approved, qu
 
 
 def test_followers_run_at_once_on_threads(approved, queue, steps, fake_registry, settings):
-    settings.OFFBOARDING_STEP_THREADS = 4
+    settings.OFFBOARDING_STEP_THREADS = len(OKTA_FOLLOWERS)
     together = threading.Barrier(len(OKTA_FOLLOWERS), timeout=10)
 
     def meet(system: str, operation: str) -> None:
         if f"{system}.{operation}" in OKTA_FOLLOWERS:
-            together.wait()  # raises (the step is retried) unless all four calls are in flight
+            together.wait()  # raises (the step is retried) unless all six calls are in flight
 
     fake_registry.on_call = meet
     req = _started(approved, queue, systems=["okta"])

@@ -50,7 +50,8 @@ def test_the_pack_holds_plan_approvals_calls_verifications_and_chained_events(
     }
     assert [a["approver"] for a in pack["approvals"]] == [approver.username]
     assert pack["approvals"][0]["for_the_approved_version"] is True
-    assert pack["verifications"] == []  # none recorded: the page says so
+    # each system's read-back after its steps (issue 13), one per system
+    assert sorted(v["system"] for v in pack["verifications"]) == sorted(finished.systems)
     actions = [e["action"] for e in pack["audit_events"]]
     assert actions[0] == AuditEvent.Action.REQUEST_SUBMITTED
     assert (
@@ -84,6 +85,7 @@ def test_every_call_made_is_listed_from_the_attempt_rows(client, finished, audit
 
 
 def test_verification_read_backs_are_included(client, finished, auditor):
+    SystemVerification.objects.filter(action_request=finished).delete()
     SystemVerification.objects.create(
         action_request=finished,
         system="okta",
@@ -100,6 +102,7 @@ def test_verification_read_backs_are_included(client, finished, auditor):
 
 
 def test_the_printable_page_says_none_recorded_without_verifications(client, finished, helpdesk):
+    SystemVerification.objects.filter(action_request=finished).delete()
     page = sign_in(client, helpdesk).get(
         reverse("offboarding:request-evidence", kwargs={"pk": finished.pk})
     )

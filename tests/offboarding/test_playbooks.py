@@ -21,9 +21,68 @@ def test_reset_sessions_runs_all_four_systems_in_parallel():
         "google.sign_out",
         "zoom.revoke_token",
         "msgraph.revoke_sessions",
+        "okta.verify",
+        "google.verify",
+        "zoom.verify",
+        "msgraph.verify",
     ]
-    assert all(s.depends_on == () for s in steps)
-    assert steps[0].options == {"oauth_tokens": True, "forget_devices": False}
+    assert all(s.depends_on == () for s in steps[:4])
+    # Okta forgets remembered devices unless asked not to (its API's own default).
+    assert steps[0].options == {"oauth_tokens": True, "forget_devices": True}
+
+
+def test_each_system_is_verified_after_its_own_steps_and_told_which_ran():
+    steps = {
+        s.key: s
+        for s in playbooks.build_steps(
+            "offboard",
+            systems=playbooks.ALL_SYSTEMS,
+            options={"okta_deactivate": True, "okta_lock_devices": False},
+        )
+    }
+    okta = steps["okta.verify"]
+    assert set(okta.depends_on) == {
+        "okta.suspend",
+        "okta.clear_sessions",
+        "okta.reset_factors",
+        "okta.remove_from_groups",
+        "okta.revoke_grants",
+        "okta.unassign_apps",
+    }
+    assert okta.options["unassign_apps"] is True and "lock_devices" not in okta.options
+    assert steps["zoom.verify"].depends_on == ("zoom.deactivate", "zoom.revoke_token")
+    # The irreversible deactivate waits for the verifications too.
+    assert {"okta.verify", "google.verify"} <= set(steps["okta.deactivate"].depends_on)
+    assert "okta.verify" not in steps["okta.deactivate"].options
+
+
+def test_new_offboard_steps_carry_their_choices():
+    steps = {
+        s.key: s
+        for s in playbooks.build_steps(
+            "offboard",
+            systems=playbooks.ALL_SYSTEMS,
+            options={
+                "okta_deactivate": True,
+                "okta_deactivate_send_email": True,
+                "google_mobile_block_only": True,
+                "okta_deactivate_devices": False,
+            },
+        )
+    }
+    assert steps["okta.deactivate"].options == {"send_email": True}
+    assert steps["google.mobile_devices"].options == {"block_only": True}
+    assert steps["okta.lock_devices"].options == {"deactivate": False}
+    assert steps["okta.unassign_apps"].depends_on == ("okta.suspend",)
+    assert steps["msgraph.disable_devices"].depends_on == ("msgraph.disable",)
+    assert steps["google.invalidate_backup_codes"].depends_on == ("google.suspend",)
+
+
+def test_the_plan_says_when_a_verification_runs():
+    plan = playbooks.render_plan(playbooks.build_steps("offboard", systems=["zoom"], options=None))
+    (zoom,) = plan
+    assert zoom["steps"][-1]["label"] == "Verify the Zoom lockout"
+    assert zoom["steps"][-1]["after"] == "after the other steps here, reading the account back"
 
 
 def test_offboard_locks_each_system_before_revoking():
@@ -60,7 +119,13 @@ def test_options_choose_the_steps():
         systems=["google"],
         options={"google_sign_out": False, "google_delete_app_passwords": False},
     )
-    assert keys(steps) == ["google.suspend", "google.revoke_oauth_tokens"]
+    assert keys(steps) == [
+        "google.suspend",
+        "google.revoke_oauth_tokens",
+        "google.invalidate_backup_codes",
+        "google.mobile_devices",
+        "google.verify",
+    ]
 
 
 def test_reinstate_undoes_the_locks_and_puts_back_groups_and_apps_after_the_unsuspend():

@@ -123,6 +123,10 @@ def test_reset_sessions_runs_without_approval_when_the_delegation_allows_it(
         "google.sign_out",
         "zoom.revoke_token",
         "msgraph.revoke_sessions",
+        "okta.verify",
+        "google.verify",
+        "zoom.verify",
+        "msgraph.verify",
     }
     assert queue.sent == [("offboarding.tasks.start_request", (req.pk,))]
 
@@ -260,7 +264,7 @@ def test_a_second_approval_after_approval_is_refused_and_creates_no_more_steps(
     req = approve(make_request("offboard"), approver)
     with pytest.raises(InvalidTransition):
         approve(req, other_approver)
-    assert StepRun.objects.filter(action_request=req).count() == len(steps(req)) == 13
+    assert StepRun.objects.filter(action_request=req).count() == len(steps(req)) == 22
 
 
 # --- reject, cancel, expire ---------------------------------------------------------------------
@@ -356,4 +360,4 @@ def test_a_second_open_request_for_the_same_action_and_person_is_refused(
     queue.drain()
     first.refresh_from_db()
     assert first.is_final
-    assert make_request("offboard", reason="Again").pk != first.pk
+    assert make_request("offboard", reason="Again", confirm_repeat=True).pk != first.pk

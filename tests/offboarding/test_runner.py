@@ -10,7 +10,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from connections.types import ConnectorError
-from offboarding import progress, runner
+from offboarding import playbooks, progress, runner
 from offboarding import services as svc
 from offboarding.exceptions import InvalidTransition, NotAllowed
 from offboarding.models import ActionRequest, AuditEvent, StepAttempt, StepRun
@@ -57,9 +57,13 @@ def test_offboard_runs_every_system_to_success(approved, queue, steps, fake_regi
     assert ("okta", "deactivate") not in order, "deactivate runs only when chosen"
     assert fake_registry.calls[order.index(("okta", "clear_sessions"))][3] == {
         "oauth_tokens": True,
-        "forget_devices": False,
+        "forget_devices": True,
     }
-    assert AuditEvent.objects.filter(action=AuditEvent.Action.STEP_OUTCOME).count() == 13
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.STEP_OUTCOME).count() == 22
+    # Each system was read back after its steps, and said so.
+    verified = AuditEvent.objects.filter(action=AuditEvent.Action.SYSTEM_VERIFIED)
+    assert sorted(e.details["system"] for e in verified) == sorted(playbooks.ALL_SYSTEMS)
+    assert {e.details["verdict"] for e in verified} == {"verified"}
     assert mailoutbox[-1].to == ["helpdesk@portal.test"] and "succeeded" in mailoutbox[-1].subject
 
 
@@ -358,7 +362,8 @@ def test_concurrency_limit_defers_claims_beyond_it(approved, queue, steps, fake_
     result, error, calls = runner.step_run_call(claimed)
     with queue.capture(execute=True):
         runner.step_run_complete(step=claimed, owner="w1", result=result, error=error, calls=calls)
-    assert queue.step_ids() == [b.pk]
+    # The first request's read-back is ready now too, queued before the woken step.
+    assert queue.step_ids() == [steps(first)["okta.verify"].pk, b.pk]
     queue.drain()
     b.refresh_from_db()
     assert b.status == S.SUCCEEDED

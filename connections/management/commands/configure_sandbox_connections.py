@@ -31,7 +31,8 @@ def sandbox_connections(base: str, creds: dict[str, Any]) -> dict[System, dict[s
                     "okta.users.read",
                     "okta.users.manage",
                     "okta.groups.manage",
-                    "okta.apps.manage",  # issue 13: reinstate assigns apps again
+                    "okta.apps.manage",
+                    "okta.devices.manage",
                 ],
                 "identity_attribute": "id",
             },

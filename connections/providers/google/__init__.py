@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+from connections.providers.google import lockout
 from connections.providers.google.client import GoogleWorkspaceClient
 from connections.providers.google.form import GoogleForm
-from connections.providers.provider import Defaults, Effect, Hosts, Operation, Provider
+from connections.providers.provider import (
+    Defaults,
+    Effect,
+    Hosts,
+    Operation,
+    Provider,
+    option_flag,
+)
 from connections.types import System
 
 PROVIDER = Provider(
@@ -36,6 +44,23 @@ PROVIDER = Provider(
             "Delete Google app passwords",
             lambda c, who, o: c.delete_app_passwords(who),
         ),
+        Operation(
+            "invalidate_backup_codes",
+            "Invalidate Google backup codes",
+            lambda c, who, o: lockout.invalidate_backup_codes(c, who),
+        ),
+        Operation(
+            "mobile_devices",
+            "Wipe the account from (or block) Google mobile devices",
+            lambda c, who, o: lockout.act_on_devices(
+                c, who, block_only=option_flag(o, "block_only", False)
+            ),
+        ),
+        Operation(
+            "verify",
+            "Verify the Google Workspace lockout",
+            lambda c, who, o: lockout.verify(c, who, o),
+        ),
     ),
     identity_attribute="email",
     hosts=Hosts(
@@ -47,4 +72,5 @@ PROVIDER = Provider(
         api_base_url="https://admin.googleapis.com",
         token_url="https://oauth2.googleapis.com/token",  # noqa: S106 (a URL, not a secret)
     ),
+    holdings=lockout.holdings,
 )

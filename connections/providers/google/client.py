@@ -17,6 +17,7 @@ from connections.types import AccountState, ConnectorError, OperationResult, Out
 SCOPES = (
     "https://www.googleapis.com/auth/admin.directory.user",
     "https://www.googleapis.com/auth/admin.directory.user.security",
+    "https://www.googleapis.com/auth/admin.directory.device.mobile.action",
 )
 DIRECTORY = "/admin/directory/v1"
 RETRYABLE_REASONS = frozenset(
@@ -32,6 +33,8 @@ class GoogleWorkspaceClient(ProviderClient):
         "user": IdSyntax(rf"{EMAIL}|[0-9]{{1,32}}", "a Google user's email address or id"),
         "tokens": IdSyntax(r"[A-Za-z0-9._~:-]+", "a Google OAuth client id"),
         "asps": IdSyntax(r"[0-9]{1,10}", "a Google app password id"),
+        "device": IdSyntax(r"[A-Za-z0-9_-]{1,128}", "a Google mobile device resource id"),
+        "customer": IdSyntax(r"[A-Za-z0-9_]{1,64}", "a Google customer id"),
     }
 
     def _fetch_token(self) -> tuple[str, float]:
@@ -77,6 +80,10 @@ class GoogleWorkspaceClient(ProviderClient):
 
     def _retryable_code(self, status: int, code: str) -> bool:
         return code in RETRYABLE_REASONS
+
+    def user_path(self, user_key: str) -> str:
+        """The Directory path of one user (checked and percent-encoded)."""
+        return self._user_path(user_key)
 
     def _user_path(self, user_key: str) -> str:
         return f"{DIRECTORY}/users/{self.segment(user_key)}"

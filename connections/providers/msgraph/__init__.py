@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from connections.providers.msgraph import lockout
 from connections.providers.msgraph.client import MicrosoftGraphClient
 from connections.providers.msgraph.form import GraphForm
 from connections.providers.provider import Defaults, Effect, Hosts, Operation, Provider
@@ -30,6 +31,16 @@ PROVIDER = Provider(
             "Revoke Microsoft 365 sign-in sessions",
             lambda c, who, o: c.revoke_sessions(who),
         ),
+        Operation(
+            "disable_devices",
+            "Disable Microsoft 365 registered devices (needs Device.ReadWrite.All)",
+            lambda c, who, o: lockout.disable_devices(c, who),
+        ),
+        Operation(
+            "verify",
+            "Verify the Microsoft 365 lockout",
+            lambda c, who, o: lockout.verify(c, who, o),
+        ),
     ),
     identity_attribute="login",
     hosts=Hosts(names=frozenset({"graph.microsoft.com", "login.microsoftonline.com"})),
@@ -39,4 +50,5 @@ PROVIDER = Provider(
         api_base_url="https://graph.microsoft.com/v1.0",
         token_url="https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token",  # noqa: S106 (a URL, not a secret)
     ),
+    holdings=lockout.holdings,
 )

@@ -49,7 +49,8 @@ class MicrosoftGraphClient(ProviderClient):
             r"[A-Za-z0-9'._!#^~+-]+(?:@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)?",
             "a Microsoft 365 user id or user principal name",
             max_length=113,
-        )
+        ),
+        "device": IdSyntax(r"[0-9A-Fa-f-]{36}", "a Microsoft 365 device object id"),
     }
 
     def _fetch_token(self) -> tuple[str, float]:

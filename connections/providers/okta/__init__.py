@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from connections.providers.okta import restore
+from connections.providers.okta import lockout, restore
 from connections.providers.okta.auth import dpop_wanted
 from connections.providers.okta.client import OktaClient
 from connections.providers.okta.dpop import SECRET_KEY, new_key_pem
@@ -65,9 +65,24 @@ PROVIDER = Provider(
             "revoke_grants", "Revoke Okta app grants", lambda c, who, o: c.revoke_grants(who)
         ),
         Operation(
+            "unassign_apps",
+            "Unassign Okta apps (direct assignments)",
+            lambda c, who, o: lockout.unassign_apps(c, who),
+        ),
+        Operation(
+            "lock_devices",
+            "Suspend and deactivate Okta devices",
+            lambda c, who, o: lockout.lock_devices(
+                c, who, deactivate=option_flag(o, "deactivate", True)
+            ),
+        ),
+        Operation("verify", "Verify the Okta lockout", lambda c, who, o: lockout.verify(c, who, o)),
+        Operation(
             "deactivate",
             "Deactivate in Okta (irreversible)",
-            lambda c, who, o: c.deactivate_user(who),
+            lambda c, who, o: c.deactivate_user(
+                who, send_email=option_flag(o, "send_email", False)
+            ),
             Effect.DEACTIVATE,
         ),
         # Issue 13: reinstate puts back what this portal's offboard removed (ids from its steps).
@@ -97,4 +112,5 @@ PROVIDER = Provider(
     defaults=Defaults(max_concurrency=10),
     org_paths=("/api/v1", "/oauth2/v1/token"),
     make_secrets=make_secrets,
+    holdings=lockout.holdings,
 )

@@ -23,8 +23,13 @@ from connections.providers.okta.dpop import SECRET_KEY, DpopSigner
 from connections.providers.tokens import TOKEN_CACHE, signing_key
 from connections.types import ConnectorError
 
-# okta.apps.manage: reinstate assigns apps again (issue 13).
-DEFAULT_SCOPES = ("okta.users.read", "okta.users.manage", "okta.groups.manage", "okta.apps.manage")
+DEFAULT_SCOPES = (
+    "okta.users.read",
+    "okta.users.manage",
+    "okta.groups.manage",
+    "okta.apps.manage",  # unassign apps; reinstate assigns them again (issue 13)
+    "okta.devices.manage",  # suspend and deactivate devices (issue 13)
+)
 JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 NONCE_ERROR = "use_dpop_nonce"
 

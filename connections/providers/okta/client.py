@@ -54,6 +54,7 @@ class OktaClient(OktaAuth):
         "user": IdSyntax(r"[^\s\\%]+", "an Okta user id or login", max_length=100),
         "group": IdSyntax(r"[0-9A-Za-z]{1,64}", "an Okta group id"),
         "app": IdSyntax(r"[0-9A-Za-z]{1,64}", "an Okta app id"),
+        "device": IdSyntax(r"[0-9A-Za-z]{1,64}", "an Okta device id"),
     }
 
     def _parse_error(self, status: int, body: Mapping[str, Any]) -> tuple[str, str]:
@@ -105,6 +106,13 @@ class OktaClient(OktaAuth):
         for response in self._link_pages(path, resource="group"):
             members.extend(_without_credentials(u) for u in response.json())
         return members
+
+    def list_all(self, path: str, *, resource: str) -> list[dict[str, Any]]:
+        """Every item of a list endpoint under the API base (all pages)."""
+        items: list[dict[str, Any]] = []
+        for response in self._link_pages(path, resource=resource):
+            items.extend(response.json())
+        return items
 
     def _link_pages(self, path: str, *, resource: str) -> Iterator[httpx.Response]:
         """Every page of a list, following `Link: <…>; rel="next"` headers."""
@@ -170,7 +178,7 @@ class OktaClient(OktaAuth):
             if status == "ACTIVE":  # refused all the same: say what Okta said
                 raise
             return self._not_suspendable(status)
-        return OperationResult(Outcome.DONE, "Suspended.")
+        return OperationResult(Outcome.DONE, "Suspended.", data={"previous_status": "ACTIVE"})
 
     def _not_suspendable(self, status: str) -> OperationResult:
         """The honest outcome of "suspend" for a user who is not ACTIVE (or raise, in words)."""
@@ -296,14 +304,18 @@ class OktaClient(OktaAuth):
             raise
         return OperationResult(Outcome.DONE, "Grants revoked (if there were any).")
 
-    def deactivate_user(self, user_id: str) -> OperationResult:
+    def deactivate_user(self, user_id: str, *, send_email: bool = False) -> OperationResult:
         """Deactivate in one call (irreversible, deprovisions apps); DEPROVISIONED is already done.
+
+        `send_email`: Okta's own choice to email the admins about the deactivation (sendEmail).
 
         Okta answers 404 E0000007 for a user who is already deactivated (CONTRACTS.md): only then
         is the status read, to tell that from a user who does not exist.
         """
         try:
-            self._lifecycle(user_id, "deactivate", params={"sendEmail": "false"})
+            self._lifecycle(
+                user_id, "deactivate", params={"sendEmail": str(bool(send_email)).lower()}
+            )
         except ConnectorError as exc:
             if exc.status != 404:
                 raise
@@ -313,7 +325,8 @@ class OktaClient(OktaAuth):
             if status == "DEPROVISIONED":
                 return OperationResult(Outcome.ALREADY_DONE, "Already deactivated.")
             raise
-        return OperationResult(Outcome.DONE, "Deactivated.")
+        emailed = " (Okta emails the admins)" if send_email else ""
+        return OperationResult(Outcome.DONE, f"Deactivated{emailed}.")
 
 
 def _without_credentials(user: Mapping[str, Any]) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from connections.providers.provider import Defaults, Effect, Hosts, Operation, Provider
+from connections.providers.zoom import lockout
 from connections.providers.zoom.client import ZoomClient
 from connections.providers.zoom.form import ZoomForm
 from connections.types import System
@@ -25,6 +26,7 @@ PROVIDER = Provider(
         Operation(
             "revoke_token", "Revoke the Zoom SSO token", lambda c, who, o: c.revoke_token(who)
         ),
+        Operation("verify", "Verify the Zoom lockout", lambda c, who, o: lockout.verify(c, who, o)),
     ),
     identity_attribute="email",
     hosts=Hosts(names=frozenset({"api.zoom.us", "zoom.us"})),

@@ -126,6 +126,8 @@ def list_codes(app: App, req: Request) -> Resp:
         return idx
     gen = app.state.person(idx).backup_codes_generation
     uid = app.org.ids.google_user.make(idx)
+    if gen:  # invalidated: none are valid until the person (or an admin) generates new ones
+        return Resp(200, {"kind": "admin#directory#verificationCodesList", "etag": etag(uid, gen)})
     seedling = hashlib.sha256(f"{uid}:{gen}".encode()).hexdigest()
     items = [
         {

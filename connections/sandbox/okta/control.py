@@ -33,6 +33,7 @@ def okta_view(app: App, idx: int, p: PersonState) -> dict | None:
         "factors": sorted(p.factors.values()),
         "groups": [data.GROUPS[g][0] for g in sorted(p.groups)],
         "apps": [data.APPS[a][1] for a in p.apps],
+        "group_apps": [data.APPS[a][1] for a, g in sorted(p.group_apps.items()) if g in p.groups],
         "devices": {org.ids.okta_device.make(idx, k): s for k, s in sorted(p.okta_devices.items())},
         "devices_forgotten": p.devices_forgotten,
         "last_updated": iso(p.last_updated),
