@@ -3,6 +3,7 @@
 from django.urls import path
 
 from offboarding import views
+from offboarding.views import event_policies, hooks
 
 app_name = "offboarding"
 
@@ -28,4 +29,20 @@ urlpatterns = [
     path("policies/delegations/<int:pk>/", views.delegation_edit, name="delegation-edit"),
     path("policies/protected/add", views.protected_add, name="protected-add"),
     path("policies/protected/<int:pk>/remove", views.protected_remove, name="protected-remove"),
+    # Okta event hooks and their policies (issue 14)
+    path("hooks/okta/<uuid:connection_id>/", hooks.okta_event_hook, name="okta-hook"),
+    path("policies/events/", event_policies.event_policies, name="event-policies"),
+    path("policies/events/new", event_policies.event_policy_edit, name="event-policy-new"),
+    path("policies/events/<int:pk>/", event_policies.event_policy_edit, name="event-policy-edit"),
+    path(
+        "policies/events/<int:pk>/delete",
+        event_policies.event_policy_delete,
+        name="event-policy-delete",
+    ),
+    path("policies/events/hook", event_policies.event_hook_settings, name="event-hook"),
+    path(
+        "policies/events/hook/register",
+        event_policies.event_hook_register,
+        name="event-hook-register",
+    ),
 ]

@@ -4,6 +4,7 @@
 - ``steps``: StepRun, StepAttempt
 - ``scope``: Delegation, ProtectedGroup
 - ``verification``: SystemVerification (what a system showed after the steps)
+- ``hooks``: EventHook, HookDelivery, HookEvent, EventPolicy, SyslogCursor (Okta events, issue 14)
 - ``audit``: AuditEvent (the chain's signed state lives in ``offboarding.audit_models``)
 
 New models go in a new module here (each under 400 lines) and are re-exported below.
@@ -11,6 +12,13 @@ New models go in a new module here (each under 400 lines) and are re-exported be
 
 from offboarding.audit_models import AuditChainHead, AuditCheckpoint, AuditWatermark
 from offboarding.models.audit import AppendOnlyError, AuditEvent, AuditEventQuerySet
+from offboarding.models.hooks import (
+    EventHook,
+    EventPolicy,
+    HookDelivery,
+    HookEvent,
+    SyslogCursor,
+)
 from offboarding.models.requests import ActionRequest, Approval, SystemChoices
 from offboarding.models.scope import Delegation, ProtectedGroup
 from offboarding.models.steps import StepAttempt, StepRun
@@ -26,9 +34,14 @@ __all__ = [
     "AuditEventQuerySet",
     "AuditWatermark",
     "Delegation",
+    "EventHook",
+    "EventPolicy",
+    "HookDelivery",
+    "HookEvent",
     "ProtectedGroup",
     "StepAttempt",
     "StepRun",
     "SystemChoices",
+    "SyslogCursor",
     "SystemVerification",
 ]
