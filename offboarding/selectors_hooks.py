@@ -7,9 +7,23 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from django.db.models import QuerySet
+from django.urls import reverse
 
+from connections import selectors as connection_selectors
 from connections.models import Connection
+from connections.types import System
 from offboarding.models import EventHook, EventPolicy, HookEvent, SyslogCursor
+
+
+def okta_connection() -> Connection | None:
+    """The Okta connection, enabled or not (its hook is set up before it is switched on)."""
+    return connection_selectors.connection_get(System.OKTA)
+
+
+def hook_url(connection: Connection, base_url: str) -> str:
+    """The URL Okta calls for this connection's hook."""
+    path = reverse("offboarding:okta-hook", kwargs={"connection_id": connection.pk})
+    return base_url.rstrip("/") + path
 
 
 def event_hook_for_connection(connection_id: UUID) -> EventHook | None:

@@ -9,7 +9,6 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.urls import reverse
 from django.utils import timezone
 
 from connections import registry
@@ -20,6 +19,7 @@ from offboarding.audit import audit_record
 from offboarding.exceptions import InvalidRequest, NotAllowed
 from offboarding.models import AuditEvent, EventHook, EventPolicy
 from offboarding.models.hooks import EVENT_TYPES
+from offboarding.selectors_hooks import hook_url
 
 _HEADER = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,63}$")
 _GROUP = re.compile(r"^[0-9A-Za-z]{1,64}$")
@@ -29,11 +29,6 @@ POLICY_FIELDS = ("name", "event_type", "okta_group_id", "action", "mode", "activ
 def _require_admin(actor: User) -> None:
     if not permissions.can_manage_connections(actor):
         raise NotAllowed("Only Connection admins may change event hooks and their policies.")
-
-
-def hook_url(connection: Connection, base_url: str) -> str:
-    path = reverse("offboarding:okta-hook", kwargs={"connection_id": connection.pk})
-    return base_url.rstrip("/") + path
 
 
 def new_hook_secret() -> str:

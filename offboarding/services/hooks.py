@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import hmac
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -40,7 +41,7 @@ class Receipt:
     duplicate_delivery: bool
 
 
-def hook_authenticate(*, hook: EventHook, headers: dict[str, str]) -> None:
+def hook_authenticate(*, hook: EventHook, headers: Mapping[str, str]) -> None:
     """Raises HookUnauthorized unless the configured header carries the secret (constant time)."""
     if not hook.has_secret:
         raise HookUnauthorized
@@ -158,7 +159,7 @@ def events_store(
         ignore_conflicts=True,  # a racing delivery of the same uuid: the first one wins
     )
     rows = HookEvent.objects.filter(uuid__in=list(fresh), source=source, delivery=delivery)
-    ids = list(rows.values_list("pk", flat=True))
+    ids = list(rows.order_by("pk").values_list("pk", flat=True))
     for pk in ids:
         transaction.on_commit(functools.partial(progress.queue_task, HANDLE_TASK, pk))
     return ids

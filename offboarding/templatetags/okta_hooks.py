@@ -12,7 +12,6 @@ from django.conf import settings
 
 from connections.models import Connection
 from offboarding import selectors_hooks
-from offboarding.services.hook_admin import hook_url
 
 register = template.Library()
 
@@ -25,6 +24,6 @@ def okta_hook_panel(context: template.Context, connection: Connection) -> dict[s
     )
     return {
         "status": selectors_hooks.event_hook_status(connection),
-        "hook_url": hook_url(connection, base),
+        "hook_url": selectors_hooks.hook_url(connection, base),
         "csrf_token": context.get("csrf_token"),
     }

@@ -12,9 +12,6 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from connections import selectors as connection_selectors
-from connections.models import Connection
-from connections.types import System
 from offboarding import permissions as perms
 from offboarding import selectors_hooks
 from offboarding.exceptions import OffboardingError
@@ -30,8 +27,8 @@ def _require_admin(request: HttpRequest) -> None:
         raise PermissionDenied
 
 
-def _okta_connection() -> Connection:
-    connection = connection_selectors.connection_get(System.OKTA)
+def _okta_connection() -> Any:
+    connection = selectors_hooks.okta_connection()
     if connection is None:
         raise Http404("Configure the Okta connection first.")
     return connection
@@ -44,12 +41,12 @@ def _base_url(request: HttpRequest) -> str:
 @require_GET
 def event_policies(request: HttpRequest) -> HttpResponse:
     _require_admin(request)
-    connection = connection_selectors.connection_get(System.OKTA)
+    connection = selectors_hooks.okta_connection()
     context = {
         "policies": selectors_hooks.event_policy_list(),
         "events": selectors_hooks.hook_event_recent(),
         "status": selectors_hooks.event_hook_status(connection) if connection else None,
-        "hook_url": hook_admin.hook_url(connection, _base_url(request)) if connection else "",
+        "hook_url": selectors_hooks.hook_url(connection, _base_url(request)) if connection else "",
     }
     return render(request, "offboarding/event_policies.html", context)
 
