@@ -112,7 +112,8 @@ def list_logs(app: App, req: Request) -> Resp:
     store = events.store(app)
     with store.lock:
         logged = list(enumerate(store.events))
-    page, last = [], position
+    page: list[dict[str, Any]] = []
+    last = position
     for i, event in logged[position:]:
         published = _time(event["published"]) or now
         if published < start or (end is not None and published > end) or not match(event):
