@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import functools
 import logging
+from datetime import timedelta
 
 from django.contrib.auth.models import User
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from connections import selectors as connection_selectors
@@ -30,6 +32,15 @@ logger = logging.getLogger(__name__)
 ST = HookEvent.Status
 MEMBERSHIP_ADD = "group.user_membership.add"
 _OFFBOARDED = (ActionRequest.State.SUCCEEDED, ActionRequest.State.PARTIALLY_FAILED)
+# Lifecycle changes the portal's own steps make in Okta: Okta reports them back as events, which
+# must not start a second action (offboard suspends) or raise a false alarm (reinstate unsuspends).
+_MADE_BY = {
+    "user.lifecycle.suspend": ActionRequest.Kind.OFFBOARD,
+    "user.lifecycle.deactivate": ActionRequest.Kind.OFFBOARD,
+    "user.lifecycle.unsuspend": ActionRequest.Kind.REINSTATE,
+    "user.lifecycle.reactivate": ActionRequest.Kind.REINSTATE,
+}
+ECHO_WINDOW = timedelta(minutes=10)
 
 
 def policy_for(event: HookEvent) -> EventPolicy | None:
@@ -42,6 +53,21 @@ def policy_for(event: HookEvent) -> EventPolicy | None:
         elif event.event_type != MEMBERSHIP_ADD:
             return policy
     return None
+
+
+def portal_echo(event: HookEvent) -> ActionRequest | None:
+    """The portal's own request for this person that made the change the event reports: one of
+    the kind that makes it, touching Okta, running or ended within ECHO_WINDOW of the event."""
+    kind = _MADE_BY.get(event.event_type)
+    if kind is None:
+        return None
+    since = event.received_at - ECHO_WINDOW
+    candidates = (
+        ActionRequest.objects.filter(target_okta_id=event.okta_user_id, kind=kind)
+        .filter(Q(state=ActionRequest.State.RUNNING) | Q(finished_at__gte=since))
+        .order_by("-pk")
+    )
+    return next((r for r in candidates[:5] if "okta" in (r.systems or [])), None)
 
 
 def _systems() -> list[str]:
@@ -59,6 +85,10 @@ def hook_event_handle(*, hook_event_id: int) -> str:
         return _finish(event, ST.IGNORED, f"No active policy for {event.event_type}.")
     if not event.okta_user_id:
         return _finish(event, ST.IGNORED, "The event names no Okta user.", policy=policy)
+    echo = portal_echo(event)
+    if echo is not None:
+        why = f"Okta reports the change request #{echo.pk} of this portal made."
+        return _finish(event, ST.IGNORED, why, policy=policy, req=echo)
     if policy.action == EventPolicy.Action.DRIFT_ALERT:
         return _drift(event, policy)
     try:

@@ -183,3 +183,25 @@ def test_okta_unreachable_leaves_the_event_waiting(receive, fake_registry):
     (event,) = receive(log_event(SUSPEND, "00u1"))
     assert event.status == HookEvent.Status.WAITING
     assert not ActionRequest.objects.exists()
+
+
+def test_okta_reporting_the_portals_own_suspension_starts_nothing(
+    receive, approved, queue, fake_registry
+):
+    offboard = approved("offboard", okta_id="00u1")
+    queue.drain()
+    (event,) = receive(log_event(SUSPEND, "00u1"))  # the offboard's own Okta suspend, echoed
+    assert event.status == HookEvent.Status.IGNORED
+    assert f"#{offboard.pk}" in event.outcome
+    assert ActionRequest.objects.count() == 1
+
+
+def test_okta_reporting_the_portals_own_reinstatement_is_no_drift(receive, approved, queue):
+    approved("offboard", okta_id="00u1")
+    queue.drain()
+    reinstate = approved("reinstate", okta_id="00u1")
+    queue.drain()
+    (event,) = receive(log_event(UNSUSPEND, "00u1"))
+    assert event.status == HookEvent.Status.IGNORED
+    assert f"#{reinstate.pk}" in event.outcome
+    assert not audits(AuditEvent.Action.DRIFT_ALERT)

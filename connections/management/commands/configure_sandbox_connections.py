@@ -26,7 +26,13 @@ def sandbox_connections(base: str, creds: dict[str, Any]) -> dict[System, dict[s
                 "auth_mode": "oauth",
                 "client_id": okta["client_id"],
                 "key_id": okta["key_id"],
-                "scopes": ["okta.users.read", "okta.users.manage", "okta.groups.manage"],
+                "scopes": [
+                    "okta.users.read",
+                    "okta.users.manage",
+                    "okta.groups.manage",
+                    "okta.eventHooks.manage",  # registering the portal's event hook (issue 14)
+                    "okta.logs.read",  # the System Log reconciliation (issue 14)
+                ],
                 "identity_attribute": "id",
             },
             "secret": {"private_key_pem": okta["private_key_pem"], "api_token": okta["api_token"]},
