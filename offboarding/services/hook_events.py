@@ -24,6 +24,7 @@ from offboarding.audit import audit_record
 from offboarding.exceptions import NotAllowed, TargetLookupFailed
 from offboarding.models import ActionRequest, AuditEvent, EventPolicy, HookEvent
 from offboarding.roles import Role
+from offboarding.runner import action_request_start
 from offboarding.services.system_actor import event_request_create, system_actor
 from offboarding.targets import TargetInfo, preflight_plan, scope_check, target_lookup
 
@@ -97,7 +98,26 @@ def hook_event_handle(*, hook_event_id: int) -> str:
         if exc.retryable:  # Okta unreachable: the event waits; the reconciliation queues it again
             return f"waits: {exc.message}"
         return _finish(event, ST.FAILED, exc.message, policy=policy)
-    return _act(event, policy, target)
+    outcome = _act(event, policy, target)
+    started = _automatic_request(hook_event_id)
+    if started is not None:
+        # Run it here and now rather than after another trip through the broker: the start
+        # reuses the live check just made, and its first steps run on this task's threads.
+        action_request_start(action_request_id=started, run_here=True)
+    return outcome
+
+
+def _automatic_request(hook_event_id: int) -> int | None:
+    """The request an event just made, if it was approved at once (an automatic reset)."""
+    return (
+        ActionRequest.objects.filter(
+            pk__in=HookEvent.objects.filter(pk=hook_event_id).values("action_request_id"),
+            state=ActionRequest.State.APPROVED,
+            origin=ActionRequest.Origin.EVENT_HOOK,
+        )
+        .values_list("pk", flat=True)
+        .first()
+    )
 
 
 def _act(event: HookEvent, policy: EventPolicy, target: TargetInfo) -> str:
@@ -108,7 +128,18 @@ def _act(event: HookEvent, policy: EventPolicy, target: TargetInfo) -> str:
     except NotAllowed as exc:  # protected person or out of the delegation's scope
         return _finish(event, ST.IGNORED, exc.message, policy=policy)
     systems = _systems()
-    plan = preflight_plan(kind=kind, systems=systems, options=None, target=target.as_target())
+    automatic = (
+        policy.mode == EventPolicy.Mode.AUTOMATIC
+        and kind == ActionRequest.Kind.RESET_SESSIONS
+        and delegation.reset_sessions_without_approval
+    )
+    # An automatic reset starts at once: a pre-flight reading (one call per system, in turn) would
+    # only delay the lockout. A request that waits for approval shows the approvers the plan.
+    plan = (
+        []
+        if automatic
+        else preflight_plan(kind=kind, systems=systems, options=None, target=target.as_target())
+    )
     reason = f"Okta event {event.event_type} ({event.uuid}) matched the policy “{policy.name}”."
     with transaction.atomic():
         twin = selectors.open_twin(kind=kind, target_okta_id=target.okta_id)
@@ -126,7 +157,7 @@ def _act(event: HookEvent, policy: EventPolicy, target: TargetInfo) -> str:
                     plan=plan,
                     reason=reason,
                     origin_detail=event.uuid,
-                    automatic=policy.mode == EventPolicy.Mode.AUTOMATIC,
+                    automatic=automatic,
                 )
         except IntegrityError:
             return _finish(event, ST.IGNORED, "A request for this person opened meanwhile.")
