@@ -22,7 +22,8 @@ from django.utils.dateparse import parse_datetime
 from connections.exceptions import SecretUnavailable
 from offboarding import progress
 from offboarding.exceptions import InvalidRequest
-from offboarding.models import EventHook, HookDelivery, HookEvent
+from offboarding.audit import audit_record
+from offboarding.models import AuditEvent, EventHook, HookDelivery, HookEvent
 
 HANDLE_TASK = "offboarding.tasks.handle_hook_event"
 MAX_BODY_BYTES = 1024 * 1024
@@ -59,7 +60,14 @@ def hook_verify(*, hook: EventHook, challenge: str) -> dict[str, str]:
     challenge = challenge.strip()
     if not challenge or len(challenge) > 512:
         raise InvalidRequest("The verification challenge is empty or too long.")
-    EventHook.objects.filter(pk=hook.pk).update(verified_at=timezone.now())
+    with transaction.atomic():
+        EventHook.objects.filter(pk=hook.pk).update(verified_at=timezone.now())
+        audit_record(
+            action=AuditEvent.Action.HOOK_CHANGED,
+            actor_label="Okta",
+            obj=hook,
+            details={"verified": True},
+        )
     return {"verification": challenge}
 
 

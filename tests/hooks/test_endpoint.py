@@ -22,6 +22,8 @@ def test_verification_echoes_the_challenge_and_marks_the_hook_verified(client, h
     assert response.json() == {"verification": "abc-123"}
     hook.refresh_from_db()
     assert hook.verified_at is not None
+    audit = AuditEvent.objects.get(action=AuditEvent.Action.HOOK_CHANGED)
+    assert audit.details == {"verified": True}
 
 
 def test_verification_without_the_secret_is_refused(client, hook, hook_url):

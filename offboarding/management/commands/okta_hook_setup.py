@@ -41,5 +41,7 @@ class Command(BaseCommand):
             except OffboardingError as exc:
                 raise CommandError(exc.message) from exc
             state = "verified" if hook.verified_at else "NOT verified"
-            self.stdout.write(f"Registered the event hook in Okta as {hook.okta_hook_id} ({state}).")
+            self.stdout.write(
+                f"Registered the event hook in Okta as {hook.okta_hook_id} ({state})."
+            )
         self.stdout.write(f"Okta event hook URL: {url}")
