@@ -21,8 +21,8 @@ from django.utils.dateparse import parse_datetime
 
 from connections.exceptions import SecretUnavailable
 from offboarding import progress
-from offboarding.exceptions import InvalidRequest
 from offboarding.audit import audit_record
+from offboarding.exceptions import InvalidRequest
 from offboarding.models import AuditEvent, EventHook, HookDelivery, HookEvent
 
 HANDLE_TASK = "offboarding.tasks.handle_hook_event"
