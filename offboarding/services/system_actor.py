@@ -1,8 +1,8 @@
 """The system actor that event-driven requests are made by, and the reset that runs without approval.
 
-The actor ("okta-events") cannot sign in. Its team's delegation ("Okta event policies", created by
-migration 0012_hooks_defaults and re-created here if missing) scopes every event-driven request
-exactly as a team's delegation scopes a person's: Connection admins narrow it on the Policies page.
+The actor ("okta-events") cannot sign in. Its team's delegation ("Okta event policies", made here on
+first use) scopes every event-driven request exactly as a team's delegation scopes a person's:
+Connection admins narrow it on the Policies page.
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from offboarding import selectors_hooks
 from offboarding.exceptions import OffboardingError
 from offboarding.services import hook_admin
+from offboarding.services.system_actor import system_actor
 
 
 class Command(BaseCommand):
@@ -23,6 +24,7 @@ class Command(BaseCommand):
         connection = selectors_hooks.okta_connection()
         if connection is None:
             raise CommandError("Configure the Okta connection first.")
+        system_actor()  # its delegation shows on the Policies page, ready to be narrowed
         status = selectors_hooks.event_hook_status(connection)
         if status.hook is None or not status.hook.has_secret:
             hook_admin.event_hook_configure(
