@@ -64,7 +64,7 @@ def okta_event_hook(request: HttpRequest, connection_id: UUID) -> HttpResponse:
         return _error(400, "The body must be JSON (Content-Type: application/json).")
     try:
         body = json.loads(request.body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return _error(400, "The body is not valid JSON.")
     try:
         hook_delivery_receive(hook=hook, body=body)

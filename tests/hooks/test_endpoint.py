@@ -103,6 +103,7 @@ def test_a_good_delivery_is_stored_and_its_events_queued(deliver, hook, queue):
             "published",
         ),
         (b"\xff\xfe", "not valid JSON"),
+        (b"[" * 200_000, "not valid JSON"),  # nesting deeper than the parser goes
     ],
 )
 def test_malformed_or_wrongly_typed_bodies_get_400_with_a_reason(deliver, hook, queue, raw, words):

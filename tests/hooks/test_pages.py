@@ -124,3 +124,22 @@ def test_registering_sends_the_hook_to_okta_and_asks_for_verification(
     assert hook.okta_hook_id == "who1"
     audit = AuditEvent.objects.get(action=AuditEvent.Action.HOOK_CHANGED)
     assert SECRET not in str(audit.details)
+
+
+def test_rotating_the_encryption_keys_keeps_the_hook_secret_readable(
+    hook, okta_connection, settings
+):
+    from cryptography.fernet import Fernet
+
+    from connections import crypto, services
+
+    okta_connection.set_secret({"api_token": "t" * 20})
+    okta_connection.save()
+    old = list(settings.PORTAL_ENCRYPTION_KEYS)
+    settings.PORTAL_ENCRYPTION_KEYS = [Fernet.generate_key().decode(), *old]
+    crypto._multifernet.cache_clear()
+    services.connection_rotate_keys()
+    settings.PORTAL_ENCRYPTION_KEYS = settings.PORTAL_ENCRYPTION_KEYS[:1]  # the old key dropped
+    crypto._multifernet.cache_clear()
+    hook.refresh_from_db()
+    assert hook.decrypt_secret() == SECRET
