@@ -12,9 +12,14 @@ from connections.signals import connection_changed
 def on_keys_rotated(sender: Any, connection: Any = None, action: str = "", **kwargs: Any) -> None:
     if action != "keys_rotated" or connection is None:
         return
-    from offboarding.services.hook_admin import event_hook_reencrypt
+    from offboarding.models import EventHook
 
-    event_hook_reencrypt(connection_id=connection.pk)
+    # Inside the rotation's transaction: a secret that cannot be read (SecretUnavailable) rolls
+    # the whole rotation back, as a connection's own secret does.
+    hook = EventHook.objects.select_for_update().filter(connection_id=connection.pk).first()
+    if hook is not None and hook.has_secret:
+        hook.set_secret(hook.decrypt_secret())
+        hook.save(update_fields=["secret_ciphertext"])
 
 
 def connect() -> None:

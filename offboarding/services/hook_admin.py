@@ -64,18 +64,6 @@ def event_hook_configure(
     return hook
 
 
-def event_hook_reencrypt(*, connection_id: Any) -> bool:
-    """Re-encrypt the hook's secret under the first key (key rotation); raises SecretUnavailable
-    if it cannot be read, so the rotation rolls back with nothing changed."""
-    with transaction.atomic():
-        hook = EventHook.objects.select_for_update().filter(connection_id=connection_id).first()
-        if hook is None or not hook.has_secret:
-            return False
-        hook.set_secret(hook.decrypt_secret())
-        hook.save(update_fields=["secret_ciphertext"])
-    return True
-
-
 def event_hook_register(
     *, actor: User | None, connection: Connection, base_url: str, ip: str = ""
 ) -> EventHook:
