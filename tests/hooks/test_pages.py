@@ -143,3 +143,31 @@ def test_rotating_the_encryption_keys_keeps_the_hook_secret_readable(
     crypto._multifernet.cache_clear()
     hook.refresh_from_db()
     assert hook.decrypt_secret() == SECRET
+
+
+def test_the_event_policies_page_lists_the_policies_and_latest_events(
+    client, connection_admin, deliver, queue, fake_registry
+):
+    from tests.hooks.conftest import envelope, log_event
+
+    deliver(envelope(log_event("user.lifecycle.suspend", "00u1")))
+    queue.drain()
+    client.force_login(connection_admin)
+    page = client.get("/policies/events/").content.decode()
+    assert "User suspended in Okta" in page
+    assert "user.account.report_suspicious_activity_by_enduser" in page
+    assert "Choose the group" in page  # the offboarding-group policy has none yet
+    assert "Acted on" in page and "/requests/" in page
+
+
+def test_pages_work_before_any_hook_is_set_up(client, connection_admin, okta_connection):
+    client.force_login(connection_admin)
+    assert "Not verified" in client.get("/connections/").content.decode()
+    assert client.get("/policies/events/").status_code == 200
+    assert client.get("/policies/events/hook").status_code == 200
+
+
+def test_without_an_okta_connection_the_hook_settings_say_so(client, connection_admin):
+    client.force_login(connection_admin)
+    assert client.get("/policies/events/").status_code == 200
+    assert client.get("/policies/events/hook").status_code == 404
