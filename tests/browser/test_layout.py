@@ -16,6 +16,7 @@ PAGES = [
     ("auditor", "/requests/", "Request history"),
     ("connection_admin", "/connections/", "Connections"),
     ("connection_admin", "/policies/", "Policies"),
+    ("connection_admin", "/policies/events/", "Okta event policies"),  # issue 14
 ]
 
 
