@@ -19,7 +19,10 @@ class EventPolicyForm(forms.Form):
         label="Only for this Okta group",
         required=False,
         max_length=64,
-        help_text="An Okta group id (00g…). Required for group-membership events; empty = any.",
+        help_text=(
+            "An Okta group id (00g…). Group-membership events: the group joined (required). "
+            "Other events: only people in this group. Empty: anyone."
+        ),
     )
     action = forms.ChoiceField(choices=EventPolicy.Action.choices)
     mode = forms.ChoiceField(

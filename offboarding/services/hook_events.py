@@ -44,16 +44,25 @@ _MADE_BY = {
 ECHO_WINDOW = timedelta(minutes=10)
 
 
-def policy_for(event: HookEvent) -> EventPolicy | None:
-    """The first active policy for the event's type (and group, when the policy names one).
+def policy_for(event: HookEvent, member_of: frozenset[str] = frozenset()) -> EventPolicy | None:
+    """The first active policy for the event's type whose group (when it names one) is the
+    event's group, or for other events than a membership change one the person is in
+    (`member_of`, from live Okta). A policy for a group comes before a policy for any group.
     A group-membership policy that names no group matches nothing: it would act on every group."""
-    for policy in EventPolicy.objects.filter(active=True, event_type=event.event_type):
+    for policy in _policies(event.event_type):
         if policy.okta_group_id:
-            if policy.okta_group_id == event.okta_group_id:
+            if policy.okta_group_id == event.okta_group_id or (
+                event.event_type != MEMBERSHIP_ADD and policy.okta_group_id in member_of
+            ):
                 return policy
         elif event.event_type != MEMBERSHIP_ADD:
             return policy
     return None
+
+
+def _policies(event_type: str) -> list[EventPolicy]:
+    policies = EventPolicy.objects.filter(active=True, event_type=event_type)
+    return sorted(policies, key=lambda p: (not p.okta_group_id, p.pk))
 
 
 def portal_echo(event: HookEvent) -> ActionRequest | None:
@@ -81,23 +90,30 @@ def hook_event_handle(*, hook_event_id: int) -> str:
     event = HookEvent.objects.filter(pk=hook_event_id, status=ST.WAITING).first()
     if event is None:
         return "already handled"
-    policy = policy_for(event)
-    if policy is None:
+    if not _policies(event.event_type):
         return _finish(event, ST.IGNORED, f"No active policy for {event.event_type}.")
     if not event.okta_user_id:
-        return _finish(event, ST.IGNORED, "The event names no Okta user.", policy=policy)
+        return _finish(event, ST.IGNORED, "The event names no Okta user.")
     echo = portal_echo(event)
     if echo is not None:
         why = f"Okta reports the change request #{echo.pk} of this portal made."
-        return _finish(event, ST.IGNORED, why, policy=policy, req=echo)
+        return _finish(event, ST.IGNORED, why, req=echo)
+    target: TargetInfo | None = None
+    if event.event_type != MEMBERSHIP_ADD and any(
+        p.okta_group_id for p in _policies(event.event_type)
+    ):
+        target = _lookup(event)  # a policy narrowed to a group: is the person in it?
+        if isinstance(target, str):
+            return target
+    policy = policy_for(event, target.group_ids if target else frozenset())
+    if policy is None:
+        why = f"No active policy for {event.event_type} matches this person or group."
+        return _finish(event, ST.IGNORED, why)
     if policy.action == EventPolicy.Action.DRIFT_ALERT:
         return _drift(event, policy)
-    try:
-        target = target_lookup(event.okta_user_id)
-    except TargetLookupFailed as exc:
-        if exc.retryable:  # Okta unreachable: the event waits; the reconciliation queues it again
-            return f"waits: {exc.message}"
-        return _finish(event, ST.FAILED, exc.message, policy=policy)
+    target = target or _lookup(event, policy)
+    if isinstance(target, str):
+        return target
     outcome = _act(event, policy, target)
     started = _automatic_request(hook_event_id)
     if started is not None:
@@ -105,6 +121,16 @@ def hook_event_handle(*, hook_event_id: int) -> str:
         # reuses the live check just made, and its first steps run on this task's threads.
         action_request_start(action_request_id=started, run_here=True)
     return outcome
+
+
+def _lookup(event: HookEvent, policy: EventPolicy | None = None) -> TargetInfo | str:
+    """The person as live Okta describes them, or the outcome in words when Okta cannot say."""
+    try:
+        return target_lookup(event.okta_user_id)
+    except TargetLookupFailed as exc:
+        if exc.retryable:  # Okta unreachable: the event waits; the reconciliation queues it again
+            return f"waits: {exc.message}"
+        return _finish(event, ST.FAILED, exc.message, policy=policy)
 
 
 def _automatic_request(hook_event_id: int) -> int | None:

@@ -36,10 +36,13 @@ def system_actor() -> User:
             username=SYSTEM_USERNAME,
             defaults={"is_active": False, "first_name": "Okta", "last_name": "events"},
         )
-        if created:
-            actor.set_unusable_password()
-            actor.save(update_fields=["password"])
+        if not created:
+            return actor
+        actor.set_unusable_password()
+        actor.save(update_fields=["password"])
         actor.groups.add(team)
+        # Made once with the actor: a delegation an admin later deletes or switches off stays so
+        # (events are then out of scope and ignored, audited), never silently re-created.
         if not Delegation.objects.filter(team=team).exists():
             approvers, _ = Group.objects.get_or_create(name=Role.APPROVER)
             Delegation.objects.create(

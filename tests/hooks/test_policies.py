@@ -205,3 +205,28 @@ def test_okta_reporting_the_portals_own_reinstatement_is_no_drift(receive, appro
     assert event.status == HookEvent.Status.IGNORED
     assert f"#{reinstate.pk}" in event.outcome
     assert not audits(AuditEvent.Action.DRIFT_ALERT)
+
+
+def test_a_deleted_system_delegation_is_not_re_created_and_events_are_ignored(receive):
+    actor = system_actor()
+    actor.groups.get().delegations.all().delete()
+    (event,) = receive(log_event(SUSPEND, "00u1"))
+    assert not ActionRequest.objects.exists()
+    assert event.status == HookEvent.Status.IGNORED
+    assert not actor.groups.get().delegations.exists()
+
+
+def test_a_policy_for_the_persons_group_wins_over_one_for_any_group(receive, fake_registry):
+    EventPolicy.objects.create(
+        name="Contractors: offboard on suspension",
+        event_type=SUSPEND,
+        okta_group_id="00gContractors",
+        action="offboard",
+        mode="approval",
+    )
+    receive(log_event(SUSPEND, "00u1"))  # 00u1 is only in 00gStaff: the any-group policy
+    assert ActionRequest.objects.get().kind == "reset_sessions"
+    fake_registry.add_user("00u2", "kim@example.com", groups=(("00gContractors", "Contractors"),))
+    (event,) = receive(log_event(SUSPEND, "00u2"))  # a member of the policy's group
+    assert event.action_request.kind == "offboard"
+    assert event.action_request.state == "pending_approval"
