@@ -98,20 +98,22 @@ def hook_event_handle(*, hook_event_id: int) -> str:
     if echo is not None:
         why = f"Okta reports the change request #{echo.pk} of this portal made."
         return _finish(event, ST.IGNORED, why, req=echo)
-    target: TargetInfo | None = None
+    member_of: frozenset[str] = frozenset()
+    found: TargetInfo | str | None = None
     if event.event_type != MEMBERSHIP_ADD and any(
         p.okta_group_id for p in _policies(event.event_type)
     ):
-        target = _lookup(event)  # a policy narrowed to a group: is the person in it?
-        if isinstance(target, str):
-            return target
-    policy = policy_for(event, target.group_ids if target else frozenset())
+        found = _lookup(event)  # a policy narrowed to a group: is the person in it?
+        if isinstance(found, str):
+            return found
+        member_of = found.group_ids
+    policy = policy_for(event, member_of)
     if policy is None:
         why = f"No active policy for {event.event_type} matches this person or group."
         return _finish(event, ST.IGNORED, why)
     if policy.action == EventPolicy.Action.DRIFT_ALERT:
         return _drift(event, policy)
-    target = target or _lookup(event, policy)
+    target = found or _lookup(event, policy)
     if isinstance(target, str):
         return target
     outcome = _act(event, policy, target)
