@@ -11,11 +11,11 @@ import functools
 import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -148,10 +148,20 @@ def hook_delivery_receive(*, hook: EventHook, body: Any) -> Receipt:
     return Receipt(len(new_ids), len(events) - len(new_ids), False)
 
 
+LAST_EVENT_GRAIN = timedelta(seconds=5)
+
+
 def _count(hook: EventHook, now: datetime, *, duplicates: int) -> None:
-    EventHook.objects.filter(pk=hook.pk).update(
-        last_event_at=now, duplicates_ignored=F("duplicates_ignored") + duplicates
-    )
+    """The hook's counters for the Connections page. Without duplicates, "last event" is moved
+    at most every few seconds, so a burst of deliveries does not queue on the hook's row."""
+    if duplicates:
+        EventHook.objects.filter(pk=hook.pk).update(
+            last_event_at=now, duplicates_ignored=F("duplicates_ignored") + duplicates
+        )
+        return
+    EventHook.objects.filter(pk=hook.pk).filter(
+        Q(last_event_at__isnull=True) | Q(last_event_at__lt=now - LAST_EVENT_GRAIN)
+    ).update(last_event_at=now)
 
 
 def events_store(
