@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from connections.models import Connection
-from offboarding.models import EventHook, EventPolicy
+from offboarding.models import EventHook
 from tests.offboarding.conftest import (  # noqa: F401 (fixtures)
     approve,
     approved,
@@ -92,27 +92,3 @@ def deliver(client, hook_url, django_capture_on_commit_callbacks):
             return client.post(hook_url, data=data, content_type="application/json", **extra)
 
     return post
-
-
-@pytest.fixture
-def default_policies(db) -> None:
-    """The install's defaults (a transactional flush may have removed the migration's rows)."""
-    if EventPolicy.objects.exists():
-        return
-    rows = (
-        ("User suspended", "user.lifecycle.suspend", "reset_sessions", "automatic", ""),
-        (
-            "Suspicious activity",
-            "user.account.report_suspicious_activity_by_enduser",
-            "reset_sessions",
-            "automatic",
-            "",
-        ),
-        ("Offboarding group", "group.user_membership.add", "offboard", "approval", ""),
-        ("Unsuspended", "user.lifecycle.unsuspend", "drift_alert", "approval", ""),
-        ("Reactivated", "user.lifecycle.reactivate", "drift_alert", "approval", ""),
-    )
-    for name, event_type, action, mode, group in rows:
-        EventPolicy.objects.create(
-            name=name, event_type=event_type, action=action, mode=mode, okta_group_id=group
-        )
