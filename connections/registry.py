@@ -14,6 +14,7 @@ from connections.exceptions import SecretUnavailable
 from connections.models import Connection
 from connections.providers import provider_for
 from connections.providers.http import ClientConfig, ProviderClient
+from connections.providers.okta import events as okta_events
 from connections.providers.okta.client import OktaClient
 from connections.signals import connection_changed
 from connections.types import AccountState, ConnectorError, OperationResult, System, Target
@@ -204,3 +205,27 @@ def okta_search_all(expression: str, *, limit: int = 200) -> list[dict]:
         users.extend(page)
         if not after or not page:
             return users
+
+
+# --- Okta event hooks and the System Log (issue 14) -------------------------------------------
+
+
+def okta_event_hook_create(
+    *, name: str, uri: str, header_name: str, secret: str, event_types: list[str]
+) -> dict:
+    """Register the portal's hook in Okta (not yet verified); the hook's JSON."""
+    return okta_events.create_event_hook(
+        _okta(), name=name, uri=uri, header_name=header_name, secret=secret, event_types=event_types
+    )
+
+
+def okta_event_hook_verify(hook_id: str) -> dict:
+    """Ask Okta to verify the hook: Okta calls the portal's URL with a challenge at once."""
+    return okta_events.verify_event_hook(_okta(), hook_id)
+
+
+def okta_log_events(
+    *, next_url: str = "", since: str = "", filter_expr: str = ""
+) -> tuple[list[dict], str]:
+    """One page of Okta's System Log and the `next` link (see OktaClient.log_events)."""
+    return okta_events.log_events(_okta(), next_url=next_url, since=since, filter_expr=filter_expr)

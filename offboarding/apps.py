@@ -17,11 +17,13 @@ class OffboardingConfig(AppConfig):
     def ready(self) -> None:
         from django_q.signals import post_spawn
 
+        from offboarding import hook_signals
         from offboarding.runner.heartbeat import start_worker_heartbeat
         from offboarding.signals import connect_all
 
         register(check_runner_timeouts)
         connect_all()
+        hook_signals.connect()  # the event hook's secret follows key rotation (issue 14)
         post_spawn.connect(start_worker_heartbeat, dispatch_uid="offboarding.worker_heartbeat")
 
 

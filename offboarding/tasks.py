@@ -43,3 +43,20 @@ def release_batch(batch_id: int) -> str:
     if remaining:
         enqueue_release(int(batch_id))
     return f"{remaining} rows left to release"
+    return str(runner.sweep())
+
+
+def handle_hook_event(hook_event_id: int) -> str:
+    """Act on one stored Okta event (issue 14): its policy, or why nothing was done."""
+    from offboarding.services.hook_events import hook_event_handle
+
+    return hook_event_handle(hook_event_id=int(hook_event_id))
+
+
+def reconcile_okta_events() -> str:
+    """Read Okta's System Log for events a delivery missed (issue 14; scheduled every minute)."""
+    if shutdown.draining():
+        return "skipped: shutting down"
+    from offboarding.services.reconcile import okta_events_reconcile
+
+    return okta_events_reconcile()

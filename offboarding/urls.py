@@ -3,6 +3,7 @@
 from django.urls import path
 
 from offboarding import views
+from offboarding.views import event_policies, hooks
 
 app_name = "offboarding"
 
@@ -50,4 +51,20 @@ urlpatterns = [
     # Issue 15: API tokens
     path("api-tokens/", views.api_tokens, name="api-tokens"),
     path("api-tokens/<int:pk>/revoke", views.api_token_revoke, name="api-token-revoke"),
+    # Okta event hooks and their policies (issue 14)
+    path("hooks/okta/<uuid:connection_id>/", hooks.okta_event_hook, name="okta-hook"),
+    path("policies/events/", event_policies.event_policies, name="event-policies"),
+    path("policies/events/new", event_policies.event_policy_edit, name="event-policy-new"),
+    path("policies/events/<int:pk>/", event_policies.event_policy_edit, name="event-policy-edit"),
+    path(
+        "policies/events/<int:pk>/delete",
+        event_policies.event_policy_delete,
+        name="event-policy-delete",
+    ),
+    path("policies/events/hook", event_policies.event_hook_settings, name="event-hook"),
+    path(
+        "policies/events/hook/register",
+        event_policies.event_hook_register,
+        name="event-hook-register",
+    ),
 ]

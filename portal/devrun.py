@@ -34,6 +34,23 @@ def _test_connections_when_sandbox_is_up() -> None:
     subprocess.run(_manage("test_connections"), cwd=BASE_DIR, check=False)  # noqa: S603
 
 
+def _register_okta_hook(base_url: str) -> None:
+    """Issue 14: once the portal answers, register its event hook with the sandbox's Okta (which
+    verifies it by calling the portal), so suspending someone there signs them out everywhere."""
+    import httpx
+
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(base_url + "/healthz", timeout=1).status_code < 500:
+                break
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    command = _manage("okta_hook_setup", "--base-url", base_url, "--register")
+    subprocess.run(command, cwd=BASE_DIR, check=False)  # noqa: S603
+
+
 def main() -> int:
     host = os.environ.get("PORTAL_HOST", "127.0.0.1")
     port = os.environ.get("PORTAL_PORT", "8000")
@@ -50,6 +67,7 @@ def main() -> int:
         processes[name] = subprocess.Popen(command, cwd=BASE_DIR)  # noqa: S603 (our own manage.py)
         print(f"started {name} (pid {processes[name].pid})", flush=True)
     _test_connections_when_sandbox_is_up()
+    _register_okta_hook(f"http://{host}:{port}")
     print(f"\nPortal: http://{host}:{port}/  (Ctrl-C stops everything)\n", flush=True)
     stopping = False
 

@@ -34,6 +34,10 @@ def main() -> int:
     call_command("createcachetable", verbosity=0)
     call_command("configure_sandbox_connections")
     call_command("seed_demo")
+    # Issue 14: the Okta event hook's secret (made once); devrun registers the hook in the sandbox.
+    host, port = os.environ.get("PORTAL_HOST", "127.0.0.1"), os.environ.get("PORTAL_PORT", "8000")
+    base_url = os.environ.get("PORTAL_BASE_URL") or f"http://{host}:{port}"
+    call_command("okta_hook_setup", base_url=base_url.rstrip("/"))
     return 0
 
 

@@ -67,6 +67,7 @@ class App:
     def reset(self) -> None:
         """Back to the seed: people, effect log, faults (to the configured ones), rate counters."""
         self.state.reset()
+        self.__dict__.pop("okta_events", None)  # Okta's System Log and event hooks (issue 14)
         self.faults.clear()
         self.buckets.clear()
         self._apply_configured_faults()

@@ -27,6 +27,8 @@ OKTA_SCOPES = [
     "okta.apps.manage",
     "okta.devices.read",
     "okta.devices.manage",
+    "okta.eventHooks.manage",  # event hooks (issue 14)
+    "okta.logs.read",  # the System Log (issue 14)
 ]
 DEFAULT_GOOGLE_TOKEN_URI = "http://127.0.0.1:8100/google/token"  # noqa: S105 - a URL, not a secret
 
@@ -36,7 +38,12 @@ def ensure_credentials(data_dir: Path) -> dict:
     data_dir = Path(data_dir)
     path = data_dir / FILENAME
     if path.exists():
-        return json.loads(path.read_text())
+        creds = json.loads(path.read_text())
+        # Files made before a scope was added still grant it (the org's app has every scope).
+        okta = creds.get("okta") or {}
+        if "scopes" in okta:
+            okta["scopes"] = list(dict.fromkeys([*okta["scopes"], *OKTA_SCOPES]))
+        return creds
     data_dir.mkdir(parents=True, exist_ok=True)
     creds = generate_credentials()
     _write_private(path, creds)

@@ -7,6 +7,7 @@
 - ``review``: AfterTheFactReview (runs made without prior approval, reviewed afterwards)
 - ``api``: ApiToken, ApiIdempotencyKey (the REST API, issue 15)
 - ``batch``: Batch, BatchRow, BatchDecision (bulk requests)
+- ``hooks``: EventHook, HookDelivery, HookEvent, EventPolicy, SyslogCursor (Okta events, issue 14)
 - ``audit``: AuditEvent (the chain's signed state lives in ``offboarding.audit_models``)
 
 New models go in a new module here (each under 400 lines) and are re-exported below.
@@ -16,6 +17,13 @@ from offboarding.audit_models import AuditChainHead, AuditCheckpoint, AuditWater
 from offboarding.models.api import ApiIdempotencyKey, ApiToken
 from offboarding.models.audit import AppendOnlyError, AuditEvent, AuditEventQuerySet
 from offboarding.models.batch import Batch, BatchDecision, BatchRow
+from offboarding.models.hooks import (
+    EventHook,
+    EventPolicy,
+    HookDelivery,
+    HookEvent,
+    SyslogCursor,
+)
 from offboarding.models.requests import ActionRequest, Approval, SystemChoices
 from offboarding.models.review import AfterTheFactReview
 from offboarding.models.scope import Delegation, ProtectedGroup
@@ -38,9 +46,14 @@ __all__ = [
     "BatchDecision",
     "BatchRow",
     "Delegation",
+    "EventHook",
+    "EventPolicy",
+    "HookDelivery",
+    "HookEvent",
     "ProtectedGroup",
     "StepAttempt",
     "StepRun",
     "SystemChoices",
+    "SyslogCursor",
     "SystemVerification",
 ]

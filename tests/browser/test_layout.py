@@ -18,6 +18,7 @@ PAGES = [
     ("connection_admin", "/connections/", "Connections"),
     ("connection_admin", "/policies/", "Policies"),
     ("connection_admin", "/api-tokens/", "API tokens"),
+    ("connection_admin", "/policies/events/", "Okta event policies"),  # issue 14
 ]
 
 

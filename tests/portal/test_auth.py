@@ -112,6 +112,7 @@ PUBLIC_PREFIXES = (
     "accounts/email/verify",
     "accounts/login/code",
     "accounts/password/set",
+    "hooks/okta",  # Okta event hooks: their own header and secret, never a session (issue 14)
 )
 
 

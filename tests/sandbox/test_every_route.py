@@ -137,6 +137,11 @@ class Ids:
 
 @pytest.mark.parametrize("system, method, template", ROUTES, ids=[" ".join(r) for r in ROUTES])
 def test_the_route_answers_as_its_spec_says(sandbox, system, method, template):
+    if template.startswith("/eventHooks"):
+        pytest.skip(
+            "needs a registered hook and a listening portal: its answers are checked against the "
+            "spec in tests/sandbox/test_okta_events.py"
+        )
     unsuspend = template.endswith("/lifecycle/unsuspend")
     ids = Ids(sandbox, ERIN if unsuspend else ALICE)
     if (system, template) == ("graph", "/devices{deviceKey}"):

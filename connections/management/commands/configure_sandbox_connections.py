@@ -33,6 +33,8 @@ def sandbox_connections(base: str, creds: dict[str, Any]) -> dict[System, dict[s
                     "okta.groups.manage",
                     "okta.apps.manage",
                     "okta.devices.manage",
+                    "okta.eventHooks.manage",  # registering the portal's event hook (issue 14)
+                    "okta.logs.read",  # the System Log reconciliation (issue 14)
                 ],
                 "identity_attribute": "id",
             },

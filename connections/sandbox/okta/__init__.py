@@ -11,8 +11,10 @@ from connections.sandbox.okta import (
     factors,
     grants,
     groups,
+    hooks,
     lifecycle,
     oidc,
+    syslog,
     token,
     users,
 )
@@ -50,6 +52,8 @@ PROVIDER = Provider(
         factors.router,
         grants.router,
         devices.router,
+        hooks.router,  # event hooks and group assignment (issue 14)
+        syslog.router,  # the System Log (issue 14)
     ),
     token_params=at_path(token.TOKEN_PATH),
     token=token.token_endpoint,
@@ -62,11 +66,12 @@ PROVIDER = Provider(
         "groups": 500,
         "apps": 100,
         "devices": 500,
+        "logs": 120,
     },
     person_view=control.okta_view,
     describe=describe,
     load_keys=token.load_keys,
     rate_headers=rate_headers,
-    control=control.router,
+    control=Router.joined(control.router, hooks.control),
     pages=oidc.router,
 )

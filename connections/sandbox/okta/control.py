@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from connections.sandbox import data
 from connections.sandbox.control import error, person_view
 from connections.sandbox.data import iso
-from connections.sandbox.okta import oidc
+from connections.sandbox.okta import events, oidc
 from connections.sandbox.okta.groups import find_group
 from connections.sandbox.routing import Router
 from connections.sandbox.web import Request, Resp
@@ -58,7 +58,10 @@ def add_member(app: App, req: Request) -> Resp:
     idx = app.org.find(str(req.json().get("email", "")))
     if g is None or idx is None:
         return error(404, "unknown group or person")
-    app.state.person(idx).groups.add(g)
+    if g not in app.state.person(idx).groups:
+        app.state.person(idx).groups.add(g)
+        group = (app.org.ids.okta_group.make(g), data.GROUPS[g][0])
+        events.emit(app, "group.user_membership.add", idx, group=group)
     return Resp(200, person_view(app, idx))
 
 

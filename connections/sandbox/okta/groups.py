@@ -7,6 +7,7 @@ from urllib.parse import quote, urlencode
 
 from connections.sandbox import data
 from connections.sandbox.data import iso
+from connections.sandbox.okta import events
 from connections.sandbox.okta.errors import not_found, okta_error
 from connections.sandbox.okta.users import READ, user_json, user_or_404
 from connections.sandbox.routing import Router
@@ -100,6 +101,9 @@ def add_to_group(app: App, req: Request) -> Resp:
     person = app.state.person(idx)
     applied = g not in person.groups
     person.groups.add(g)
+    if applied:  # the System Log and event hooks hear of it (issue 14)
+        group = (app.org.ids.okta_group.make(g), data.GROUPS[g][0])
+        events.emit(app, "group.user_membership.add", idx, auth=req.auth, group=group)
     return Resp(204, applied=applied)
 
 

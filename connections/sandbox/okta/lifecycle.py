@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from connections.sandbox.okta import events
 from connections.sandbox.okta.errors import okta_error
 from connections.sandbox.okta.users import MANAGE, user_json, user_not_found, user_or_404
 from connections.sandbox.routing import Router
@@ -40,6 +41,7 @@ def suspend(app: App, req: Request) -> Resp:
             ["Cannot suspend a user that is not active"],
         )
     _touch(app, idx, "SUSPENDED")
+    events.emit(app, "user.lifecycle.suspend", idx, auth=req.auth)
     return Resp(200, {}, applied=True)
 
 
@@ -56,6 +58,7 @@ def unsuspend(app: App, req: Request) -> Resp:
             ["Cannot unsuspend a user that is not suspended"],
         )
     _touch(app, idx, "ACTIVE")
+    events.emit(app, "user.lifecycle.unsuspend", idx, auth=req.auth)
     return Resp(200, {}, applied=True)
 
 
@@ -75,6 +78,7 @@ def deactivate(app: App, req: Request) -> Resp:
     if app.state.okta_status(idx) == "DEPROVISIONED":
         return user_not_found(req.params["id"])
     _deprovision(app, idx)
+    events.emit(app, "user.lifecycle.deactivate", idx, auth=req.auth)
     return Resp(200, {}, applied=True)
 
 
