@@ -42,7 +42,7 @@ def _parameters(api: ApiOperation, step: PlannedStep, person: str) -> list[dict[
         params.append({"name": api.person_param, "in": "path", "value": f"$inputs.{person}"})
     for name, where, value in api.fixed_params:
         params.append({"name": name, "in": where, "value": value})
-    for name, option in api.option_params:
+    for name, option, _default in api.option_params:
         if option in step.options:
             params.append({"name": name, "in": "query", "value": bool(step.options[option])})
     return params

@@ -59,8 +59,9 @@ class ApiOperation:
     operation_id: str
     person_param: str  # the path parameter that carries the person's id ("": in the body)
     success: str  # one Arazzo condition: every answer the portal treats as success
-    # Query parameters that carry a connector option: {query parameter: connector option}.
-    option_params: tuple[tuple[str, str], ...] = ()
+    # Query parameters that carry a connector option: (query parameter, connector option, the
+    # API's default when the parameter is left out).
+    option_params: tuple[tuple[str, str, bool], ...] = ()
     fixed_params: tuple[tuple[str, str, Any], ...] = ()  # (name, in, value)
     payload: dict[str, Any] | None = None  # the JSON body, when the call sends one
     note: str = ""  # what the portal does beyond the one call (lists, loops, read-backs)
@@ -97,7 +98,10 @@ OPERATIONS: tuple[ApiOperation, ...] = (
         "revokeUserSessions",
         "userId",
         "$statusCode == 204",
-        option_params=(("oauthTokens", "oauth_tokens"), ("forgetDevices", "forget_devices")),
+        option_params=(
+            ("oauthTokens", "oauth_tokens", False),
+            ("forgetDevices", "forget_devices", True),
+        ),
     ),
     ApiOperation("okta", "reset_factors", "resetFactors", "id", "$statusCode == 200"),
     ApiOperation(

@@ -6,6 +6,7 @@
 - ``verification``: SystemVerification (what a system showed after the steps)
 - ``review``: AfterTheFactReview (runs made without prior approval, reviewed afterwards)
 - ``api``: ApiToken, ApiIdempotencyKey (the REST API, issue 15)
+- ``custom_playbooks``: CustomPlaybook, CustomPlaybookVersion (Arazzo imports, issue 17)
 - ``audit``: AuditEvent (the chain's signed state lives in ``offboarding.audit_models``)
 
 New models go in a new module here (each under 400 lines) and are re-exported below.
@@ -14,6 +15,7 @@ New models go in a new module here (each under 400 lines) and are re-exported be
 from offboarding.audit_models import AuditChainHead, AuditCheckpoint, AuditWatermark
 from offboarding.models.api import ApiIdempotencyKey, ApiToken
 from offboarding.models.audit import AppendOnlyError, AuditEvent, AuditEventQuerySet
+from offboarding.models.custom_playbooks import CustomPlaybook, CustomPlaybookVersion
 from offboarding.models.requests import ActionRequest, Approval, SystemChoices
 from offboarding.models.review import AfterTheFactReview
 from offboarding.models.scope import Delegation, ProtectedGroup
@@ -32,6 +34,8 @@ __all__ = [
     "AuditEvent",
     "AuditEventQuerySet",
     "AuditWatermark",
+    "CustomPlaybook",
+    "CustomPlaybookVersion",
     "Delegation",
     "ProtectedGroup",
     "StepAttempt",

@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from offboarding import permissions as perms
-from offboarding import selectors, services
+from offboarding import playbooks, selectors, selectors_playbooks, services
 from offboarding.exceptions import OffboardingError, TargetLookupFailed
 from offboarding.forms import ActionRequestForm, DecisionForm, RetrySystemForm
 from offboarding.models import ActionRequest, StepRun, SystemChoices
@@ -124,7 +124,7 @@ def _preview(
     user: User, form: ActionRequestForm, kind: str, target: services.TargetInfo | None
 ) -> tuple[list[dict[str, Any]], str]:
     """The pre-flight plan for what the form says now, and why the target is off limits (if so)."""
-    if target is None or kind not in ActionRequest.Kind.values:
+    if target is None or not playbooks.is_kind(kind):
         return [], ""
     systems = form.system_values()
     options = None
@@ -168,7 +168,7 @@ def request_new(request: HttpRequest, okta_id: str) -> HttpResponse:
     if not perms.can_request(request.user):
         raise PermissionDenied
     kind = request.POST.get("kind") or request.GET.get("kind") or ActionRequest.Kind.RESET_SESSIONS
-    if kind not in ActionRequest.Kind.values:
+    if not playbooks.is_kind(kind):
         kind = ActionRequest.Kind.RESET_SESSIONS
     if request.method == "POST" and kind == ActionRequest.Kind.OFFBOARD:
         require_recent_sign_in(request)
@@ -188,8 +188,8 @@ def request_new(request: HttpRequest, okta_id: str) -> HttpResponse:
         "target": target,
         "okta_id": okta_id,
         "kind": kind,
-        "kind_label": ActionRequest.Kind(kind).label,
-        "kinds": ActionRequest.Kind.choices,
+        "kind_label": playbooks.kind_label(kind),
+        "kinds": selectors_playbooks.request_kind_choices(),
         "plan": plan,
         "blocked": blocked,
         "option_fields": form.option_fields(kind),
