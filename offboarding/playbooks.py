@@ -239,7 +239,11 @@ def break_glass_options(kind: str, options: dict[str, Any] | None) -> dict[str, 
 # Issue 17: a kind that is not built in may name a custom playbook (an imported Arazzo document,
 # stored in the database). OffboardingConfig.ready points this hook at
 # offboarding.arazzo.registry.custom_playbook; this module stays free of the database.
-_custom_lookup: Callable[[str], Playbook | None] = lambda kind: None
+def _no_custom_playbooks(kind: str) -> Playbook | None:
+    return None
+
+
+_custom_lookup: Callable[[str], Playbook | None] = _no_custom_playbooks
 
 
 def set_custom_lookup(lookup: Callable[[str], Playbook | None]) -> None:

@@ -18,9 +18,7 @@ def custom_playbook_latest_versions() -> list[CustomPlaybookVersion]:
     versions = CustomPlaybookVersion.objects.select_related("playbook").filter(
         playbook_id__in=wanted
     )
-    return sorted(
-        (v for v in versions if wanted[v.playbook_id] == v.number), key=lambda v: v.label
-    )
+    return sorted((v for v in versions if wanted[v.playbook_id] == v.number), key=lambda v: v.label)
 
 
 def custom_playbook_version_by_kind(kind: str) -> CustomPlaybookVersion | None:

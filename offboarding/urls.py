@@ -42,4 +42,9 @@ urlpatterns = [
     # Issue 15: API tokens
     path("api-tokens/", views.api_tokens, name="api-tokens"),
     path("api-tokens/<int:pk>/revoke", views.api_token_revoke, name="api-token-revoke"),
+    # Issue 17: playbooks as Arazzo documents
+    path("playbooks/", views.playbook_list, name="playbooks"),
+    path("playbooks/import", views.playbook_import, name="playbook-import"),
+    path("playbooks/<str:kind>.arazzo.json", views.playbook_download, name="playbook-download"),
+    path("requests/<int:pk>/arazzo.json", views.request_arazzo, name="request-arazzo"),
 ]

@@ -158,3 +158,31 @@ def playbook_document(kind: str, *, systems: Sequence[str] | None = None) -> dic
         + ". Authentication is left to the runner that executes it: no credential appears here."
     )
     return plan_document(steps, kind=kind, title=playbook.label, description=words)
+
+
+def request_document(
+    *, kind: str, systems: Sequence[str], options: dict[str, Any], request_id: int, label: str
+) -> dict[str, Any]:
+    """One request's concrete plan: its systems and the options it was asked with."""
+    steps = playbooks.build_steps(kind, systems=systems, options=options)
+    chosen = ", ".join(f"{k}={'yes' if v else 'no'}" for k, v in sorted(options.items()))
+    words = (
+        f"The plan of request #{request_id} ({label.lower()}), with its options"
+        + (f" ({chosen})" if chosen else "")
+        + ". Authentication is left to the runner that executes it: no credential appears here."
+    )
+    return plan_document(
+        steps, kind=kind, title=f"{label} (request #{request_id})", description=words
+    )
+
+
+def preview_plan(
+    *, steps: list[dict[str, Any]], options: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """An import's plan in words, before it is saved (every system, default options)."""
+    from offboarding.arazzo.registry import playbook_from
+
+    playbook = playbook_from(kind="preview", label="Preview", steps=steps, options=options)
+    systems = list(dict.fromkeys(s["system"] for s in steps))
+    planned = playbooks.plan_steps(playbook, systems=systems, options=None)
+    return playbooks.render_plan(planned)

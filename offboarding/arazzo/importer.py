@@ -22,8 +22,14 @@ from offboarding.arazzo.operations import ApiOperation, candidates
 from offboarding.exceptions import InvalidPlaybook
 
 STATE_CHANGING = (
-    playbooks.LOCKING_OPERATIONS | playbooks.UNLOCKING_OPERATIONS | playbooks.DEACTIVATING_OPERATIONS
+    playbooks.LOCKING_OPERATIONS
+    | playbooks.UNLOCKING_OPERATIONS
+    | playbooks.DEACTIVATING_OPERATIONS
 )
+
+# Names a document may give the path parameter that carries the person's id (the seed calls
+# Okta's `id` `userId`, as Okta's own sessions call does).
+PERSON_PARAMS = ("id", "userId", "userKey", "user-id", "user_id", "userPrincipalName")
 
 
 @dataclass
@@ -48,6 +54,7 @@ class ImportedPlaybook:
     steps: list[ImportedStep]
     options: list[dict[str, Any]]  # key, label, default, system
     notices: list[str]
+    document: dict[str, Any]  # as imported, credential inputs and parameters removed
 
     def steps_json(self) -> list[dict[str, Any]]:
         return [asdict(s) for s in self.steps]
@@ -56,9 +63,7 @@ class ImportedPlaybook:
 def _workflow_order(document: dict[str, Any]) -> list[str]:
     """The root workflow and those it calls or depends on, refusing unknown ids and cycles."""
     workflows = {w["workflowId"]: w for w in document["workflows"]}
-    called = {
-        s["workflowId"] for w in workflows.values() for s in w["steps"] if "workflowId" in s
-    }
+    called = {s["workflowId"] for w in workflows.values() for s in w["steps"] if "workflowId" in s}
     roots = [w for w in workflows if w not in called]
     if not roots:
         raise InvalidPlaybook("The workflows call each other in a cycle: there is no first one.")
@@ -88,7 +93,7 @@ def _api_operation(step_id: str, step: dict[str, Any], systems: dict[str, str]) 
             f"Step “{step_id}”: name the operation by operationId (operationPath is not supported)."
         )
     raw = str(step["operationId"])
-    source_name, _, name = raw.removeprefix("$sourceDescriptions.").rpartition(".")
+    source_name, _, name = raw.removeprefix("$sourceDescriptions.").partition(".")
     if not raw.startswith("$sourceDescriptions.") or source_name not in systems:
         source_name, name = "", raw  # plain, or dotted itself (directory.users.update)
     allowed = {systems[source_name]} if source_name else set(systems.values())
@@ -142,7 +147,13 @@ class _Reader:
             ]
         )
         title = str(self.document["info"].get("title") or order[0])
-        return ImportedPlaybook(title, self.steps, list(self.options.values()), self.notices)
+        return ImportedPlaybook(
+            title,
+            self.steps,
+            list(self.options.values()),
+            self.notices,
+            reading.without_credentials(self.document),
+        )
 
     def _workflow(self, wid: str) -> list[ImportedStep]:
         workflow = self.workflows[wid]
@@ -222,7 +233,8 @@ class _Reader:
         step: ImportedStep,
     ) -> None:
         if api.person_param:
-            value = given.pop(api.person_param, None)
+            names = [api.person_param, *(n for n in PERSON_PARAMS if n != api.person_param)]
+            value = next((given.pop(n) for n in names if n in given), None)
             if reading.single_input(value) is None:
                 raise InvalidPlaybook(
                     f"Step “{step_id}”: parameter “{api.person_param}” must be the person's id "
@@ -245,6 +257,7 @@ class _Reader:
         schema = ((workflow.get("inputs") or {}).get("properties") or {}).get(name) or {}
         key = _option_key(name)
         words = str(schema.get("description") or name).rstrip(".")
+        words = re.sub(r"^whether to\s+", "", words, flags=re.IGNORECASE)
         short = provider_for(system).short_label
         self.options.setdefault(
             key,
@@ -283,4 +296,3 @@ def _boolean(step_id: str, name: str, value: Any) -> bool:
 def import_document(text: str) -> ImportedPlaybook:
     """Parse and check the document; the playbook it describes, or InvalidPlaybook in words."""
     return _Reader(reading.parse(text)).read()
-

@@ -8,6 +8,7 @@ cannot honour (another step's outputs, a goto) are refused with a message naming
 
 from __future__ import annotations
 
+import copy
 import re
 from typing import Any
 
@@ -19,10 +20,28 @@ from offboarding.exceptions import InvalidPlaybook
 
 MAX_DOCUMENT_BYTES = 256 * 1024
 
-_CREDENTIAL_NAME = re.compile(
-    r"(token|secret|password|passwd|api[-_]?key|credential|authori[sz]ation|cookie|bearer|ssws)",
-    re.IGNORECASE,
+# Words in an input's name that say it carries a credential (`oktaApiToken`, `clientSecret`);
+# `oauthTokens` (a yes/no about tokens) is not one, nor is any boolean or number.
+_CREDENTIAL_WORDS = frozenset(
+    {
+        "token",
+        "secret",
+        "password",
+        "passwd",
+        "passphrase",
+        "credential",
+        "credentials",
+        "authorization",
+        "authorisation",
+        "cookie",
+        "bearer",
+        "ssws",
+        "apikey",
+        "jwt",
+        "pat",
+    }
 )
+_CREDENTIAL_PAIRS = frozenset({("api", "key"), ("private", "key"), ("access", "key")})
 CREDENTIAL_HEADERS = frozenset(
     {"authorization", "proxy-authorization", "cookie", "x-api-key", "x-auth-token"}
 )
@@ -85,9 +104,19 @@ def source_systems(document: dict[str, Any]) -> dict[str, str]:
     return systems
 
 
+def _words(name: str) -> list[str]:
+    return [w.lower() for w in re.findall(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])", name)]
+
+
 def is_credential_input(name: str, schema: Any) -> bool:
-    fmt = schema.get("format") if isinstance(schema, dict) else None
-    return fmt == "password" or bool(_CREDENTIAL_NAME.search(name))
+    schema = schema if isinstance(schema, dict) else {}
+    if schema.get("format") == "password":
+        return True
+    if schema.get("type") in ("boolean", "integer", "number"):
+        return False
+    words = _words(name)
+    pairs = set(zip(words, words[1:], strict=False))
+    return bool(set(words) & _CREDENTIAL_WORDS or pairs & _CREDENTIAL_PAIRS)
 
 
 def credential_inputs(workflow: dict[str, Any]) -> set[str]:
@@ -154,3 +183,26 @@ def check_criteria(step_id: str, step: dict[str, Any]) -> None:
                     f"Step “{step_id}”: “goto” is not supported: the portal orders steps by "
                     "the document's order and dependsOn."
                 )
+
+
+def without_credentials(document: dict[str, Any]) -> dict[str, Any]:
+    """A copy of the document with credential inputs and the parameters that use them removed:
+    what the portal keeps of an import."""
+    cleaned = copy.deepcopy(document)
+    for workflow in cleaned.get("workflows", []):
+        secrets = credential_inputs(workflow)
+        inputs = workflow.get("inputs") or {}
+        for name in secrets:
+            (inputs.get("properties") or {}).pop(name, None)
+        if isinstance(inputs.get("required"), list):
+            inputs["required"] = [n for n in inputs["required"] if n not in secrets]
+            if not inputs["required"]:
+                inputs.pop("required")
+        for step in workflow.get("steps", []):
+            if "parameters" in step:
+                step["parameters"] = [
+                    p
+                    for p in step["parameters"]
+                    if "reference" in p or not is_credential_parameter(p, secrets)
+                ]
+    return cleaned

@@ -54,9 +54,7 @@ def custom_playbook(kind: str) -> Playbook | None:
         return _FOUND[kind]
     from offboarding.models import CustomPlaybookVersion
 
-    version = (
-        CustomPlaybookVersion.objects.select_related("playbook").filter(kind=kind).first()
-    )
+    version = CustomPlaybookVersion.objects.select_related("playbook").filter(kind=kind).first()
     if version is None:
         return None
     found = playbook_from(

@@ -13,8 +13,9 @@ from django.db import models
 
 class CustomPlaybook(models.Model):
     name = models.CharField(max_length=120, unique=True)
+    # Empty when imported from the command line (manage.py arazzo_import).
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -29,9 +30,7 @@ class CustomPlaybook(models.Model):
 
 
 class CustomPlaybookVersion(models.Model):
-    playbook = models.ForeignKey(
-        CustomPlaybook, on_delete=models.PROTECT, related_name="versions"
-    )
+    playbook = models.ForeignKey(CustomPlaybook, on_delete=models.PROTECT, related_name="versions")
     number = models.PositiveIntegerField()
     kind = models.CharField(max_length=20, unique=True, help_text="What requests store as kind.")
     title = models.CharField(max_length=200, blank=True, help_text="The document's info.title.")
@@ -41,8 +40,9 @@ class CustomPlaybookVersion(models.Model):
     options = models.JSONField(default=list, blank=True)
     notices = models.JSONField(default=list, blank=True, help_text="What the import dropped.")
     imported_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    imported_by_label = models.CharField(max_length=150, blank=True)
     imported_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -10,7 +10,7 @@ from django.db import transaction
 from offboarding import permissions, playbooks
 from offboarding.audit import audit_record
 from offboarding.exceptions import InvalidRequest, NotAllowed
-from offboarding.models import ActionRequest, AuditEvent, Delegation, ProtectedGroup
+from offboarding.models import AuditEvent, Delegation, ProtectedGroup
 from offboarding.services.guards import ensure_mfa
 
 _FIELDS = (

@@ -14,7 +14,7 @@ from offboarding import permissions as perms
 from offboarding import selectors, selectors_playbooks, services
 from offboarding.exceptions import OffboardingError
 from offboarding.forms import DelegationForm
-from offboarding.models import ActionRequest, Delegation
+from offboarding.models import Delegation
 from offboarding.signals import client_ip
 from offboarding.views.common import signed_in_user
 

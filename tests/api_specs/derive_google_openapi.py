@@ -56,9 +56,7 @@ def _operation(method: dict[str, Any], ok: str) -> dict[str, Any]:
         "security": [{"oauth2": method.get("scopes", [])}],
     }
     if "request" in method:
-        operation["requestBody"] = {
-            "content": {"application/json": {"schema": {"type": "object"}}}
-        }
+        operation["requestBody"] = {"content": {"application/json": {"schema": {"type": "object"}}}}
     return operation
 
 
