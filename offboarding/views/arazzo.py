@@ -39,8 +39,13 @@ def playbook_list(request: HttpRequest) -> HttpResponse:
         {
             "kind": p.kind,
             "label": p.label,
+            # Every step it may run: the request form's options switch the optional ones off.
             "plan": playbooks.render_plan(
-                playbooks.build_steps(p.kind, systems=playbooks.ALL_SYSTEMS, options=None)
+                playbooks.build_steps(
+                    p.kind,
+                    systems=playbooks.ALL_SYSTEMS,
+                    options={o.key: True for o in p.options},
+                )
             ),
         }
         for p in playbooks.PLAYBOOKS.values()
