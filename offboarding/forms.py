@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib.auth import get_user_model
@@ -74,7 +74,8 @@ class ActionRequestForm(forms.Form):
         )
         self.option_specs: list[playbooks.OptionSpec] = []
         # Issue 17: the newest version of each custom playbook is offered too.
-        self.fields["kind"].choices = selectors_playbooks.request_kind_choices()
+        kind_field = cast(forms.ChoiceField, self.fields["kind"])
+        kind_field.choices = selectors_playbooks.request_kind_choices()
         chosen = playbooks.find_playbook(str(kind))
         custom = [chosen] if chosen is not None and chosen.kind not in playbooks.PLAYBOOKS else []
         for playbook in (*playbooks.PLAYBOOKS.values(), *custom):
@@ -285,9 +286,8 @@ class DelegationForm(forms.Form):
         super().__init__(*args, **kwargs)
         # Issue 17: custom playbooks can be offered like the built-in actions.
         offered = list((self.initial or {}).get("allowed_actions") or [])
-        self.fields["allowed_actions"].choices = selectors_playbooks.delegation_kind_choices(
-            also=offered
-        )
+        field = cast(forms.MultipleChoiceField, self.fields["allowed_actions"])
+        field.choices = selectors_playbooks.delegation_kind_choices(also=offered)
 
     def clean_target_group_ids(self) -> list[str]:
         ids = [line.strip() for line in self.cleaned_data["target_group_ids"].splitlines()]

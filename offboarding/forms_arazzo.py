@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
+from django.http import QueryDict
 
 from offboarding.arazzo.reading import MAX_DOCUMENT_BYTES
 
@@ -33,7 +34,8 @@ class PlaybookImportForm(forms.Form):
     dropped = forms.CharField(required=False, widget=forms.MultipleHiddenInput)
 
     def dropped_notices(self) -> list[str]:
-        return [str(n)[:300] for n in self.data.getlist("dropped")[:50]] if self.data else []
+        data = cast(QueryDict, self.data)
+        return [str(n)[:300] for n in data.getlist("dropped")[:50]] if data else []
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -16,7 +16,7 @@ SCHEMA_PATH = Path(__file__).with_name("arazzo-1.0.schema.json")
 def _validator() -> jsonschema.protocols.Validator:
     schema = json.loads(SCHEMA_PATH.read_text())
     cls = jsonschema.validators.validator_for(schema)
-    return cls(schema)  # type: ignore[no-any-return]
+    return cls(schema)
 
 
 def schema_errors(document: Any) -> list[str]:
