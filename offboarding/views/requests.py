@@ -163,6 +163,15 @@ def _submit(request: HttpRequest, form: ActionRequestForm, okta_id: str) -> Acti
         return None
 
 
+def _locks_someone_out(kind: str) -> bool:
+    """An offboard, or a custom playbook (issue 17) with a lock or deactivate step: asking for
+    one needs a recent sign-in."""
+    if kind in playbooks.PLAYBOOKS:
+        return kind == ActionRequest.Kind.OFFBOARD
+    operations = {(s.system, s.operation) for s in playbooks.get_playbook(kind).steps}
+    return bool(operations & (playbooks.LOCKING_OPERATIONS | playbooks.DEACTIVATING_OPERATIONS))
+
+
 @require_http_methods(["GET", "POST"])
 def request_new(request: HttpRequest, okta_id: str) -> HttpResponse:
     if not perms.can_request(request.user):
@@ -170,7 +179,7 @@ def request_new(request: HttpRequest, okta_id: str) -> HttpResponse:
     kind = request.POST.get("kind") or request.GET.get("kind") or ActionRequest.Kind.RESET_SESSIONS
     if not playbooks.is_kind(kind):
         kind = ActionRequest.Kind.RESET_SESSIONS
-    if request.method == "POST" and kind == ActionRequest.Kind.OFFBOARD:
+    if request.method == "POST" and _locks_someone_out(kind):
         require_recent_sign_in(request)
     form = ActionRequestForm(request.POST or None, kind=kind, initial={"kind": kind})
     earlier = last_offboard(okta_id) if kind == ActionRequest.Kind.OFFBOARD else None

@@ -237,3 +237,40 @@ def test_the_import_command_refuses_with_the_reason(tmp_path):
     bad.write_text(seed_text().replace("suspendUser\n    parameters", "frobnicate\n    parameters"))
     with pytest.raises(CommandError, match="frobnicate"):
         call_command("arazzo_import", str(bad), "--name", NAME)
+
+
+def test_asking_for_a_custom_playbook_that_locks_needs_a_recent_sign_in(
+    client, connection_admin, helpdesk, delegation, fake_registry
+):
+    version = _import(connection_admin)
+    delegation.allowed_actions = [version.kind]
+    delegation.save()
+    fake_registry.add_user("00u1")
+    client.force_login(helpdesk)  # signed in, but not within the last minutes
+    url = reverse("offboarding:request-new", kwargs={"okta_id": "00u1"})
+    response = client.post(url, {"kind": version.kind, "systems": ["okta"], "reason": "Leaver"})
+    assert response.status_code == 302 and "reauthenticate" in response["Location"]
+    assert not ActionRequest.objects.exists()
+
+
+def test_a_delegation_page_offers_the_custom_playbook(client, connection_admin, team, managers):
+    version = _import(connection_admin)
+    client.force_login(connection_admin)
+    page = client.get(reverse("offboarding:delegation-new"))
+    assert f'value="{version.kind}"'.encode() in page.content
+    response = client.post(
+        reverse("offboarding:delegation-new"),
+        {
+            "name": "Service desk",
+            "team": team.pk,
+            "allowed_actions": ["offboard", version.kind],
+            "target_group_ids": "",
+            "approver_group": managers.pk,
+            "approvals_needed": 1,
+            "expiry_hours": 24,
+            "active": "on",
+        },
+    )
+    assert response.status_code == 302
+    listing = client.get(reverse("offboarding:policies")).content.decode()
+    assert f"{NAME} (v1)" in listing
