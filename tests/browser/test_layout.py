@@ -17,6 +17,8 @@ PAGES = [
     ("connection_admin", "/connections/", "Connections"),
     ("connection_admin", "/policies/", "Policies"),
     ("connection_admin", "/api-tokens/", "API tokens"),
+    ("connection_admin", "/playbooks/", "Playbooks"),  # issue 17
+    ("connection_admin", "/playbooks/import", "Import a playbook"),
 ]
 
 
