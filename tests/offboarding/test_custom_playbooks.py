@@ -274,3 +274,33 @@ def test_a_delegation_page_offers_the_custom_playbook(client, connection_admin, 
     assert response.status_code == 302
     listing = client.get(reverse("offboarding:policies")).content.decode()
     assert f"{NAME} (v1)" in listing
+
+
+def test_the_request_form_asks_for_a_custom_playbook_with_its_option(
+    client, connection_admin, helpdesk, delegation, fake_registry
+):
+    from tests.offboarding.test_views import sign_in
+
+    version = _import(connection_admin)
+    delegation.allowed_actions = [version.kind]
+    delegation.save()
+    fake_registry.add_user("00u1")
+    sign_in(client, helpdesk)
+    url = reverse("offboarding:request-new", kwargs={"okta_id": "00u1"})
+    page = client.get(url, {"kind": version.kind})
+    assert "Suspend in Okta" in page.content.decode()
+    assert f"opt_{version.kind}_oauth_tokens".encode() in page.content
+    response = client.post(
+        url,
+        {
+            "kind": version.kind,
+            "systems": ["okta"],
+            "reason": "Leaver",
+            f"opt_{version.kind}_oauth_tokens": "on",
+        },
+    )
+    req = ActionRequest.objects.get()
+    assert response.status_code == 302 and response["Location"].endswith(f"/requests/{req.pk}/")
+    assert req.kind == version.kind and req.options == {"oauth_tokens": True}
+    detail = client.get(response["Location"]).content.decode()
+    assert f"{NAME} (v1)" in detail
