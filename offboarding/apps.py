@@ -17,13 +17,15 @@ class OffboardingConfig(AppConfig):
     def ready(self) -> None:
         from django_q.signals import post_spawn
 
-        from offboarding import hook_signals
+        from offboarding import hook_signals, playbooks
+        from offboarding.arazzo.registry import custom_playbook
         from offboarding.runner.heartbeat import start_worker_heartbeat
         from offboarding.signals import connect_all
 
         register(check_runner_timeouts)
         connect_all()
         hook_signals.connect()  # the event hook's secret follows key rotation (issue 14)
+        playbooks.set_custom_lookup(custom_playbook)  # issue 17: imported Arazzo playbooks
         post_spawn.connect(start_worker_heartbeat, dispatch_uid="offboarding.worker_heartbeat")
 
 

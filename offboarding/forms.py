@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from offboarding import playbooks
+from offboarding import playbooks, selectors_playbooks
 from offboarding.models import ActionRequest, AuditEvent, SystemChoices
 from offboarding.roles import Role
 from offboarding.selectors_verification import FILTER_CHOICES as VERIFICATION_CHOICES
@@ -74,7 +74,12 @@ class ActionRequestForm(forms.Form):
             f"(time zone: {timezone.get_current_timezone_name()}). Empty = as soon as approved."
         )
         self.option_specs: list[playbooks.OptionSpec] = []
-        for playbook in playbooks.PLAYBOOKS.values():
+        # Issue 17: the newest version of each custom playbook is offered too.
+        kind_field = cast(forms.ChoiceField, self.fields["kind"])
+        kind_field.choices = selectors_playbooks.request_kind_choices()
+        chosen = playbooks.find_playbook(str(kind))
+        custom = [chosen] if chosen is not None and chosen.kind not in playbooks.PLAYBOOKS else []
+        for playbook in (*playbooks.PLAYBOOKS.values(), *custom):
             for option in playbook.options:
                 name = f"opt_{playbook.kind}_{option.key}"
                 self.fields[name] = forms.BooleanField(
@@ -290,6 +295,13 @@ class DelegationForm(forms.Form):
         help_text="Incident policy: reset sessions runs at once. Offboarding always needs approval.",
     )
     active = forms.BooleanField(required=False, initial=True)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Issue 17: custom playbooks can be offered like the built-in actions.
+        offered = list((self.initial or {}).get("allowed_actions") or [])
+        field = cast(forms.MultipleChoiceField, self.fields["allowed_actions"])
+        field.choices = selectors_playbooks.delegation_kind_choices(also=offered)
 
     def clean_target_group_ids(self) -> list[str]:
         ids = [line.strip() for line in self.cleaned_data["target_group_ids"].splitlines()]

@@ -89,6 +89,16 @@ def can_manage_delegations(user: AnyUser) -> bool:
     return can_manage_connections(user) or user.is_superuser
 
 
+def can_import_playbooks(user: AnyUser) -> bool:
+    """Issue 17: bringing an Arazzo document in as a custom playbook."""
+    return can_manage_connections(user)
+
+
+def can_export_playbooks(user: AnyUser) -> bool:
+    """Issue 17: downloading a playbook as an Arazzo document (it holds no secret)."""
+    return can_request(user) or can_view_audit(user) or can_manage_connections(user)
+
+
 # --- Two-factor authentication: PORTAL_REQUIRE_MFA_FOR --------------------------------------------
 #
 # Members of the roles named there may look but not act until they enrol an authenticator app

@@ -7,7 +7,7 @@ into step specs, checked to be acyclic; `render_plan` turns them into words for 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from connections.providers import Effect, all_providers
@@ -223,16 +223,48 @@ def break_glass_options(kind: str, options: dict[str, Any] | None) -> dict[str, 
     return chosen
 
 
+# Issue 17: a kind that is not built in may name a custom playbook (an imported Arazzo document,
+# stored in the database). OffboardingConfig.ready points this hook at
+# offboarding.arazzo.registry.custom_playbook; this module stays free of the database.
+def _no_custom_playbooks(kind: str) -> Playbook | None:
+    return None
+
+
+_custom_lookup: Callable[[str], Playbook | None] = _no_custom_playbooks
+
+
+def set_custom_lookup(lookup: Callable[[str], Playbook | None]) -> None:
+    global _custom_lookup
+    _custom_lookup = lookup
+
+
+def find_playbook(kind: str) -> Playbook | None:
+    return PLAYBOOKS.get(kind) or (_custom_lookup(kind) if kind else None)
+
+
+def is_kind(kind: str) -> bool:
+    """A built-in action or a saved custom playbook version."""
+    return find_playbook(str(kind)) is not None
+
+
+def kind_label(kind: str) -> str:
+    found = find_playbook(str(kind))
+    return found.label if found is not None else str(kind)
+
+
 def get_playbook(kind: str) -> Playbook:
-    try:
-        return PLAYBOOKS[kind]
-    except KeyError:
-        raise InvalidPlaybook(f"There is no playbook for “{kind}”.") from None
+    found = find_playbook(kind)
+    if found is None:
+        raise InvalidPlaybook(f"There is no playbook for “{kind}”.")
+    return found
 
 
 def normalise_options(kind: str, options: dict[str, Any] | None) -> dict[str, bool]:
     """Defaults filled in, unknown keys refused, values made booleans."""
-    playbook = get_playbook(kind)
+    return _normalised(get_playbook(kind), options)
+
+
+def _normalised(playbook: Playbook, options: dict[str, Any] | None) -> dict[str, bool]:
     defaults = playbook.option_defaults()
     unknown = set(options or {}) - set(defaults)
     if unknown:
@@ -256,9 +288,15 @@ def build_steps(
     kind: str, *, systems: Iterable[str], options: dict[str, Any] | None
 ) -> list[PlannedStep]:
     """The steps for one request, dependencies limited to steps that exist, checked acyclic."""
-    playbook = get_playbook(kind)
+    return plan_steps(get_playbook(kind), systems=systems, options=options)
+
+
+def plan_steps(
+    playbook: Playbook, *, systems: Iterable[str], options: dict[str, Any] | None
+) -> list[PlannedStep]:
+    """`build_steps` for a playbook object (a custom one being previewed before it is saved)."""
     chosen = set(normalise_systems(systems))
-    opts = normalise_options(kind, options)
+    opts = _normalised(playbook, options)
     specs = [
         s for s in playbook.steps if s.system in chosen and (s.gate is None or opts.get(s.gate))
     ]

@@ -40,10 +40,11 @@ def api_token_get(pk: int) -> ApiToken | None:
 
 
 def api_requests_for(token: ApiToken) -> QuerySet[ActionRequest]:
-    """The requests a token may see: those made under its team's delegations."""
-    return ActionRequest.objects.filter(delegation__team_id=token.team_id).select_related(
-        "requester"
-    )
+    """The requests a token may see: those made under its team's delegations (built-in actions
+    only: the API's schema names them; custom playbooks, issue 17, are asked for in the portal)."""
+    return ActionRequest.objects.filter(
+        delegation__team_id=token.team_id, kind__in=ActionRequest.Kind.values
+    ).select_related("requester")
 
 
 def api_request_list(

@@ -152,7 +152,7 @@ def delegation_for(
     """The strictest matching delegation (most approvals, no auto-run). Raises OutOfScope."""
     matching = delegations_for(user=user, kind=kind, target=target, candidates=candidates)
     if not matching:
-        label = ActionRequest.Kind(kind).label.lower()
+        label = playbooks.kind_label(kind).lower()
         raise OutOfScope(
             f"No delegation lets your team request {label} for {target.login or target.okta_id}."
         )

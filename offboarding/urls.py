@@ -67,4 +67,9 @@ urlpatterns = [
         event_policies.event_hook_register,
         name="event-hook-register",
     ),
+    # Issue 17: playbooks as Arazzo documents
+    path("playbooks/", views.playbook_list, name="playbooks"),
+    path("playbooks/import", views.playbook_import, name="playbook-import"),
+    path("playbooks/<str:kind>.arazzo.json", views.playbook_download, name="playbook-download"),
+    path("requests/<int:pk>/arazzo.json", views.request_arazzo, name="request-arazzo"),
 ]

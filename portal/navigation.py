@@ -47,6 +47,7 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("Connections", "connections:list", perms.can_manage_connections),
     NavItem("Policies", "offboarding:policies", perms.can_manage_delegations),
     NavItem("API tokens", "offboarding:api-tokens", perms.can_manage_api_tokens),
+    NavItem("Playbooks", "offboarding:playbooks", perms.can_export_playbooks),  # issue 17
     NavItem("Django admin", "admin:index", _superuser),
 )
 

@@ -8,6 +8,7 @@
 - ``api``: ApiToken, ApiIdempotencyKey (the REST API, issue 15)
 - ``batch``: Batch, BatchRow, BatchDecision (bulk requests)
 - ``hooks``: EventHook, HookDelivery, HookEvent, EventPolicy, SyslogCursor (Okta events, issue 14)
+- ``custom_playbooks``: CustomPlaybook, CustomPlaybookVersion (Arazzo imports, issue 17)
 - ``audit``: AuditEvent (the chain's signed state lives in ``offboarding.audit_models``)
 
 New models go in a new module here (each under 400 lines) and are re-exported below.
@@ -17,6 +18,7 @@ from offboarding.audit_models import AuditChainHead, AuditCheckpoint, AuditWater
 from offboarding.models.api import ApiIdempotencyKey, ApiToken
 from offboarding.models.audit import AppendOnlyError, AuditEvent, AuditEventQuerySet
 from offboarding.models.batch import Batch, BatchDecision, BatchRow
+from offboarding.models.custom_playbooks import CustomPlaybook, CustomPlaybookVersion
 from offboarding.models.hooks import (
     EventHook,
     EventPolicy,
@@ -45,6 +47,8 @@ __all__ = [
     "Batch",
     "BatchDecision",
     "BatchRow",
+    "CustomPlaybook",
+    "CustomPlaybookVersion",
     "Delegation",
     "EventHook",
     "EventPolicy",

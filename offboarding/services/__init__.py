@@ -20,6 +20,10 @@ from offboarding.services.api_requests import (
 from offboarding.services.api_tokens import api_call_record, api_token_create, api_token_revoke
 from offboarding.services.break_glass import SignInTooOld, action_request_break_glass
 from offboarding.services.cancel import action_request_cancel
+from offboarding.services.custom_playbooks import (
+    custom_playbook_import,
+    playbook_export_record,
+)
 from offboarding.services.decide import (
     action_request_approve,
     action_request_reject,
@@ -57,6 +61,8 @@ from offboarding.targets import (
 )
 
 __all__ = [
+    "custom_playbook_import",
+    "playbook_export_record",
     "PersonFound",
     "PersonSearch",
     "SignInTooOld",

@@ -7,10 +7,10 @@ from typing import Any
 from django.contrib.auth.models import Group, User
 from django.db import transaction
 
-from offboarding import permissions
+from offboarding import permissions, playbooks
 from offboarding.audit import audit_record
 from offboarding.exceptions import InvalidRequest, NotAllowed
-from offboarding.models import ActionRequest, AuditEvent, Delegation, ProtectedGroup
+from offboarding.models import AuditEvent, Delegation, ProtectedGroup
 from offboarding.services.guards import ensure_mfa
 
 _FIELDS = (
@@ -41,7 +41,7 @@ def _snapshot(d: Delegation) -> dict[str, Any]:
 
 
 def _validate(values: dict[str, Any]) -> None:
-    unknown = set(values.get("allowed_actions") or []) - set(ActionRequest.Kind.values)
+    unknown = {k for k in values.get("allowed_actions") or [] if not playbooks.is_kind(k)}
     if unknown:
         raise InvalidRequest(f"Unknown actions: {', '.join(sorted(unknown))}.")
     if int(values.get("approvals_needed", 1)) < 1:

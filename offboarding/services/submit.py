@@ -192,7 +192,7 @@ def _checked_choices(
     if not permissions.can_request(requester):
         raise NotAllowed("Only Helpdesk and Approvers may request actions.")
     ensure_mfa(requester)
-    if kind not in Kind.values:
+    if not playbooks.is_kind(kind):
         raise InvalidRequest(f"Unknown action “{kind}”.")
     if not (reason or "").strip():
         raise InvalidRequest("Say why: a reason is required.")

@@ -1,6 +1,12 @@
 """Offboarding pages, one module per area; short views that call services."""
 
 from offboarding.views.api_tokens import api_token_revoke, api_tokens
+from offboarding.views.arazzo import (
+    playbook_download,
+    playbook_import,
+    playbook_list,
+    request_arazzo,
+)
 from offboarding.views.audit import audit_list, audit_verify
 from offboarding.views.break_glass import break_glass, review_decide, reviews
 from offboarding.views.bulk import (
@@ -40,6 +46,10 @@ from offboarding.views.requests import (
 from offboarding.views.search import search, search_results, user_detail
 
 __all__ = [
+    "playbook_download",
+    "playbook_import",
+    "playbook_list",
+    "request_arazzo",
     "break_glass",
     "review_decide",
     "reviews",

@@ -11,10 +11,10 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from offboarding import permissions as perms
-from offboarding import selectors, services
+from offboarding import selectors, selectors_playbooks, services
 from offboarding.exceptions import OffboardingError
 from offboarding.forms import DelegationForm
-from offboarding.models import ActionRequest, Delegation
+from offboarding.models import Delegation
 from offboarding.signals import client_ip
 from offboarding.views.common import signed_in_user
 
@@ -34,10 +34,12 @@ def _get_delegation(pk: int) -> Delegation:
 @require_GET
 def policies(request: HttpRequest) -> HttpResponse:
     _require_admin(request)
+    delegations = selectors.delegation_list()
+    offered = [k for d in delegations for k in d.allowed_actions or []]
     context = {
-        "delegations": selectors.delegation_list(),
+        "delegations": delegations,
         "protected": selectors.protected_group_list(),
-        "kinds": dict(ActionRequest.Kind.choices),
+        "kinds": dict(selectors_playbooks.delegation_kind_choices(also=offered)),
     }
     return render(request, "offboarding/policies.html", context)
 

@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from offboarding import permissions as perms
-from offboarding import selectors, services
+from offboarding import playbooks, selectors, selectors_playbooks, services
 from offboarding.exceptions import OffboardingError, TargetLookupFailed
 from offboarding.forms import ActionRequestForm, DecisionForm, RetrySystemForm
 from offboarding.models import ActionRequest, StepRun, SystemChoices
@@ -128,7 +128,7 @@ def _preview(
     user: User, form: ActionRequestForm, kind: str, target: services.TargetInfo | None
 ) -> tuple[list[dict[str, Any]], str]:
     """The pre-flight plan for what the form says now, and why the target is off limits (if so)."""
-    if target is None or kind not in ActionRequest.Kind.values:
+    if target is None or not playbooks.is_kind(kind):
         return [], ""
     systems = form.system_values()
     options = None
@@ -168,14 +168,23 @@ def _submit(request: HttpRequest, form: ActionRequestForm, okta_id: str) -> Acti
         return None
 
 
+def _locks_someone_out(kind: str) -> bool:
+    """An offboard, or a custom playbook (issue 17) with a lock or deactivate step: asking for
+    one needs a recent sign-in."""
+    if kind in playbooks.PLAYBOOKS:
+        return kind == ActionRequest.Kind.OFFBOARD
+    operations = {(s.system, s.operation) for s in playbooks.get_playbook(kind).steps}
+    return bool(operations & (playbooks.LOCKING_OPERATIONS | playbooks.DEACTIVATING_OPERATIONS))
+
+
 @require_http_methods(["GET", "POST"])
 def request_new(request: HttpRequest, okta_id: str) -> HttpResponse:
     if not perms.can_request(request.user):
         raise PermissionDenied
     kind = request.POST.get("kind") or request.GET.get("kind") or ActionRequest.Kind.RESET_SESSIONS
-    if kind not in ActionRequest.Kind.values:
+    if not playbooks.is_kind(kind):
         kind = ActionRequest.Kind.RESET_SESSIONS
-    if request.method == "POST" and kind == ActionRequest.Kind.OFFBOARD:
+    if request.method == "POST" and _locks_someone_out(kind):
         require_recent_sign_in(request)
     form = ActionRequestForm(request.POST or None, kind=kind, initial={"kind": kind})
     earlier = last_offboard(okta_id) if kind == ActionRequest.Kind.OFFBOARD else None
@@ -193,8 +202,8 @@ def request_new(request: HttpRequest, okta_id: str) -> HttpResponse:
         "target": target,
         "okta_id": okta_id,
         "kind": kind,
-        "kind_label": ActionRequest.Kind(kind).label,
-        "kinds": ActionRequest.Kind.choices,
+        "kind_label": playbooks.kind_label(kind),
+        "kinds": selectors_playbooks.request_kind_choices(),
         "plan": plan,
         "blocked": blocked,
         "option_fields": form.option_fields(kind),

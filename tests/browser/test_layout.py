@@ -19,6 +19,8 @@ PAGES = [
     ("connection_admin", "/policies/", "Policies"),
     ("connection_admin", "/api-tokens/", "API tokens"),
     ("connection_admin", "/policies/events/", "Okta event policies"),  # issue 14
+    ("connection_admin", "/playbooks/", "Playbooks"),  # issue 17
+    ("connection_admin", "/playbooks/import", "Import a playbook"),
 ]
 
 
