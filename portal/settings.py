@@ -323,3 +323,10 @@ LOGGING = {
 # Issue 14 (break-glass): how long approvers have to review a run made without prior approval
 # (break-glass, an Okta event) before it shows as overdue.
 PORTAL_REVIEW_WINDOW_HOURS = env_int("PORTAL_REVIEW_WINDOW_HOURS", 24, minimum=1, maximum=24 * 30)
+
+# Issue 16 (newcomer): a POST held back for re-authentication resumes even when its URL has a query
+# string (runs before allauth's own handler: exception middleware runs in reverse order).
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("allauth.account.middleware.AccountMiddleware") + 1,
+    "portal.middleware.ResumeAfterReauthenticationMiddleware",
+)

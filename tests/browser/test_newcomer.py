@@ -1,0 +1,61 @@
+"""Issue 16 (what a newcomer tripped over), in Chromium against the live server and the sandbox."""
+
+from __future__ import annotations
+
+import re
+from importlib import import_module
+
+import pytest
+from django.conf import settings
+from playwright.sync_api import expect
+
+from offboarding.models import ActionRequest
+from tests.browser.test_journeys import find_and_open, request_id
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.sandbox]
+
+
+def age_sign_in(page, seconds: int = 600) -> None:
+    """Make the browser's sign-in `seconds` older, as if the person had signed in long ago."""
+    key = next(
+        c["value"] for c in page.context.cookies() if c["name"] == settings.SESSION_COOKIE_NAME
+    )
+    session = import_module(settings.SESSION_ENGINE).SessionStore(session_key=key)
+    records = session["account_authentication_methods"]
+    for record in records:
+        record["at"] -= seconds
+    session["account_authentication_methods"] = records
+    session.save()
+
+
+def enter_password(page, password: str) -> None:
+    page.wait_for_url(re.compile(r"/reauthenticate/"))
+    page.locator("input[name=password]").fill(password)
+    page.get_by_role("button", name=re.compile("Confirm|Re-?authenticate", re.I)).click()
+
+
+def test_an_offboard_and_its_approval_survive_the_password_prompt(
+    new_page, sign_in, password, sandbox_connections, browser_delegation
+):
+    agent = new_page()
+    sign_in(agent, "helpdesk")
+    find_and_open(agent, "Ali", "Alice Anders")
+    agent.get_by_test_id("action-offboard").click()
+    agent.get_by_label("Reason").fill("Leaver, last day today (HR-5521)")
+    age_sign_in(agent)
+    agent.get_by_test_id("submit-request").click()
+    enter_password(agent, password)
+    agent.wait_for_url(re.compile(r"/requests/\d+/$"))
+    pk = request_id(agent)
+    expect(agent.get_by_test_id("request-state")).to_contain_text("Pending approval")
+    req = ActionRequest.objects.get(pk=pk)
+    assert (req.kind, req.reason) == ("offboard", "Leaver, last day today (HR-5521)")
+
+    approver = new_page()
+    sign_in(approver, "approver")
+    age_sign_in(approver)
+    approver.goto("/approvals/")
+    approver.get_by_test_id(f"approve-{pk}").click()
+    enter_password(approver, password)
+    approver.wait_for_url(re.compile(rf"/requests/{pk}/$"))
+    assert ActionRequest.objects.get(pk=pk).approvals.count() == 1
