@@ -59,3 +59,23 @@ def test_an_offboard_and_its_approval_survive_the_password_prompt(
     enter_password(approver, password)
     approver.wait_for_url(re.compile(rf"/requests/{pk}/$"))
     assert ActionRequest.objects.get(pk=pk).approvals.count() == 1
+
+
+@pytest.mark.parametrize(
+    "words, name",
+    [
+        ("Alice Anders", "Alice Anders"),
+        ("Anders, Alice", "Alice Anders"),
+        ("ALICE.ANDERS@acme.example", "Alice Anders"),
+        ("Frank Fischer", "Frank Fischer"),  # deactivated in Okta
+    ],
+)
+def test_full_names_last_first_emails_and_deactivated_people_are_found(
+    page, sign_in, sandbox_connections, helpdesk, words, name
+):
+    sign_in(page, "helpdesk")
+    page.goto("/search/")
+    expect(page.get_by_test_id("search-statuses")).to_contain_text("deactivated")
+    page.get_by_label("Name, email or login").fill(words)
+    expect(page.get_by_role("link", name=name)).to_be_visible()
+    expect(page.get_by_test_id("search-empty")).to_have_count(0)

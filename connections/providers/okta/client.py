@@ -14,6 +14,7 @@ import jwt
 from connections.providers.errors import config_error
 from connections.providers.http import ProviderClient
 from connections.providers.ids import IdSyntax
+from connections.providers.okta.search import words_expression
 from connections.providers.tokens import signing_key
 from connections.types import AccountState, ConnectorError, OperationResult, Outcome, System
 
@@ -131,12 +132,13 @@ class OktaClient(ProviderClient):
     def search_users(
         self, *, query: str = "", expression: str = "", after: str | None = None, limit: int = 20
     ) -> tuple[list[dict[str, Any]], str | None]:
-        """Users matching a `q` prefix or a `search` expression; returns (users, next cursor)."""
+        """Users the words name (`okta.search.words_expression`) or matching a `search` expression,
+        every status included; returns (users, next cursor)."""
         params: dict[str, Any] = {"limit": max(1, min(int(limit), 200))}
         if expression:
             params["search"] = expression
-        elif query:
-            params["q"] = query
+        elif query and (words := words_expression(query)):
+            params["search"] = words  # `q` matches one prefix and leaves deactivated people out
         if after:
             params["after"] = after
         response = self.request("GET", "/users", params=params, resource="user")
