@@ -12,11 +12,12 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from offboarding import permissions as perms
-from offboarding import selectors, services
+from offboarding import rounds, selectors, services
 from offboarding.exceptions import OffboardingError, TargetLookupFailed
 from offboarding.forms import ActionRequestForm, DecisionForm, RetrySystemForm
 from offboarding.models import ActionRequest, StepRun, SystemChoices
 from offboarding.signals import client_ip
+from offboarding.timefmt import duration_words
 from offboarding.views.common import (
     get_request_for_user,
     recent_sign_in_required,
@@ -45,6 +46,37 @@ def _duration(step: StepRun) -> str:
     return f"{seconds:.1f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
 
 
+def _lockout_words(req: ActionRequest, steps: list[StepRun]) -> str:
+    """How long after approval the person was locked out of this system, and without the waits
+    for a person to retry a failed round (issue 16)."""
+    for step in steps:
+        if not (rounds.is_lockout_step(req.kind, step) and step.status == StepRun.Status.SUCCEEDED):
+            continue
+        if not (req.approved_at and step.finished_at):
+            return ""
+        total = max(0.0, (step.finished_at - req.approved_at).total_seconds())
+        waited = min(total, rounds.waited_for_retry(step))
+        words = f"Locked out {duration_words(total)} after approval"
+        if waited:
+            words += (
+                f" ({duration_words(total - waited)} without the {duration_words(waited)}"
+                " waiting for a retry)"
+            )
+        return words + "."
+    return ""
+
+
+def _step_item(step: StepRun) -> dict[str, Any]:
+    all_rounds = rounds.step_rounds(step)
+    return {
+        "step": step,
+        "duration": _duration(step),
+        "rounds": all_rounds,
+        "earlier_rounds": all_rounds[:-1],
+        "attempts_in_all": rounds.attempts_in_all(step),
+    }
+
+
 def _system_cards(request: HttpRequest, req: ActionRequest) -> list[dict[str, Any]]:
     may_retry = perms.can_retry_request(request.user, req) and req.state in (
         ActionRequest.State.PARTIALLY_FAILED,
@@ -58,7 +90,8 @@ def _system_cards(request: HttpRequest, req: ActionRequest) -> list[dict[str, An
                 **group,
                 "status": status,
                 "status_label": StepRun.Status(status).label,
-                "steps": [{"step": s, "duration": _duration(s)} for s in group["steps"]],
+                "steps": [_step_item(s) for s in group["steps"]],
+                "lockout": _lockout_words(req, group["steps"]),
                 "can_retry": may_retry and status == "failed",
             }
         )

@@ -176,6 +176,10 @@ def test_offboard_with_a_failing_system_then_retry_that_system(
         "data-state", "succeeded", timeout=RUN_TIMEOUT
     )
     expect(helpdesk.get_by_test_id("system-zoom")).to_have_attribute("data-status", "succeeded")
+    # Issue 16: the failed round stays visible beside the successful retry.
+    expect(helpdesk.get_by_test_id("round-zoom.deactivate-1")).to_contain_text("failed after")
+    expect(helpdesk.get_by_test_id("attempts-zoom.deactivate")).to_contain_text("in 2 rounds")
+    expect(helpdesk.get_by_test_id("lockout-zoom")).to_contain_text("waiting for a retry")
     screenshot(helpdesk, "request-retried")
     assert sandbox.person(ALICE)["zoom"]["status"] != "active"
     assert ActionRequest.objects.get(pk=pk).state == ActionRequest.State.SUCCEEDED
