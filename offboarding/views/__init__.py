@@ -1,6 +1,6 @@
 """Offboarding pages, one module per area; short views that call services."""
 
-from offboarding.views.audit import audit_list, audit_verify
+from offboarding.views.audit import audit_event, audit_list, audit_verify
 from offboarding.views.break_glass import break_glass, review_decide, reviews
 from offboarding.views.common import (
     get_request_for_user,
@@ -36,6 +36,7 @@ __all__ = [
     "protected_add",
     "protected_remove",
     "approvals",
+    "audit_event",
     "audit_list",
     "audit_export",
     "audit_verify",

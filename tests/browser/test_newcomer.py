@@ -79,3 +79,28 @@ def test_full_names_last_first_emails_and_deactivated_people_are_found(
     page.get_by_label("Name, email or login").fill(words)
     expect(page.get_by_role("link", name=name)).to_be_visible()
     expect(page.get_by_test_id("search-empty")).to_have_count(0)
+
+
+def test_an_auditor_reads_details_in_words_on_a_short_page_and_opens_one_event(
+    page, sign_in, auditor
+):
+    from offboarding.audit import audit_record
+    from offboarding.models import AuditEvent
+
+    for i in range(120):
+        audit_record(
+            action=AuditEvent.Action.AUDIT_VERIFIED,
+            actor=None,
+            details={"intact": True, "broken_at": None, "count": i, "problem": ""},
+        )
+    sign_in(page, auditor.username)
+    page.goto("/audit/")
+    table = page.get_by_test_id("audit")
+    expect(table).not_to_contain_text("{'intact'")
+    expect(table.locator("dt", has_text="Broken at").first).to_be_visible()
+    height = page.evaluate("document.documentElement.scrollHeight")
+    assert height < 5000, f"the audit page is {height} px tall"
+    newest = AuditEvent.objects.filter(action=AuditEvent.Action.AUDIT_VERIFIED).order_by("-seq")[0]
+    page.get_by_test_id(f"event-link-{newest.seq}").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(f"Audit event #{newest.seq}")
+    expect(page.get_by_test_id("event-details")).to_contain_text("Intact")
