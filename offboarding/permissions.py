@@ -207,3 +207,8 @@ def can_review_request(user: AnyUser, action_request: ActionRequest) -> bool:
     """Review a run afterwards: an Approver of the request's approver group (the same people who
     see it, `visible_requests`), never the person who ran it (four-eyes after the fact)."""
     return can_decide_request(user, action_request)
+
+
+def can_remind_approvers(user: AnyUser, action_request: ActionRequest) -> bool:
+    """Issue 16: the requester (still a Helpdesk agent or Approver) may nudge the approvers."""
+    return is_requester(user, action_request) and can_request(user)

@@ -13,6 +13,7 @@ urlpatterns = [
     path("requests/<int:pk>/reject", views.request_reject, name="request-reject"),
     path("requests/<int:pk>/cancel", views.request_cancel, name="request-cancel"),
     path("requests/<int:pk>/retry", views.request_retry, name="request-retry"),
+    path("requests/<int:pk>/remind", views.request_remind, name="request-remind"),  # issue 16
     path("requests/new/<str:okta_id>/", views.request_new, name="request-new"),
     path("approvals/", views.approvals, name="approvals"),
     path("audit/", views.audit_list, name="audit"),

@@ -34,6 +34,7 @@ from offboarding.services.reads import (
     record_user_view,
     search_record,
 )
+from offboarding.services.remind import approvers_remind
 from offboarding.services.retry import action_request_retry_system
 from offboarding.services.review import request_review_required, review_record
 from offboarding.services.submit import (
@@ -50,6 +51,7 @@ from offboarding.targets import (
 )
 
 __all__ = [
+    "approvers_remind",
     "PersonSearch",
     "SignInTooOld",
     "TargetInfo",

@@ -26,6 +26,7 @@ from offboarding.views.requests import (
     request_retry,
 )
 from offboarding.views.search import search, search_results, user_detail
+from offboarding.views.waiting import request_remind
 
 __all__ = [
     "break_glass",
@@ -37,6 +38,7 @@ __all__ = [
     "protected_remove",
     "approvals",
     "audit_event",
+    "request_remind",
     "audit_list",
     "audit_export",
     "audit_verify",

@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from offboarding import permissions as perms
-from offboarding import rounds, selectors, services
+from offboarding import rounds, selectors, selectors_waiting, services
 from offboarding.exceptions import OffboardingError, TargetLookupFailed
 from offboarding.forms import ActionRequestForm, DecisionForm, RetrySystemForm
 from offboarding.models import ActionRequest, StepRun, SystemChoices
@@ -107,6 +107,9 @@ def _live_context(request: HttpRequest, req: ActionRequest) -> dict[str, Any]:
         "poll": not req.is_final,
         # In the live region, so an approval given meanwhile shows without a reload.
         "counted": services.approvals_counted(req),
+        # Issue 16: who can approve, when it expires, reminding them (only while pending).
+        "waiting": selectors_waiting.waiting_for_approval(req),
+        "can_remind": perms.can_remind_approvers(request.user, req),
     }
 
 
@@ -206,7 +209,7 @@ def request_new(request: HttpRequest, okta_id: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         req = _submit(request, form, okta_id)
         if req is not None:
-            messages.success(request, f"Request #{req.pk} made: {req.get_state_display().lower()}.")
+            messages.success(request, f"Request #{req.pk} made.")  # its state is shown live
             return redirect("offboarding:request-detail", pk=req.pk)
     target, status = _target_or_error(request, okta_id)
     plan, blocked = _preview(signed_in_user(request), form, kind, target)
@@ -282,7 +285,8 @@ def _decide(request: HttpRequest, pk: int, *, approve: bool) -> HttpResponse:
     except OffboardingError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, f"Request #{pk} is now {req.get_state_display().lower()}.")
+        verb = "approved" if approve else "rejected"
+        messages.success(request, f"You {verb} request #{pk}.")  # its state is shown live
     return redirect("offboarding:request-detail", pk=pk)
 
 

@@ -61,6 +61,39 @@ def test_an_offboard_and_its_approval_survive_the_password_prompt(
     assert ActionRequest.objects.get(pk=pk).approvals.count() == 1
 
 
+def test_the_status_page_follows_the_request_without_contradicting_itself(
+    new_page, sign_in, password, sandbox_connections, browser_delegation
+):
+    agent = new_page()
+    sign_in(agent, "helpdesk")
+    find_and_open(agent, "Ali", "Alice Anders")
+    agent.get_by_test_id("action-reset_sessions").click()
+    agent.get_by_label("Reason").fill("Phone stolen (INC-9)")
+    agent.get_by_test_id("submit-request").click()
+    agent.wait_for_url(re.compile(r"/requests/\d+/$"))
+    pk = request_id(agent)
+    expect(agent.get_by_test_id("waiting-approvers")).to_contain_text("IT managers")
+    expect(agent.get_by_test_id("waiting-expires")).to_be_visible()
+    agent.get_by_test_id("remind").click()
+    expect(agent.locator(".messages")).to_contain_text("reminded by email")
+    expect(agent.get_by_test_id("remind-later")).to_be_visible()
+
+    approver = new_page()
+    sign_in(approver, "approver")
+    approver.goto("/approvals/")
+    approver.get_by_test_id(f"approve-{pk}").click()
+    approver.wait_for_url(re.compile(rf"/requests/{pk}/$"))
+
+    # The agent's page updates by itself: no stale "pending approval", no expiry, no wait box.
+    expect(agent.get_by_test_id("request-state")).not_to_contain_text(
+        "Pending approval", timeout=10_000
+    )
+    main = agent.locator("main")
+    expect(main).not_to_contain_text("pending approval", ignore_case=True)
+    expect(main).not_to_contain_text("Expires")
+    expect(agent.get_by_test_id("waiting")).to_have_count(0)
+
+
 @pytest.mark.parametrize(
     "words, name",
     [
