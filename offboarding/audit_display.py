@@ -1,4 +1,5 @@
-"""An audit event's details as labelled fields people can read (issue 16), not Python dict text."""
+"""Words people read (issue 16): an audit event's details as labelled fields (not Python dict text),
+and one vocabulary for account states across the four systems."""
 
 from __future__ import annotations
 
@@ -44,3 +45,28 @@ def detail_fields(details: Any, *, short: bool = False) -> list[tuple[str, str]]
             words = words[: _SHORT - 1] + "…"
         fields.append((_label(str(key)), words))
     return fields
+
+
+# Each system names its states its own way (Okta ACTIVE, Graph enabled, Zoom inactive); the pages
+# say them one way.
+_STATE_WORDS = {
+    "active": "Active",
+    "enabled": "Active",
+    "suspended": "Suspended",
+    "disabled": "Suspended",
+    "deprovisioned": "Deactivated",
+    "deactivated": "Deactivated",
+    "inactive": "Deactivated",
+    "locked_out": "Locked out",
+    "staged": "Staged (not yet activated)",
+    "provisioned": "Provisioned (not yet activated)",
+    "recovery": "Password reset pending",
+    "password_expired": "Password expired",
+    "pending": "Pending",
+}
+
+
+def state_words(state: Any) -> str:
+    """An account state from any system in the portal's one vocabulary."""
+    text = str(state or "").strip()
+    return _STATE_WORDS.get(text.lower(), text.replace("_", " ").capitalize() or "—")

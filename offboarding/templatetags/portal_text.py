@@ -6,7 +6,8 @@ from typing import Any
 
 from django import template
 
-from offboarding.audit_display import detail_fields
+from offboarding.audit_display import detail_fields, state_words
+from offboarding.models import SystemChoices
 
 register = template.Library()
 
@@ -21,3 +22,16 @@ def fields(details: Any) -> list[tuple[str, str]]:
 def short_fields(details: Any) -> list[tuple[str, str]]:
     """The same, with long values cut for a list."""
     return detail_fields(details, short=True)
+
+
+@register.filter
+def account_state(state: Any) -> str:
+    """Okta ACTIVE, Graph enabled, Zoom inactive… in one vocabulary (Active, Suspended, …)."""
+    return state_words(state)
+
+
+@register.filter
+def system_names(systems: Any) -> str:
+    """["okta", "msgraph"] as "Okta, Microsoft 365", in the portal's order of systems."""
+    chosen = set(systems or [])
+    return ", ".join(label for value, label in SystemChoices.choices if value in chosen)
