@@ -87,7 +87,8 @@ def steps_by_system(action_request: ActionRequest) -> list[dict[str, Any]]:
             step.system, {"system": step.system, "label": step.system_label, "steps": []}
         )
         entry["steps"].append(step)
-    return list(groups.values())
+    order = {system: i for i, system in enumerate(playbooks.ALL_SYSTEMS)}
+    return sorted(groups.values(), key=lambda g: order.get(g["system"], len(order)))
 
 
 def audit_event_search(

@@ -193,4 +193,6 @@ def preflight_plan(
     by_system: dict[str, list[playbooks.PlannedStep]] = {}
     for s in steps:
         by_system.setdefault(s.system, []).append(s)
-    return [_system_plan(system, items, target) for system, items in by_system.items()]
+    # One order of systems everywhere (the form's checkboxes, the plan, the cards): System's.
+    ordered = [s for s in playbooks.ALL_SYSTEMS if s in by_system]
+    return [_system_plan(system, by_system[system], target) for system in ordered]

@@ -137,3 +137,30 @@ def test_an_auditor_reads_details_in_words_on_a_short_page_and_opens_one_event(
     page.get_by_test_id(f"event-link-{newest.seq}").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text(f"Audit event #{newest.seq}")
     expect(page.get_by_test_id("event-details")).to_contain_text("Intact")
+
+
+def test_a_form_lists_its_problems_at_the_top_in_the_plans_order_under_search(
+    page, sign_in, sandbox_connections, browser_delegation
+):
+    sign_in(page, "helpdesk")
+    find_and_open(page, "Ali", "Alice Anders")
+    page.get_by_test_id("action-offboard").click()
+    nav = page.get_by_role("navigation", name="Main")
+    expect(nav.get_by_role("link", name="Search users")).to_have_attribute("aria-current", "page")
+    expect(nav.get_by_role("link", name="Requests")).not_to_have_attribute("aria-current", "page")
+    plan_order = [
+        row.get_attribute("data-testid").removeprefix("plan-")
+        for row in page.locator("[data-testid^=plan-]").all()
+        if row.get_attribute("data-testid") != "plan"
+    ]
+    boxes = [b.get_attribute("value") for b in page.locator("input[name=systems]").all()]
+    assert plan_order == boxes, (plan_order, boxes)
+
+    page.get_by_test_id("submit-request").click()
+    summary = page.get_by_test_id("form-errors")
+    expect(summary).to_be_visible()
+    top = summary.bounding_box()["y"]
+    assert top < page.locator("[data-testid=plan]").bounding_box()["y"], "summary not at the top"
+    summary.get_by_test_id("error-link-reason").click()
+    assert page.evaluate("document.activeElement.name") == "reason"
+    assert ActionRequest.objects.count() == 0
