@@ -148,6 +148,14 @@ def okta_user_groups(user_id: str) -> list[dict]:
     ]
 
 
+def okta_search_groups(*, name: str, limit: int = 20) -> list[dict]:
+    """Okta groups whose name starts with `name`, as {id, name, type} (issue 16: group picker)."""
+    return [
+        {"id": g.get("id"), "name": (g.get("profile") or {}).get("name", ""), "type": g.get("type")}
+        for g in _okta().search_groups(name=name, limit=limit)
+    ]
+
+
 def okta_search_users(
     *, query: str = "", expression: str = "", after: str | None = None, limit: int = 20
 ) -> tuple[list[dict], str | None]:

@@ -19,6 +19,7 @@ urlpatterns = [
     path("audit/", views.audit_list, name="audit"),
     path("audit/verify", views.audit_verify, name="audit-verify"),
     path("audit/event/<int:seq>/", views.audit_event, name="audit-event"),  # issue 16
+    path("policies/okta-groups/", views.okta_groups, name="okta-groups"),  # issue 16
     path("requests/export.<str:fmt>", views.request_export, name="request-export"),
     path("audit/export.<str:fmt>", views.audit_export, name="audit-export"),
     path("search/", views.search, name="search"),

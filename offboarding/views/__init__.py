@@ -8,6 +8,7 @@ from offboarding.views.common import (
     signed_in_recently,
 )
 from offboarding.views.exports import audit_export, request_export
+from offboarding.views.group_picker import okta_groups
 from offboarding.views.history import request_list
 from offboarding.views.policies import (
     delegation_edit,
@@ -39,6 +40,7 @@ __all__ = [
     "approvals",
     "audit_event",
     "request_remind",
+    "okta_groups",
     "audit_list",
     "audit_export",
     "audit_verify",

@@ -164,3 +164,30 @@ def test_a_form_lists_its_problems_at_the_top_in_the_plans_order_under_search(
     summary.get_by_test_id("error-link-reason").click()
     assert page.evaluate("document.activeElement.name") == "reason"
     assert ActionRequest.objects.count() == 0
+
+
+def test_a_connection_admin_picks_okta_groups_by_name_and_disable_asks_first(
+    page, sign_in, sandbox_connections, connection_admin
+):
+    from connections.models import Connection
+    from offboarding.models import ProtectedGroup
+
+    sign_in(page, connection_admin.username)
+    page.goto("/policies/")
+    page.get_by_label("Find an Okta group by name").first.fill("Admin")
+    page.get_by_role("button", name="Protect Administrators").click()
+    expect(page.locator("main")).to_contain_text("Administrators")
+    assert ProtectedGroup.objects.filter(name="Administrators").exists()
+
+    page.goto("/policies/delegations/new")
+    page.get_by_label("Find an Okta group by name").fill("Sal")
+    page.get_by_role("button", name="Add Sales").click()
+    assert page.locator("#id_target_group_ids").input_value().startswith("00g")
+
+    page.goto("/connections/")
+    asked = []
+    page.on("dialog", lambda d: (asked.append(d.message), d.dismiss()))
+    page.get_by_test_id("disable-okta").click()
+    expect(page.get_by_test_id("disable-okta")).to_be_visible()
+    assert asked and "Disable the Okta connection?" in asked[0]
+    assert Connection.objects.get(system="okta").enabled

@@ -152,6 +152,11 @@ class OktaClient(ProviderClient):
         user = self.get_json(f"/users/{self.segment(user_id_or_login)}", resource="user")
         return _without_credentials(user)
 
+    def search_groups(self, *, name: str, limit: int = 20) -> list[dict[str, Any]]:
+        """Groups whose name starts with `name` (listGroups `q`), for a group picker."""
+        params = {"q": name, "limit": max(1, min(int(limit), 200))}
+        return list(self.request("GET", "/groups", params=params, resource="group").json())
+
     def user_groups(self, user_id: str) -> list[dict[str, Any]]:
         """Every group the user belongs to (all pages)."""
         groups: list[dict[str, Any]] = []

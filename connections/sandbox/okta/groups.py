@@ -77,3 +77,15 @@ def remove_from_group(app: App, req: Request) -> Resp:
     applied = g in person.groups
     person.groups.discard(g)
     return Resp(204, applied=applied)
+
+
+@router.add("GET", "/groups", ("okta.groups.read",), "groups_list")
+def list_groups(app: App, req: Request) -> Resp:
+    """listGroups with `q` (name starts with, case-insensitive) and `limit` (issue 16: the policy
+    pages' group picker). The sandbox's few groups fit one page."""
+    needle = (req.arg("q") or "").lower()
+    raw = req.arg("limit") or "10000"
+    if not raw.isdigit() or int(raw) < 1:
+        return okta_error(400, "E0000001", "Api validation failed: limit", ["limit: invalid"])
+    found = [g for g, (name, _) in enumerate(data.GROUPS) if name.lower().startswith(needle)]
+    return Resp(200, [group_json(app, g, req.base_url) for g in found[: int(raw)]])
