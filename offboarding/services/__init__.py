@@ -26,6 +26,7 @@ from offboarding.services.delegations import (
     protected_group_add,
     protected_group_remove,
 )
+from offboarding.services.groups import okta_group_search
 from offboarding.services.reads import (
     PersonSearch,
     audit_chain_check,
@@ -52,6 +53,7 @@ from offboarding.targets import (
 
 __all__ = [
     "approvers_remind",
+    "okta_group_search",
     "PersonSearch",
     "SignInTooOld",
     "TargetInfo",

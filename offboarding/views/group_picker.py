@@ -7,9 +7,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from connections import registry
-from connections.types import ConnectorError
 from offboarding import permissions as perms
+from offboarding import services
 
 MIN_LETTERS = 2
 
@@ -22,11 +21,7 @@ def okta_groups(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied
     query = " ".join(request.GET.get("q", "").split())[:100]
     mode = "add" if request.GET.get("mode") == "add" else "protect"
-    groups, error = [], ""
-    if len(query) >= MIN_LETTERS:
-        try:
-            groups = registry.okta_search_groups(name=query, limit=20)
-        except ConnectorError as exc:
-            error = f"Okta could not be searched for groups: {exc.message}"
+    found = services.okta_group_search(name=query) if len(query) >= MIN_LETTERS else None
+    groups, error = (found.groups, found.error) if found else ([], "")
     context = {"groups": groups, "error": error, "query": query, "mode": mode, "min": MIN_LETTERS}
     return render(request, "_partials/_group_picker_results.html", context)
