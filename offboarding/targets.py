@@ -33,6 +33,7 @@ class TargetInfo:
     status: str
     profile: dict[str, Any]
     groups: dict[str, str] = field(default_factory=dict)  # id → name
+    last_login: str = ""  # ISO time of the last Okta sign-in, "" when never (issue 16)
 
     @property
     def group_ids(self) -> frozenset[str]:
@@ -71,6 +72,7 @@ def target_lookup(okta_id: str) -> TargetInfo:
         name=name,
         status=str(user.get("status", "")),
         profile=profile,
+        last_login=str(user.get("lastLogin") or ""),
         groups={
             str(g["id"]): str(g.get("name") or g.get("profile", {}).get("name", "")) for g in groups
         },

@@ -27,6 +27,7 @@ from offboarding.services.delegations import (
     protected_group_remove,
 )
 from offboarding.services.groups import okta_group_search
+from offboarding.services.person import PersonOverview, person_overview
 from offboarding.services.reads import (
     PersonSearch,
     audit_chain_check,
@@ -54,6 +55,8 @@ from offboarding.targets import (
 __all__ = [
     "approvers_remind",
     "okta_group_search",
+    "PersonOverview",
+    "person_overview",
     "PersonSearch",
     "SignInTooOld",
     "TargetInfo",

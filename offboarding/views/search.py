@@ -136,6 +136,7 @@ def user_detail(request: HttpRequest, okta_id: str) -> HttpResponse:
         "systems": [] if protected else _systems_overview(target),  # issue 16: no plan
         "recent": selectors.action_requests_visible_to(request.user)
         .filter(target_okta_id=target.okta_id)
-        .order_by("-created_at", "-id")[:5],
+        .order_by("-created_at", "-id")[:10],
+        "overview": services.person_overview(target=target),  # issue 16
     }
     return render(request, "offboarding/user_detail.html", context)

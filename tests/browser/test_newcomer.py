@@ -191,3 +191,15 @@ def test_a_connection_admin_picks_okta_groups_by_name_and_disable_asks_first(
     expect(page.get_by_test_id("disable-okta")).to_be_visible()
     assert asked and "Disable the Okta connection?" in asked[0]
     assert Connection.objects.get(system="okta").enabled
+
+
+def test_the_person_page_shows_what_an_okta_admin_looks_for_first(
+    page, sign_in, sandbox_connections, browser_delegation
+):
+    sign_in(page, "helpdesk")
+    find_and_open(page, "Ali", "Alice Anders")
+    expect(page.get_by_test_id("last-sign-in")).to_contain_text("ago")
+    expect(page.get_by_test_id("factors")).not_to_contain_text("None enrolled")
+    expect(page.get_by_test_id("apps")).to_contain_text("Google Workspace")
+    expect(page.get_by_test_id("manager")).not_to_have_text("—")
+    expect(page.get_by_test_id("person-requests")).to_contain_text("None yet")

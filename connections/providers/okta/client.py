@@ -157,6 +157,16 @@ class OktaClient(ProviderClient):
         params = {"q": name, "limit": max(1, min(int(limit), 200))}
         return list(self.request("GET", "/groups", params=params, resource="group").json())
 
+    def user_factors(self, user_id: str) -> list[dict[str, Any]]:
+        """The authenticators the user enrolled (listFactors), for the person page."""
+        path = f"/users/{self.segment(user_id)}/factors"
+        return list(self.request("GET", path, resource="user").json())
+
+    def user_app_links(self, user_id: str) -> list[dict[str, Any]]:
+        """The apps assigned to the user (listAppLinks), for the person page."""
+        path = f"/users/{self.segment(user_id)}/appLinks"
+        return list(self.request("GET", path, resource="user").json())
+
     def user_groups(self, user_id: str) -> list[dict[str, Any]]:
         """Every group the user belongs to (all pages)."""
         groups: list[dict[str, Any]] = []
