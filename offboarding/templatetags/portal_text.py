@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 
 from offboarding.audit_display import detail_fields, state_words
 from offboarding.models import SystemChoices
@@ -35,3 +37,10 @@ def system_names(systems: Any) -> str:
     """["okta", "msgraph"] as "Okta, Microsoft 365", in the portal's order of systems."""
     chosen = set(systems or [])
     return ", ".join(label for value, label in SystemChoices.choices if value in chosen)
+
+
+@register.filter
+def breakable(text: Any) -> SafeString:
+    """An email or login that may wrap only after "@" and before dots, never mid-word."""
+    escaped = str(escape(text or ""))
+    return mark_safe(escaped.replace("@", "@<wbr>").replace(".", "<wbr>."))  # noqa: S308 (escaped)

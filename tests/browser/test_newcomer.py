@@ -203,3 +203,37 @@ def test_the_person_page_shows_what_an_okta_admin_looks_for_first(
     expect(page.get_by_test_id("apps")).to_contain_text("Google Workspace")
     expect(page.get_by_test_id("manager")).not_to_have_text("—")
     expect(page.get_by_test_id("person-requests")).to_contain_text("None yet")
+
+
+def test_polish_stacked_results_at_375px_aligned_cards_readable_charts_and_emails(
+    new_page, sign_in, sandbox_connections, browser_delegation
+):
+    phone = new_page(375, 800)
+    sign_in(phone, "helpdesk")
+    phone.goto("/search/")
+    phone.get_by_label("Name, email or login").fill("Anders")
+    expect(phone.get_by_role("link", name="Alice Anders")).to_be_visible()
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 375
+    status = phone.locator("#search-results td[data-label='Okta status']").first
+    assert status.bounding_box()["x"] + status.bounding_box()["width"] <= 375
+
+    wide = new_page()
+    sign_in(wide, "helpdesk")
+    find_and_open(wide, "Ali", "Alice Anders")
+    wide.get_by_test_id("action-reset_sessions").click()
+    wide.get_by_label("Reason").fill("Phone stolen (INC-1)")
+    wide.get_by_test_id("submit-request").click()
+    wide.wait_for_url(re.compile(r"/requests/\d+/$"))
+    wide.goto("/")
+    svg = wide.locator(".chart-svg").first
+    expect(svg).to_be_visible()
+    scale = svg.bounding_box()["width"] / 480
+    assert 14 * scale >= 12, f"chart labels are {14 * scale:.1f} px"
+    find_and_open(wide, "Ali", "Alice Anders")
+    tops = [round(c.bounding_box()["y"]) for c in wide.locator(".user-grid > .card").all()[:3]]
+    assert len(set(tops)) == 1, f"card tops at {tops}"
+    login = wide.get_by_test_id("profile-login")
+    assert login.evaluate("e => getComputedStyle(e).overflowWrap") != "anywhere"
+    assert login.locator("wbr").count() >= 2
+    wide.goto("/no/such/page/")
+    expect(wide.get_by_role("heading", level=1)).to_have_text("Not found")
