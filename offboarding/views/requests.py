@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from offboarding import permissions as perms
-from offboarding import rounds, selectors, selectors_waiting, services
+from offboarding import rounds, selectors, selectors_waiting, services, timeline
 from offboarding.exceptions import OffboardingError, TargetLookupFailed
 from offboarding.forms import ActionRequestForm, DecisionForm, RetrySystemForm
 from offboarding.models import ActionRequest, StepRun, SystemChoices
@@ -110,6 +110,7 @@ def _live_context(request: HttpRequest, req: ActionRequest) -> dict[str, Any]:
         # Issue 16: who can approve, when it expires, reminding them (only while pending).
         "waiting": selectors_waiting.waiting_for_approval(req),
         "can_remind": perms.can_remind_approvers(request.user, req),
+        "timeline": timeline.run_timeline(req, selectors.steps_by_system(req)),
     }
 
 

@@ -180,7 +180,11 @@ def test_offboard_with_a_failing_system_then_retry_that_system(
     expect(helpdesk.get_by_test_id("round-zoom.deactivate-1")).to_contain_text("failed after")
     expect(helpdesk.get_by_test_id("attempts-zoom.deactivate")).to_contain_text("in 2 rounds")
     expect(helpdesk.get_by_test_id("lockout-zoom")).to_contain_text("waiting for a retry")
-    screenshot(helpdesk, "request-retried")
+    expect(helpdesk.get_by_test_id("run-timeline-table")).to_contain_text("after approval")
+    expect(
+        helpdesk.locator("[data-testid=run-timeline] rect[data-kind=wait]").first
+    ).to_be_attached()
+    keep_for_readme(screenshot(helpdesk, "request-retried"), "request-timeline")
     assert sandbox.person(ALICE)["zoom"]["status"] != "active"
     assert ActionRequest.objects.get(pk=pk).state == ActionRequest.State.SUCCEEDED
 
