@@ -16,6 +16,7 @@ from django.contrib.auth.models import User
 from connections import registry
 from connections.types import SYSTEM_LABELS, ConnectorError, System, Target
 from offboarding import playbooks
+from offboarding.audit_display import state_words
 from offboarding.exceptions import OutOfScope, ProtectedTarget, TargetLookupFailed
 from offboarding.models import ActionRequest, Delegation, ProtectedGroup
 
@@ -181,7 +182,8 @@ def _system_plan(system: str, steps: list[playbooks.PlannedStep], target: Target
         # Only the verb is lower-cased: product names keep their capitals ("revoke the Zoom SSO token").
         words = ", ".join(s.label[:1].lower() + s.label[1:] for s in steps)
         already = " (already locked)" if state.locked_out else ""
-        entry["summary"] = f"{state.state or 'account found'}{already}: will {words}"
+        said = state_words(state.state) if state.state else "Account found"
+        entry["summary"] = f"{said}{already}: will {words}"
         if state.detail:
             entry["warning"] = state.detail
     return entry

@@ -134,6 +134,17 @@ def run_timeline(req: ActionRequest, groups: list[dict[str, Any]]) -> Timeline |
     return Timeline(rows, start, end)
 
 
+def _union_width(segments: list[Segment]) -> float:
+    """The width the segments cover together: two steps waiting at once count once."""
+    total, reach = 0.0, 0.0
+    for seg in sorted(segments, key=lambda x: x.x):
+        start, end = max(seg.x, reach), seg.x + seg.width
+        if end > start:
+            total += end - start
+        reach = max(reach, end)
+    return total
+
+
 def _row(
     req: ActionRequest,
     group: dict[str, Any],
@@ -154,7 +165,7 @@ def _row(
     if lock is not None and lock.finished_at:
         lockout = duration_words((lock.finished_at - start).total_seconds()) + " after approval"
         marker = _x(lock.finished_at, start, seconds)
-    waited = sum(s.width for s in segments if s.kind == "wait") / _SPAN * seconds
+    waited = _union_width([s for s in segments if s.kind == "wait"]) / _SPAN * seconds
     return SystemRow(
         system=group["system"],
         label=SystemChoices(group["system"]).label,

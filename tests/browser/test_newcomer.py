@@ -10,7 +10,7 @@ from django.conf import settings
 from playwright.sync_api import expect
 
 from offboarding.models import ActionRequest
-from tests.browser.test_journeys import find_and_open, request_id
+from tests.browser.test_journeys import find_and_open, keep_for_readme, request_id
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.sandbox]
 
@@ -62,7 +62,7 @@ def test_an_offboard_and_its_approval_survive_the_password_prompt(
 
 
 def test_the_status_page_follows_the_request_without_contradicting_itself(
-    new_page, sign_in, password, sandbox_connections, browser_delegation
+    new_page, sign_in, password, sandbox_connections, browser_delegation, screenshot
 ):
     agent = new_page()
     sign_in(agent, "helpdesk")
@@ -77,6 +77,7 @@ def test_the_status_page_follows_the_request_without_contradicting_itself(
     agent.get_by_test_id("remind").click()
     expect(agent.locator(".messages")).to_contain_text("reminded by email")
     expect(agent.get_by_test_id("remind-later")).to_be_visible()
+    keep_for_readme(screenshot(agent, "request-waiting"), "request-waiting")
 
     approver = new_page()
     sign_in(approver, "approver")
@@ -115,7 +116,7 @@ def test_full_names_last_first_emails_and_deactivated_people_are_found(
 
 
 def test_an_auditor_reads_details_in_words_on_a_short_page_and_opens_one_event(
-    page, sign_in, auditor
+    page, sign_in, auditor, screenshot
 ):
     from offboarding.audit import audit_record
     from offboarding.models import AuditEvent
@@ -137,10 +138,11 @@ def test_an_auditor_reads_details_in_words_on_a_short_page_and_opens_one_event(
     page.get_by_test_id(f"event-link-{newest.seq}").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text(f"Audit event #{newest.seq}")
     expect(page.get_by_test_id("event-details")).to_contain_text("Intact")
+    keep_for_readme(screenshot(page, "audit-event"), "audit-event")
 
 
 def test_a_form_lists_its_problems_at_the_top_in_the_plans_order_under_search(
-    page, sign_in, sandbox_connections, browser_delegation
+    page, sign_in, sandbox_connections, browser_delegation, screenshot
 ):
     sign_in(page, "helpdesk")
     find_and_open(page, "Ali", "Alice Anders")
@@ -163,11 +165,12 @@ def test_a_form_lists_its_problems_at_the_top_in_the_plans_order_under_search(
     assert top < page.locator("[data-testid=plan]").bounding_box()["y"], "summary not at the top"
     summary.get_by_test_id("error-link-reason").click()
     assert page.evaluate("document.activeElement.name") == "reason"
+    keep_for_readme(screenshot(page, "request-errors"), "request-errors")
     assert ActionRequest.objects.count() == 0
 
 
 def test_a_connection_admin_picks_okta_groups_by_name_and_disable_asks_first(
-    page, sign_in, sandbox_connections, connection_admin
+    page, sign_in, sandbox_connections, connection_admin, screenshot
 ):
     from connections.models import Connection
     from offboarding.models import ProtectedGroup
@@ -182,6 +185,7 @@ def test_a_connection_admin_picks_okta_groups_by_name_and_disable_asks_first(
     page.goto("/policies/delegations/new")
     page.get_by_label("Find an Okta group by name").fill("Sal")
     page.get_by_role("button", name="Add Sales").click()
+    keep_for_readme(screenshot(page, "group-picker"), "group-picker")
     assert page.locator("#id_target_group_ids").input_value().startswith("00g")
 
     page.goto("/connections/")
@@ -194,7 +198,7 @@ def test_a_connection_admin_picks_okta_groups_by_name_and_disable_asks_first(
 
 
 def test_the_person_page_shows_what_an_okta_admin_looks_for_first(
-    page, sign_in, sandbox_connections, browser_delegation
+    page, sign_in, sandbox_connections, browser_delegation, screenshot
 ):
     sign_in(page, "helpdesk")
     find_and_open(page, "Ali", "Alice Anders")
@@ -203,6 +207,7 @@ def test_the_person_page_shows_what_an_okta_admin_looks_for_first(
     expect(page.get_by_test_id("apps")).to_contain_text("Google Workspace")
     expect(page.get_by_test_id("manager")).not_to_have_text("—")
     expect(page.get_by_test_id("person-requests")).to_contain_text("None yet")
+    keep_for_readme(screenshot(page, "user-view"), "user-view")
 
 
 def test_polish_stacked_results_at_375px_aligned_cards_readable_charts_and_emails(

@@ -45,6 +45,7 @@ def test_history_and_plans_use_names_and_one_vocabulary(client, make_request, he
         reverse("offboarding:request-new", kwargs={"okta_id": "00u1"}) + "?kind=offboard"
     ).content.decode()
     assert ">Active<" in page and ">ACTIVE<" not in page and ">Active</span>" in page
+    assert "Active: will suspend in Okta" in page and "ACTIVE:" not in page
 
 
 def test_a_protected_person_is_told_once_and_shown_no_plan(
