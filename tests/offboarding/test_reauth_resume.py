@@ -75,3 +75,16 @@ def test_cancelling_a_running_offboard_happens_after_the_password(
     _reauthenticate(client, held, password)
     req.refresh_from_db()
     assert req.state_note == "Cancelled by helpdesk: Wrong person"
+
+
+def test_a_break_glass_run_posted_with_a_query_string_runs_after_the_password(
+    client, responder, fake_registry, delegation, password, queue
+):
+    url = reverse("offboarding:break-glass", kwargs={"okta_id": "00u1"}) + "?kind=offboard"
+    form = {"kind": "offboard", "systems": ["okta", "zoom"], "reason": "INC-7"}
+    held = sign_in(client, responder, recently=False).post(url, form)
+    assert not ActionRequest.objects.exists()
+    response = _reauthenticate(client, held, password)
+    req = ActionRequest.objects.get()
+    assert req.origin == "break_glass" and req.reason == "INC-7"
+    assert response["Location"].endswith(f"/requests/{req.pk}/")

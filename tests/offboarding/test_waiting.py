@@ -76,3 +76,9 @@ def test_only_the_requester_may_remind(client, make_request, approver, auditor):
     assert sign_in(client, approver).post(url).status_code == 403
     assert sign_in(client, auditor).post(url).status_code == 403
     assert not AuditEvent.objects.filter(action=AuditEvent.Action.APPROVERS_REMINDED).exists()
+
+
+def test_approvers_see_how_long_each_request_has_waited(client, make_request, approver):
+    make_request("offboard")
+    page = sign_in(client, approver).get(reverse("offboarding:approvals")).content.decode()
+    assert "<dt>Waiting</dt><dd>0" in page and "minutes" in page
