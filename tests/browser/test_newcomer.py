@@ -242,3 +242,25 @@ def test_polish_stacked_results_at_375px_aligned_cards_readable_charts_and_email
     assert login.locator("wbr").count() >= 2
     wide.goto("/no/such/page/")
     expect(wide.get_by_role("heading", level=1)).to_have_text("Not found")
+
+
+def test_one_vocabulary_the_systems_names_and_a_protected_person_told_once(
+    page, sign_in, sandbox_connections, browser_delegation
+):
+    from connections import registry
+    from offboarding.models import ProtectedGroup
+
+    [admins] = registry.okta_search_groups(name="Administrators")
+    ProtectedGroup.objects.create(okta_group_id=admins["id"], name="Administrators")
+    sign_in(page, "helpdesk")
+    find_and_open(page, "Grace Garcia", "Grace Garcia")
+    main = page.locator("main")
+    expect(page.get_by_test_id("protected")).to_have_count(1)
+    expect(main).not_to_contain_text("Offboard would")
+    expect(main).not_to_contain_text("not available")
+
+    find_and_open(page, "Alice Anders", "Alice Anders")
+    plan = page.get_by_test_id("preflight")
+    for raw in ("ACTIVE", "enabled", "msgraph"):
+        expect(plan).not_to_contain_text(raw)
+    expect(plan).to_contain_text("Microsoft 365")
