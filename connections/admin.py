@@ -8,11 +8,10 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.http import HttpRequest
-from django.utils import formats
 
 from connections import services
 from connections.exceptions import InvalidSettings
-from connections.forms import SecretTextarea
+from connections.forms import SecretTextarea, when_words
 from connections.models import Connection
 from connections.types import System
 
@@ -68,7 +67,7 @@ class ConnectionAdmin(admin.ModelAdmin):
     @admin.display(description="Secret")
     def secret_status(self, obj: Connection) -> str:
         if obj.secret_set_at:
-            return f"set on {formats.date_format(obj.secret_set_at, 'DATETIME_FORMAT')}"
+            return f"set on {when_words(obj.secret_set_at)}"
         return "not set"
 
     def save_model(

@@ -5,10 +5,11 @@ Each system's own fields live in connections/providers/<system>/form.py.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django import forms
-from django.utils import formats
+from django.utils import dateformat, timezone
 
 from connections.models import Connection
 from connections.providers import provider_for
@@ -18,6 +19,11 @@ IDENTITY_HELP = (
     "Which Okta profile attribute finds the person in this system: login, email, or another "
     "profile attribute name."
 )
+
+
+def when_words(moment: datetime) -> str:
+    """The portal's one date style, with the time zone: 2026-12-01 13:46 UTC (issue 16)."""
+    return dateformat.format(timezone.localtime(moment), "Y-m-d H:i T")
 
 
 class SecretInput(forms.PasswordInput):
@@ -73,7 +79,7 @@ class ConnectionForm(forms.Form):
             provider_for(self.system).defaults.max_concurrency
         )
         when = (
-            formats.date_format(connection.secret_set_at, "DATETIME_FORMAT")
+            when_words(connection.secret_set_at)
             if connection and connection.secret_set_at
             else None
         )

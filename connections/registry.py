@@ -184,6 +184,31 @@ def okta_user_groups(user_id: str) -> list[dict]:
     ]
 
 
+def okta_user_factors(user_id: str) -> list[dict]:
+    """The user's enrolled authenticators as {type, provider, status} (issue 16: person page)."""
+    return [
+        {
+            "type": str(f.get("factorType", "")),
+            "provider": str(f.get("provider", "")),
+            "status": str(f.get("status", "")),
+        }
+        for f in _okta().user_factors(user_id)
+    ]
+
+
+def okta_user_apps(user_id: str) -> list[str]:
+    """The labels of the apps assigned to the user (issue 16: person page)."""
+    return [str(a.get("label") or a.get("appName") or "") for a in _okta().user_app_links(user_id)]
+
+
+def okta_search_groups(*, name: str, limit: int = 20) -> list[dict]:
+    """Okta groups whose name starts with `name`, as {id, name, type} (issue 16: group picker)."""
+    return [
+        {"id": g.get("id"), "name": (g.get("profile") or {}).get("name", ""), "type": g.get("type")}
+        for g in _okta().search_groups(name=name, limit=limit)
+    ]
+
+
 def okta_search_users(
     *, query: str = "", expression: str = "", after: str | None = None, limit: int = 20
 ) -> tuple[list[dict], str | None]:

@@ -17,14 +17,19 @@ from offboarding.selectors_verification import FILTER_CHOICES as VERIFICATION_CH
 
 
 class SearchForm(forms.Form):
-    """Type-ahead over name, email and login (Okta `q`), or an Okta search expression."""
+    """Type-ahead over name, email and login (an Okta `search` built from the words), or an Okta
+    search expression."""
 
     q = forms.CharField(
         label="Name, email or login",
         required=False,
         max_length=200,
         widget=forms.TextInput(
-            attrs={"type": "search", "autocomplete": "off", "placeholder": "e.g. alice or alice@"}
+            attrs={
+                "type": "search",
+                "autocomplete": "off",
+                "placeholder": "e.g. Alice Anders or alice@",
+            }
         ),
     )
     expression = forms.CharField(

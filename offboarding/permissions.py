@@ -270,3 +270,8 @@ def can_retry_batch(user: AnyUser, batch: Batch) -> bool:
     return (
         user.pk is not None and batch.requester_id == user.pk and can_request(user)
     ) or can_decide_batch(user, batch)
+
+
+def can_remind_approvers(user: AnyUser, action_request: ActionRequest) -> bool:
+    """Issue 16: the requester (still a Helpdesk agent or Approver) may nudge the approvers."""
+    return is_requester(user, action_request) and can_request(user)

@@ -69,7 +69,8 @@ def action_request_detail(pk: int) -> ActionRequest:
                 "steps",
                 queryset=StepRun.objects.order_by("position", "id").prefetch_related(
                     Prefetch(
-                        "attempt_records", queryset=StepAttempt.objects.order_by("attempt_no", "id")
+                        "attempt_records",
+                        queryset=StepAttempt.objects.order_by("round", "attempt_no", "id"),
                     )
                 ),
             ),
@@ -87,7 +88,8 @@ def steps_by_system(action_request: ActionRequest) -> list[dict[str, Any]]:
             step.system, {"system": step.system, "label": step.system_label, "steps": []}
         )
         entry["steps"].append(step)
-    return list(groups.values())
+    order = {system: i for i, system in enumerate(playbooks.ALL_SYSTEMS)}
+    return sorted(groups.values(), key=lambda g: order.get(g["system"], len(order)))
 
 
 def audit_event_search(
@@ -309,46 +311,3 @@ LOCKOUT_STEPS = playbooks.LOCKOUT_STEPS
 def request_counts_by_state(requests: QuerySet[ActionRequest]) -> dict[str, int]:
     rows = requests.order_by().values_list("state").annotate(n=Count("id"))
     return {state: n for state, n in rows}
-
-
-def lockout_durations(
-    requests: QuerySet[ActionRequest], *, since: datetime
-) -> dict[str, list[float]]:
-    """Seconds from approval to each succeeded lock step finished since `since`, per system."""
-    which = Q()
-    for kind, steps in LOCKOUT_STEPS.items():
-        for system, operation in steps:
-            which |= Q(action_request__kind=kind, system=system, operation=operation)
-    rows = (
-        StepRun.objects.filter(
-            which,
-            action_request__in=requests.order_by().values("pk"),
-            status=StepRun.Status.SUCCEEDED,
-            finished_at__gte=since,
-            action_request__approved_at__isnull=False,
-        )
-        .order_by()
-        .values_list("system", "finished_at", "action_request__approved_at")
-    )
-    result: dict[str, list[float]] = {}
-    for system, finished, approved in rows:
-        if finished and approved:  # both set by the filter; the type does not know it
-            result.setdefault(system, []).append(max(0.0, (finished - approved).total_seconds()))
-    return result
-
-
-def step_failures_by_system(
-    requests: QuerySet[ActionRequest], *, since: datetime
-) -> dict[str, int]:
-    """Steps that ended failed since `since`, per system."""
-    rows = (
-        StepRun.objects.filter(
-            action_request__in=requests.order_by().values("pk"),
-            status=StepRun.Status.FAILED,
-            finished_at__gte=since,
-        )
-        .order_by()
-        .values_list("system")
-        .annotate(n=Count("id"))
-    )
-    return {system: n for system, n in rows}

@@ -16,6 +16,7 @@ from django.contrib.auth.models import User
 from connections import registry
 from connections.types import SYSTEM_LABELS, ConnectorError, System, Target
 from offboarding import playbooks
+from offboarding.audit_display import state_words
 from offboarding.exceptions import OutOfScope, ProtectedTarget, TargetLookupFailed
 from offboarding.models import ActionRequest, Delegation, ProtectedGroup
 
@@ -33,6 +34,7 @@ class TargetInfo:
     status: str
     profile: dict[str, Any]
     groups: dict[str, str] = field(default_factory=dict)  # id → name
+    last_login: str = ""  # ISO time of the last Okta sign-in, "" when never (issue 16)
 
     @property
     def group_ids(self) -> frozenset[str]:
@@ -71,6 +73,7 @@ def target_lookup(okta_id: str) -> TargetInfo:
         name=name,
         status=str(user.get("status", "")),
         profile=profile,
+        last_login=str(user.get("lastLogin") or ""),
         groups={
             str(g["id"]): str(g.get("name") or g.get("profile", {}).get("name", "")) for g in groups
         },
@@ -197,7 +200,8 @@ def _system_plan(system: str, steps: list[playbooks.PlannedStep], target: Target
             for s in steps
         )
         already = " (already locked)" if state.locked_out else ""
-        entry["summary"] = f"{state.state or 'account found'}{already}: will {words}"
+        said = state_words(state.state) if state.state else "Account found"
+        entry["summary"] = f"{said}{already}: will {words}"
         if state.detail:
             entry["warning"] = state.detail
     return entry
@@ -221,4 +225,6 @@ def preflight_plan(
     by_system: dict[str, list[playbooks.PlannedStep]] = {}
     for s in steps:
         by_system.setdefault(s.system, []).append(s)
-    return [_system_plan(system, items, target) for system, items in by_system.items()]
+    # One order of systems everywhere (the form's checkboxes, the plan, the cards): System's.
+    ordered = [s for s in playbooks.ALL_SYSTEMS if s in by_system]
+    return [_system_plan(system, by_system[system], target) for system in ordered]

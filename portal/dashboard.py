@@ -12,9 +12,10 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
-from offboarding import selectors, selectors_review
+from offboarding import selectors, selectors_review, selectors_rounds
 from offboarding.models import ActionRequest, SystemChoices
 from offboarding.permissions import AnyUser
+from offboarding.timefmt import duration_words
 
 WINDOW_DAYS = 30
 FILLS = {
@@ -61,6 +62,7 @@ class Chart:
     value_heading: str
     bars: list[Bar] = field(default_factory=list)
     empty_text: str = ""
+    note: str = ""  # a sentence under the chart (issue 16: lockout without the waits for a retry)
 
     @property
     def label_width(self) -> int:
@@ -86,7 +88,12 @@ class Chart:
 
 
 def bar_chart(
-    key: str, title: str, value_heading: str, items: list[tuple[str, float, str, str]], empty: str
+    key: str,
+    title: str,
+    value_heading: str,
+    items: list[tuple[str, float, str, str]],
+    empty: str,
+    note: str = "",
 ) -> Chart:
     """items: (label, value, value in words, fill colour). Bars are scaled to the largest value."""
     top = max((v for _, v, _, _ in items), default=0) or 1
@@ -107,17 +114,7 @@ def bar_chart(
                 value_x=_LABEL_W + width + 6,
             )
         )
-    return Chart(key, title, value_heading, bars, empty)
-
-
-def duration_words(seconds: float) -> str:
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 90 * 60:
-        return f"{seconds / 60:.1f} min"
-    if seconds < 36 * 3600:
-        return f"{seconds / 3600:.1f} h"
-    return f"{seconds / 86400:.1f} d"
+    return Chart(key, title, value_heading, bars, empty, note)
 
 
 @dataclass(frozen=True)
@@ -131,6 +128,7 @@ class Figures:
     lockout_counts: dict[str, int]
     failure_counts: dict[str, int]
     state_counts: dict[str, int]
+    lockout_medians_without_waits: dict[str, float | None] = field(default_factory=dict)
 
     @property
     def charts(self) -> list[Chart]:
@@ -155,7 +153,22 @@ def _lockout_words(median: float | None, count: int) -> str:
     return f"{duration_words(median)} ({count})" if median is not None else "no lockouts"
 
 
-def _lockout_chart(medians: dict[str, float | None], durations: dict[str, list[float]]) -> Chart:
+def _without_waits_note(medians: dict[str, float | None], without: dict[str, float | None]) -> str:
+    parts = [
+        f"{label} {duration_words(without[value] or 0)}"
+        for value, label in SystemChoices.choices
+        if medians[value] is not None and without[value] != medians[value]
+    ]
+    if not parts:
+        return ""
+    return "Without the waits for a person to retry a failed step: " + ", ".join(parts) + "."
+
+
+def _lockout_chart(
+    medians: dict[str, float | None],
+    durations: dict[str, list[float]],
+    without: dict[str, float | None],
+) -> Chart:
     return bar_chart(
         "lockout",
         f"Median time to lockout per system, last {WINDOW_DAYS} days",
@@ -170,13 +183,14 @@ def _lockout_chart(medians: dict[str, float | None], durations: dict[str, list[f
             for value, label in SystemChoices.choices
         ],
         f"no lockouts in the last {WINDOW_DAYS} days",
+        _without_waits_note(medians, without),
     )
 
 
 def _failure_chart(failures: dict[str, int]) -> Chart:
     return bar_chart(
         "failures",
-        f"Failed steps per system, last {WINDOW_DAYS} days",
+        f"Failed steps per system, last {WINDOW_DAYS} days (retried ones included)",
         "Failed steps",
         [
             (label, failures.get(value, 0), str(failures.get(value, 0)), FILLS["bad"])
@@ -186,6 +200,10 @@ def _failure_chart(failures: dict[str, int]) -> Chart:
     )
 
 
+def _median(values: list[float]) -> float | None:
+    return statistics.median(values) if values else None
+
+
 def dashboard_figures(user: AnyUser, *, now: datetime | None = None) -> Figures:
     """Requests by state; median approval-to-lockout and failed steps per system over 30 days,
     counting only the requests the user may see (`permissions.visible_requests`)."""
@@ -193,19 +211,22 @@ def dashboard_figures(user: AnyUser, *, now: datetime | None = None) -> Figures:
     since = now - timedelta(days=WINDOW_DAYS)
     scope = selectors.action_requests_visible_to(user)
     counts = selectors.request_counts_by_state(scope)
-    durations = selectors.lockout_durations(scope, since=since)
-    failures = selectors.step_failures_by_system(scope, since=since)
-    medians = {
-        s: (statistics.median(durations[s]) if durations.get(s) else None)
+    times = selectors_rounds.lockout_times(scope, since=since)
+    durations = {s: [total for total, _ in rows] for s, rows in times.items()}
+    failures = selectors_rounds.step_failures_by_system(scope, since=since)
+    medians = {s: _median(durations.get(s, [])) for s in SystemChoices.values}
+    without = {
+        s: _median([total - waited for total, waited in times.get(s, [])])
         for s in SystemChoices.values
     }
     return Figures(
         by_state=_state_chart(counts),
-        lockout=_lockout_chart(medians, durations),
+        lockout=_lockout_chart(medians, durations, without),
         failures=_failure_chart(failures),
         since=since,
         at=now,
         lockout_medians=medians,
+        lockout_medians_without_waits=without,
         lockout_counts={s: len(durations.get(s, [])) for s in SystemChoices.values},
         failure_counts={s: failures.get(s, 0) for s in SystemChoices.values},
         state_counts=counts,

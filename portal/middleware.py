@@ -1,4 +1,5 @@
-"""Response headers the framework does not set itself, and the two-factor enrolment wall."""
+"""Response headers the framework does not set itself, the two-factor enrolment wall, and held-back
+POSTs that survive re-authentication."""
 
 from __future__ import annotations
 
@@ -6,8 +7,10 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.contrib.auth import REDIRECT_FIELD_NAME
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
+from django.utils.http import urlencode
 
 from offboarding.exceptions import MfaRequired
 from offboarding.permissions import mfa_roles_of, mfa_satisfied
@@ -53,3 +56,37 @@ class MfaEnrolmentMiddleware:
             messages.warning(request, MfaRequired(mfa_roles_of(request.user)).message)
             return redirect("mfa_activate_totp")
         return self.get_response(request)
+
+
+class ResumeAfterReauthenticationMiddleware:
+    """A form posted to a URL with a query string (`/requests/new/…?kind=offboard`) survives the
+    password prompt. allauth holds a POST back while the person re-enters the password, but resumes
+    it only when the held path equals its `next` URL; it puts the full path (query included) in
+    `next` and compares the bare path, so such a POST was silently dropped. Here the POST is held
+    with `next` set to the bare path; the query string stays in the held request, so the view sees
+    it unchanged when allauth resumes it. GETs (nothing to lose) are left to allauth.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        from allauth.account.adapter import get_adapter
+        from allauth.account.internal.flows.reauthentication import STATE_SESSION_KEY
+        from allauth.core.exceptions import ReauthenticationRequired
+        from allauth.core.internal.httpkit import serialize_request
+
+        if not isinstance(exception, ReauthenticationRequired):
+            return None
+        if request.method != "POST" or not request.user.is_authenticated:
+            return None
+        methods = get_adapter().get_reauthentication_methods(request.user)
+        if not methods:
+            return None  # allauth's own middleware refuses (PermissionDenied)
+        request.session[STATE_SESSION_KEY] = {"request": serialize_request(request)}
+        return HttpResponseRedirect(
+            f"{methods[0]['url']}?{urlencode({REDIRECT_FIELD_NAME: request.path})}"
+        )

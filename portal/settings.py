@@ -339,3 +339,10 @@ OFFBOARDING_BULK_PER_MINUTE = env_int("OFFBOARDING_BULK_PER_MINUTE", 60, minimum
 OFFBOARDING_BULK_SEARCH_MAX_ROWS = env_int(
     "OFFBOARDING_BULK_SEARCH_MAX_ROWS", 1000, minimum=1, maximum=10_000
 )
+
+# Issue 16 (newcomer): a POST held back for re-authentication resumes even when its URL has a query
+# string (runs before allauth's own handler: exception middleware runs in reverse order).
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("allauth.account.middleware.AccountMiddleware") + 1,
+    "portal.middleware.ResumeAfterReauthenticationMiddleware",
+)

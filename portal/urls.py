@@ -1,7 +1,7 @@
 """URL routes for the whole portal."""
 
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from offboarding.api.app import urlpatterns as api_urlpatterns
 from portal import views
@@ -14,6 +14,8 @@ urlpatterns = [
     path("", include("offboarding.urls")),
     path("connections/", include("connections.urls")),
     path("api/v1/", include((api_urlpatterns(), "ninja"), namespace="api")),
+    # Issue 16: last, so that every unknown path gets the portal's own 404 page, DEBUG or not.
+    re_path(r"^(?P<path>.*)$", views.not_found, name="not-found"),
 ]
 
 handler403 = "portal.views.error_403"

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
-from django.urls import reverse
+from django.shortcuts import redirect, render
+from django.urls import Resolver404, resolve, reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -67,3 +68,18 @@ def error_404(request: HttpRequest, exception: Exception | None = None) -> HttpR
 @login_not_required
 def error_500(request: HttpRequest) -> HttpResponse:
     return render(request, "500.html", status=500)
+
+
+def not_found(request: HttpRequest, path: str = "") -> HttpResponse:
+    """The last URL pattern (issue 16): any unknown path gets the portal's own 404 page, also
+    under DEBUG (`make run`), where Django would show its technical page. Because this pattern
+    matches everything, it does CommonMiddleware's APPEND_SLASH itself."""
+    if settings.APPEND_SLASH and not request.path.endswith("/"):
+        try:
+            match = resolve(request.path + "/")
+        except Resolver404:
+            match = None
+        if match is not None and match.func is not not_found:
+            query = request.META.get("QUERY_STRING", "")
+            return redirect(request.path + "/" + (f"?{query}" if query else ""), permanent=True)
+    return error_404(request)

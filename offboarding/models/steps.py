@@ -57,6 +57,15 @@ class StepRun(models.Model):
         default=False, help_text="The last outcome is unknown: read the account before acting."
     )
     waiting_for_slot = models.BooleanField(default=False)
+    # Issue 16: a retry starts a new round instead of erasing the failed one.
+    round = models.PositiveSmallIntegerField(
+        default=1, help_text="1, then one more each time a person retries the step."
+    )
+    earlier_rounds = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Each finished round before this one: attempts, error, started/finished/retried at.",
+    )
     cancel_reason = models.CharField(max_length=12, choices=CancelReason.choices, blank=True)
     lease_owner = models.CharField(max_length=36, blank=True)
     lease_expires_at = models.DateTimeField(null=True, blank=True)
@@ -95,6 +104,7 @@ class StepAttempt(models.Model):
     """One HTTP exchange (or one result) of one attempt of a step. Never a secret or a body."""
 
     step = models.ForeignKey(StepRun, on_delete=models.CASCADE, related_name="attempt_records")
+    round = models.PositiveSmallIntegerField(default=1)
     attempt_no = models.PositiveSmallIntegerField()
     method = models.CharField(max_length=10, blank=True)
     path = models.CharField(max_length=500, blank=True)
@@ -109,7 +119,7 @@ class StepAttempt(models.Model):
     at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ["step_id", "attempt_no", "id"]
+        ordering = ["step_id", "round", "attempt_no", "id"]
 
     def __str__(self) -> str:
-        return f"attempt {self.attempt_no} of step {self.step_id}"
+        return f"attempt {self.attempt_no} (round {self.round}) of step {self.step_id}"

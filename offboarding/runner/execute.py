@@ -173,6 +173,7 @@ def _record_attempts(
     rows = [
         StepAttempt(
             step_id=step.pk,
+            round=step.round,
             attempt_no=step.attempts,
             method=c.method[:10],
             path=c.path[:500],
@@ -192,6 +193,7 @@ def _record_attempts(
         rows.append(
             StepAttempt(
                 step_id=step.pk,
+                round=step.round,
                 attempt_no=step.attempts,
                 message=summary,
                 stale=stale,

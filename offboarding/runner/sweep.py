@@ -77,7 +77,11 @@ def _recover_lost_lease(step: StepRun, now: datetime) -> str:
         if not lost:
             return "gone"
         StepAttempt.objects.create(
-            step_id=step.pk, attempt_no=step.attempts, message=words, lease_owner=step.lease_owner
+            step_id=step.pk,
+            round=step.round,
+            attempt_no=step.attempts,
+            message=words,
+            lease_owner=step.lease_owner,
         )
         if quarantine:
             audit_step_outcome(step, status=status, outcome="", summary=words)

@@ -37,6 +37,8 @@ from offboarding.services.delegations import (
     protected_group_remove,
 )
 from offboarding.services.evidence import evidence_pack_download
+from offboarding.services.groups import okta_group_search
+from offboarding.services.person import PersonOverview, person_overview
 from offboarding.services.reads import (
     PersonSearch,
     audit_chain_check,
@@ -45,6 +47,7 @@ from offboarding.services.reads import (
     record_user_view,
     search_record,
 )
+from offboarding.services.remind import approvers_remind
 from offboarding.services.retry import action_request_retry_system
 from offboarding.services.review import request_review_required, review_record
 from offboarding.services.submit import (
@@ -64,6 +67,10 @@ __all__ = [
     "custom_playbook_import",
     "playbook_export_record",
     "PersonFound",
+    "approvers_remind",
+    "okta_group_search",
+    "PersonOverview",
+    "person_overview",
     "PersonSearch",
     "SignInTooOld",
     "TargetInfo",

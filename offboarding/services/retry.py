@@ -11,7 +11,7 @@ from django.utils import timezone
 from offboarding import permissions, playbooks, selectors
 from offboarding.audit import audit_record
 from offboarding.exceptions import InvalidTransition, NotAllowed
-from offboarding.models import ActionRequest, AuditEvent, StepRun
+from offboarding.models import ActionRequest, AuditEvent, StepRun, SystemChoices
 from offboarding.progress import advance, enqueue_steps_on_commit
 from offboarding.services.guards import ensure_mfa
 
@@ -42,7 +42,7 @@ def action_request_retry_system(
                     fence=req.state,
                     at=now,
                     finished_at=None,
-                    state_note=f"Retry of {system} by {actor.get_username()}.",
+                    state_note=f"Retry of {SystemChoices(system).label} by {actor.get_username()}.",
                 )
         except IntegrityError:
             # A twin was submitted at this instant and committed first: the unique index says no.
@@ -71,6 +71,19 @@ def _refuse_when_twin_open(req: ActionRequest) -> None:
         )
 
 
+def round_summary(step: StepRun, *, retried_at: datetime) -> dict[str, object]:
+    """What a failed round of a step was, kept when a person retries it."""
+    return {
+        "round": step.round,
+        "status": step.status,
+        "attempts": step.attempts,
+        "error": step.last_error,
+        "started_at": step.started_at.isoformat() if step.started_at else None,
+        "finished_at": step.finished_at.isoformat() if step.finished_at else None,
+        "retried_at": retried_at.isoformat(),
+    }
+
+
 def _rerun_failed_steps(req: ActionRequest, system: str, now: datetime) -> list[int]:
     """The system's failed steps become ready again, and the steps cancelled because a dependency
     failed wait again. Returns the ids of the failed steps; raises when there are none."""
@@ -81,28 +94,41 @@ def _rerun_failed_steps(req: ActionRequest, system: str, now: datetime) -> list[
     )
     if not ids:
         raise InvalidTransition(f"No failed steps in {system} to retry.")
-    # A failed verification reads the account back after the other failed steps run again.
-    verifying = StepRun.objects.filter(pk__in=ids, operation=playbooks.VERIFY_OPERATION)
-    if len(ids) > 1 and verifying.transition(
-        to=S.WAITING, fence=S.FAILED, at=now, attempts=0, last_error="", detail="", finished_at=None
-    ):
-        ids = [pk for pk in ids if pk not in set(verifying.values_list("pk", flat=True))]
-    StepRun.objects.filter(pk__in=ids).transition(
-        to=S.READY,
-        fence=S.FAILED,
-        at=now,
-        attempts=0,
-        crash_count=0,
-        last_error="",
-        detail="",
-        outcome="",
-        next_attempt_at=None,
-        enqueued_at=now,
-        finished_at=None,
-    )
+    # A failed verification reads the account back after the other failed steps run again: it
+    # waits for them instead of running at once (issue 13).
+    verify_ids: set[int] = set()
+    if len(ids) > 1:
+        verify_ids = set(
+            StepRun.objects.filter(pk__in=ids, operation=playbooks.VERIFY_OPERATION).values_list(
+                "pk", flat=True
+            )
+        )
+    for step in StepRun.objects.filter(pk__in=ids):
+        # The failed round stays on record (the page, the dashboard's failure count and the time
+        # spent waiting for this retry read it); the new round gets a full attempt budget.
+        again = {
+            "round": step.round + 1,
+            "earlier_rounds": [*step.earlier_rounds, round_summary(step, retried_at=now)],
+            "attempts": 0,
+            "crash_count": 0,
+            "last_error": "",
+            "detail": "",
+            "outcome": "",
+            "next_attempt_at": None,
+            "finished_at": None,
+            "started_at": None,
+        }
+        if step.pk in verify_ids:
+            StepRun.objects.filter(pk=step.pk).transition(
+                to=S.WAITING, fence=S.FAILED, at=now, **again
+            )
+        else:
+            StepRun.objects.filter(pk=step.pk).transition(
+                to=S.READY, fence=S.FAILED, at=now, enqueued_at=now, **again
+            )
     StepRun.objects.filter(
         action_request=req, cancel_reason=StepRun.CancelReason.DEPENDENCY
     ).transition(
         to=S.WAITING, fence=S.CANCELLED, at=now, cancel_reason="", detail="", finished_at=None
     )
-    return ids
+    return [pk for pk in ids if pk not in verify_ids]  # the read-backs wait for the others

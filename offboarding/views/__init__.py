@@ -7,7 +7,7 @@ from offboarding.views.arazzo import (
     playbook_list,
     request_arazzo,
 )
-from offboarding.views.audit import audit_list, audit_verify
+from offboarding.views.audit import audit_event, audit_list, audit_verify
 from offboarding.views.break_glass import break_glass, review_decide, reviews
 from offboarding.views.bulk import (
     bulk_approve,
@@ -26,6 +26,7 @@ from offboarding.views.common import (
 )
 from offboarding.views.evidence import request_evidence, request_evidence_json
 from offboarding.views.exports import audit_export, request_export
+from offboarding.views.group_picker import okta_groups
 from offboarding.views.history import request_list
 from offboarding.views.policies import (
     delegation_edit,
@@ -44,6 +45,7 @@ from offboarding.views.requests import (
     request_retry,
 )
 from offboarding.views.search import search, search_results, user_detail
+from offboarding.views.waiting import request_remind
 
 __all__ = [
     "playbook_download",
@@ -68,6 +70,9 @@ __all__ = [
     "protected_add",
     "protected_remove",
     "approvals",
+    "audit_event",
+    "request_remind",
+    "okta_groups",
     "audit_list",
     "audit_export",
     "audit_verify",

@@ -6,18 +6,18 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from offboarding import permissions as perms
-from offboarding import selectors, services
+from offboarding import selectors, selectors_audit_event, services
 from offboarding.forms import AuditFilterForm
 from offboarding.signals import client_ip
 from offboarding.views.common import signed_in_user
 from offboarding.views.history import filter_query
 
-PAGE_SIZE = 100
+PAGE_SIZE = 25  # issue 16: 100 rows made a page 10,000 pixels tall
 
 
 def _cursor(value: str | None) -> tuple[int] | None:
@@ -74,3 +74,17 @@ def audit_verify(request: HttpRequest) -> HttpResponse:
     report = services.audit_chain_check(actor=signed_in_user(request), ip=client_ip(request))
     (messages.success if report.intact else messages.error)(request, str(report))
     return redirect("offboarding:audit")
+
+
+@require_GET
+def audit_event(request: HttpRequest, seq: int) -> HttpResponse:
+    """Everything about one event: fields, details in words, its chain links, what it concerns."""
+    if not perms.can_view_audit(request.user):
+        raise PermissionDenied
+    found = selectors_audit_event.audit_event_by_seq(seq)
+    if found is None:
+        raise Http404("No such audit event.")
+    event = found.event
+    concerns_request = event.object_type == "actionrequest" and event.object_id.isdigit()
+    context = {"found": found, "e": event, "concerns_request": concerns_request}
+    return render(request, "offboarding/audit_event.html", context)

@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
 from offboarding import permissions as perms
-from offboarding import services
+from offboarding import selectors, services, timeline
 from offboarding.exceptions import OffboardingError
 from offboarding.signals import client_ip
 from offboarding.views.common import get_request_for_user, signed_in_user
@@ -36,7 +36,14 @@ def request_evidence(request: HttpRequest, pk: int) -> HttpResponse:
     document = _document(request, pk, "page")
     if document is None:
         return redirect("offboarding:request-detail", pk=pk)
-    context = {"pack": document["pack"], "signature": document["signature"], "pk": pk}
+    req = get_request_for_user(request.user, pk)
+    context = {
+        "pack": document["pack"],
+        "signature": document["signature"],
+        "pk": pk,
+        # Issue 16: the run on one time axis, as on the request page.
+        "timeline": timeline.run_timeline(req, selectors.steps_by_system(req)),
+    }
     return render(request, "offboarding/evidence.html", context)
 
 

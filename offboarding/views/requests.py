@@ -12,7 +12,15 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from offboarding import permissions as perms
-from offboarding import playbooks, selectors, selectors_playbooks, services
+from offboarding import (
+    playbooks,
+    rounds,
+    selectors,
+    selectors_playbooks,
+    selectors_waiting,
+    services,
+    timeline,
+)
 from offboarding.exceptions import OffboardingError, TargetLookupFailed
 from offboarding.forms import ActionRequestForm, DecisionForm, RetrySystemForm
 from offboarding.models import ActionRequest, StepRun, SystemChoices
@@ -20,6 +28,7 @@ from offboarding.offboard_history import history_annotate, last_offboard, repeat
 from offboarding.selectors_bulk import batches_pending_for
 from offboarding.selectors_verification import verifications_by_system
 from offboarding.signals import client_ip
+from offboarding.timefmt import duration_words
 from offboarding.views.common import (
     get_request_for_user,
     recent_sign_in_required,
@@ -48,6 +57,37 @@ def _duration(step: StepRun) -> str:
     return f"{seconds:.1f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
 
 
+def _lockout_words(req: ActionRequest, steps: list[StepRun]) -> str:
+    """How long after approval the person was locked out of this system, and without the waits
+    for a person to retry a failed round (issue 16)."""
+    for step in steps:
+        if not (rounds.is_lockout_step(req.kind, step) and step.status == StepRun.Status.SUCCEEDED):
+            continue
+        if not (req.approved_at and step.finished_at):
+            return ""
+        total = max(0.0, (step.finished_at - req.approved_at).total_seconds())
+        waited = min(total, rounds.waited_for_retry(step))
+        words = f"Locked out {duration_words(total)} after approval"
+        if waited:
+            words += (
+                f" ({duration_words(total - waited)} without the {duration_words(waited)}"
+                " waiting for a retry)"
+            )
+        return words + "."
+    return ""
+
+
+def _step_item(step: StepRun) -> dict[str, Any]:
+    all_rounds = rounds.step_rounds(step)
+    return {
+        "step": step,
+        "duration": _duration(step),
+        "rounds": all_rounds,
+        "earlier_rounds": all_rounds[:-1],
+        "attempts_in_all": rounds.attempts_in_all(step),
+    }
+
+
 def _system_cards(request: HttpRequest, req: ActionRequest) -> list[dict[str, Any]]:
     may_retry = perms.can_retry_request(request.user, req) and req.state in (
         ActionRequest.State.PARTIALLY_FAILED,
@@ -62,7 +102,8 @@ def _system_cards(request: HttpRequest, req: ActionRequest) -> list[dict[str, An
                 **group,
                 "status": status,
                 "status_label": StepRun.Status(status).label,
-                "steps": [{"step": s, "duration": _duration(s)} for s in group["steps"]],
+                "steps": [_step_item(s) for s in group["steps"]],
+                "lockout": _lockout_words(req, group["steps"]),
                 "can_retry": may_retry and status == "failed",
                 "verification": verified.get(group["system"]),
             }
@@ -80,6 +121,10 @@ def _live_context(request: HttpRequest, req: ActionRequest) -> dict[str, Any]:
         # In the live region, so an approval given meanwhile shows without a reload.
         "counted": services.approvals_counted(req),
         "can_download_evidence": perms.can_download_evidence(request.user, req),
+        # Issue 16: who can approve, when it expires, reminding them (only while pending).
+        "waiting": selectors_waiting.waiting_for_approval(req),
+        "can_remind": perms.can_remind_approvers(request.user, req),
+        "timeline": timeline.run_timeline(req, selectors.steps_by_system(req)),
     }
 
 
@@ -193,7 +238,7 @@ def request_new(request: HttpRequest, okta_id: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         req = _submit(request, form, okta_id)
         if req is not None:
-            messages.success(request, f"Request #{req.pk} made: {req.get_state_display().lower()}.")
+            messages.success(request, f"Request #{req.pk} made.")  # its state is shown live
             return redirect("offboarding:request-detail", pk=req.pk)
     target, status = _target_or_error(request, okta_id)
     plan, blocked = _preview(signed_in_user(request), form, kind, target)
@@ -271,7 +316,8 @@ def _decide(request: HttpRequest, pk: int, *, approve: bool) -> HttpResponse:
     except OffboardingError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, f"Request #{pk} is now {req.get_state_display().lower()}.")
+        verb = "approved" if approve else "rejected"
+        messages.success(request, f"You {verb} request #{pk}.")  # its state is shown live
     return redirect("offboarding:request-detail", pk=pk)
 
 

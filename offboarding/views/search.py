@@ -140,9 +140,10 @@ def user_detail(request: HttpRequest, okta_id: str) -> HttpResponse:
         "protected": protected,
         "verdicts": _action_verdicts(signed_in_user(request), target),
         "can_break_glass": perms.can_break_glass(request.user) and not protected,  # issue 14
-        "systems": _systems_overview(target),
+        "systems": [] if protected else _systems_overview(target),  # issue 16: no plan
         "recent": selectors.action_requests_visible_to(request.user)
         .filter(target_okta_id=target.okta_id)
-        .order_by("-created_at", "-id")[:5],
+        .order_by("-created_at", "-id")[:10],
+        "overview": services.person_overview(target=target),  # issue 16
     }
     return render(request, "offboarding/user_detail.html", context)

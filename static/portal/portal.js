@@ -20,3 +20,17 @@ document.addEventListener(
   },
   true,
 );
+
+// Issue 16: the group picker adds a picked Okta group id as a line of a list field.
+document.addEventListener("click", (event) => {
+  const button = event.target.closest && event.target.closest("[data-append-line]");
+  if (!button) return;
+  const field = document.getElementById(button.getAttribute("data-append-to"));
+  if (!field) return;
+  const line = button.getAttribute("data-append-line");
+  const lines = field.value.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
+  if (!lines.includes(line)) lines.push(line);
+  field.value = lines.join("\n");
+  button.textContent = "Added";
+  button.disabled = true;
+});

@@ -1,6 +1,7 @@
 """Search at 100k people: the portal's time over its own upstream call, and audit events per search.
 
-A sandbox process (`--users 100000`, `BENCH_SEARCH_USERS`) answers Okta's `/users?q=`; the portal runs
+A sandbox process (`--users 100000`, `BENCH_SEARCH_USERS`) answers Okta's `/users?search=` (the
+expression the portal builds from the words, issue 16); the portal runs
 in-process through Django's test Client on a scratch SQLite database (`BENCH_DATABASE_URL` for
 another). Each request's upstream time is the sum of its recorded calls (`capture_calls`); the
 overhead is the rest. Rounds per query: `BENCH_SEARCH_ROUNDS` (30).

@@ -133,7 +133,7 @@ def test_reset_sessions_from_search_to_green_and_audited(
     step_keys = list(StepRun.objects.filter(action_request_id=pk).values_list("key", flat=True))
     assert len(step_keys) == 8  # a clear, sign-out or revoke, and a read-back, per system
     for key in step_keys:
-        expect(table).to_contain_text(f"'step': '{key}'")
+        expect(table.locator("dd", has_text=key).first).to_be_visible()
     screenshot(auditor, "audit")
     export = auditor.get_by_test_id("audit-export-csv")
     assert export.count() == 1, "the audit page offers no CSV export"
@@ -176,7 +176,15 @@ def test_offboard_with_a_failing_system_then_retry_that_system(
         "data-state", "succeeded", timeout=RUN_TIMEOUT
     )
     expect(helpdesk.get_by_test_id("system-zoom")).to_have_attribute("data-status", "succeeded")
-    screenshot(helpdesk, "request-retried")
+    # Issue 16: the failed round stays visible beside the successful retry.
+    expect(helpdesk.get_by_test_id("round-zoom.deactivate-1")).to_contain_text("failed after")
+    expect(helpdesk.get_by_test_id("attempts-zoom.deactivate")).to_contain_text("in 2 rounds")
+    expect(helpdesk.get_by_test_id("lockout-zoom")).to_contain_text("waiting for a retry")
+    expect(helpdesk.get_by_test_id("run-timeline-table")).to_contain_text("after approval")
+    expect(
+        helpdesk.locator("[data-testid=run-timeline] rect[data-kind=wait]").first
+    ).to_be_attached()
+    keep_for_readme(screenshot(helpdesk, "request-retried"), "request-timeline")
     assert sandbox.person(ALICE)["zoom"]["status"] != "active"
     assert ActionRequest.objects.get(pk=pk).state == ActionRequest.State.SUCCEEDED
 

@@ -64,7 +64,11 @@ def test_search_by_query_returns_users_and_next_cursor(client, router):
     users, cursor = client.search_users(query="ann", limit=2)
     assert [u["id"] for u in users] == ["00u1"] and "credentials" not in users[0]
     assert cursor == "00u9"
-    assert dict(route.calls[0].request.url.params) == {"q": "ann", "limit": "2"}
+    assert dict(route.calls[0].request.url.params) == {
+        "search": 'profile.firstName sw "ann" or profile.lastName sw "ann" or '
+        'profile.email sw "ann" or profile.login sw "ann"',
+        "limit": "2",
+    }
 
 
 def test_search_by_expression_passes_after_and_has_no_cursor_on_last_page(client, router):

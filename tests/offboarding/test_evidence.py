@@ -258,3 +258,12 @@ def test_verify_evidence_says_which_event_is_malformed(evidence_file):
     message = _fails(evidence_file(evidence_document(doc["pack"])))
     assert "audit event 1" in message and "audit event 2" in message and "malformed" in message
     assert "audit event 3" in message and "HMAC does not match" in message
+
+
+def test_the_printable_page_draws_the_run_on_one_time_axis(client, finished, auditor):
+    """Issue 16 item 12: the compact timeline is part of the evidence of a finished request."""
+    page = sign_in(client, auditor).get(
+        reverse("offboarding:request-evidence", kwargs={"pk": finished.pk})
+    )
+    body = page.content.decode()
+    assert 'data-testid="run-timeline"' in body and 'data-testid="run-timeline-table"' in body

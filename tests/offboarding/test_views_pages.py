@@ -154,7 +154,7 @@ def test_user_view_shows_profile_groups_preflight_and_the_allowed_buttons(
 ):
     del fake_registry.accounts[("zoom", "00u1")]
     response = sign_in(client, helpdesk).get(user_url())
-    body = response.content.decode()
+    body = response.content.decode().replace("<wbr>", "")  # emails may wrap after @ and dots
     assert response.status_code == 200
     assert "pat@example.com" in body and "Staff" in body
     assert "no Zoom account: will skip" in body

@@ -10,6 +10,7 @@ import httpx
 
 from connections.providers.ids import IdSyntax
 from connections.providers.okta.auth import OktaAuth
+from connections.providers.okta.search import words_expression
 from connections.types import AccountState, ConnectorError, OperationResult, Outcome, System
 
 REMOVABLE_GROUP_TYPES = frozenset({"OKTA_GROUP"})
@@ -73,12 +74,13 @@ class OktaClient(OktaAuth):
     def search_users(
         self, *, query: str = "", expression: str = "", after: str | None = None, limit: int = 20
     ) -> tuple[list[dict[str, Any]], str | None]:
-        """Users matching a `q` prefix or a `search` expression; returns (users, next cursor)."""
+        """Users the words name (`okta.search.words_expression`) or matching a `search` expression,
+        every status included; returns (users, next cursor)."""
         params: dict[str, Any] = {"limit": max(1, min(int(limit), 200))}
         if expression:
             params["search"] = expression
-        elif query:
-            params["q"] = query
+        elif query and (words := words_expression(query)):
+            params["search"] = words  # `q` matches one prefix and leaves deactivated people out
         if after:
             params["after"] = after
         response = self.request("GET", "/users", params=params, resource="user")
@@ -91,6 +93,21 @@ class OktaClient(OktaAuth):
         """One user by id or login (credentials left out); ConnectorError E0000007 when absent."""
         user = self.get_json(f"/users/{self.segment(user_id_or_login)}", resource="user")
         return _without_credentials(user)
+
+    def search_groups(self, *, name: str, limit: int = 20) -> list[dict[str, Any]]:
+        """Groups whose name starts with `name` (listGroups `q`), for a group picker."""
+        params = {"q": name, "limit": max(1, min(int(limit), 200))}
+        return list(self.request("GET", "/groups", params=params, resource="group").json())
+
+    def user_factors(self, user_id: str) -> list[dict[str, Any]]:
+        """The authenticators the user enrolled (listFactors), for the person page."""
+        path = f"/users/{self.segment(user_id)}/factors"
+        return list(self.request("GET", path, resource="user").json())
+
+    def user_app_links(self, user_id: str) -> list[dict[str, Any]]:
+        """The apps assigned to the user (listAppLinks), for the person page."""
+        path = f"/users/{self.segment(user_id)}/appLinks"
+        return list(self.request("GET", path, resource="user").json())
 
     def user_groups(self, user_id: str) -> list[dict[str, Any]]:
         """Every group the user belongs to (all pages)."""

@@ -138,3 +138,15 @@ def group_users(app: App, req: Request) -> Resp:
         links.append(f'<{base}?{urlencode(args, quote_via=quote)}>; rel="next"')
     body = [user_json(app, i, req.base_url) for i in hits]
     return Resp(200, body, {"Link": ", ".join(links)})
+
+
+@router.add("GET", "/groups", ("okta.groups.read",), "groups_list")
+def list_groups(app: App, req: Request) -> Resp:
+    """listGroups with `q` (name starts with, case-insensitive) and `limit` (issue 16: the policy
+    pages' group picker). The sandbox's few groups fit one page."""
+    needle = (req.arg("q") or "").lower()
+    raw = req.arg("limit") or "10000"
+    if not raw.isdigit() or int(raw) < 1:
+        return okta_error(400, "E0000001", "Api validation failed: limit", ["limit: invalid"])
+    found = [g for g, (name, _) in enumerate(data.GROUPS) if name.lower().startswith(needle)]
+    return Resp(200, [group_json(app, g, req.base_url) for g in found[: int(raw)]])

@@ -80,10 +80,19 @@ def user_json(app: App, idx: int, base: str) -> dict:
             "department": data.DEPARTMENTS[org.dept[idx]],
             "title": TITLES[idx % len(TITLES)],
             "employeeNumber": str(100000 + idx),
+            # Okta's base profile has manager and managerId; everyone reports to person 0's
+            # team lead here, so the person page has a manager to show.
+            "manager": f"{org.first[_manager(idx)]} {org.last[_manager(idx)]}",
+            "managerId": org.ids.okta_user.make(_manager(idx)),
         },
         "credentials": {"provider": {"type": "OKTA", "name": "OKTA"}},
         "_links": _lifecycle_links(status, href),
     }
+
+
+def _manager(idx: int) -> int:
+    """A stable manager for each person (index 0, the admin, manages the first ten)."""
+    return idx // 10 if idx >= 10 else 0
 
 
 def _lifecycle_links(status: str, href: str) -> dict:
