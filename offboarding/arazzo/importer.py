@@ -18,7 +18,7 @@ from typing import Any
 from connections.providers import provider_for
 from offboarding import playbooks
 from offboarding.arazzo import reading
-from offboarding.arazzo.operations import ApiOperation, candidates
+from offboarding.arazzo.operations import ApiOperation, candidates, for_step
 from offboarding.exceptions import InvalidPlaybook
 
 STATE_CHANGING = (
@@ -42,6 +42,7 @@ class ImportedStep:
     option_map: list[list[str]] = field(default_factory=list)  # [connector option, option]
     fixed_options: list[list[Any]] = field(default_factory=list)  # [connector option, value]
     after_all: bool = False
+    after_system: bool = False  # the system's read-back: after its other steps
 
     @property
     def key(self) -> str:
@@ -138,6 +139,7 @@ class _Reader:
         order = _workflow_order(self.document)
         by_workflow = {wid: self._workflow(wid) for wid in order}
         self._link_workflows(order, by_workflow)
+        self._follow_options()
         if not self.steps:
             raise InvalidPlaybook("The workflow has no step the portal can perform.")
         playbooks.check_acyclic(
@@ -172,15 +174,51 @@ class _Reader:
                 continue
             api = _api_operation(step_id, raw, self.systems)
             step = ImportedStep(step_id, wid, api.system, api.operation)
+            step.fixed_options = [[k, v] for k, v in api.when]
             self._parameters(step_id, raw, api, secrets, workflow, step)
+            if api.read_back:
+                self._read_back(step, api)
+                continue
             self._check_unique(step)
-            previous = barrier or (steps[-1] if steps else None)
+            chain = [s for s in steps if not s.after_system]
+            previous = barrier or (chain[-1] if chain else None)
             step.depends_on = [previous.key] if previous else []
             if (step.system, step.operation) in STATE_CHANGING:
                 barrier = step
             steps.append(step)
             self.steps.append(step)
         return steps
+
+    def _read_back(self, step: ImportedStep, api: ApiOperation) -> None:
+        """A read of the person becomes the system's read-back (one per system)."""
+        short = provider_for(step.system).short_label
+        what = f"“{api.operation_id}”"
+        if any(s.key == step.key for s in self.steps):
+            self.drop(
+                f"Step “{step.step_id}”: {what} folded into {short}'s read-back, "
+                "which the portal makes once per system."
+            )
+            return
+        self.drop(
+            f"Step “{step.step_id}”: the read {what} becomes {short}'s read-back: it runs after "
+            f"{short}'s other steps and compares the answer to what they should have changed."
+        )
+        step.after_system = True
+        self.steps.append(step)
+
+    def _follow_options(self) -> None:
+        """A read-back looks for what its system's steps were asked to do (their options)."""
+        for step in (s for s in self.steps if s.after_system):
+            api = for_step(step.system, step.operation)
+            for own, operation, option in api.follows:
+                other = next(
+                    (s for s in self.steps if s.system == step.system and s.operation == operation),
+                    None,
+                )
+                if other is None:
+                    continue
+                step.option_map += [[own, o] for c, o in other.option_map if c == option]
+                step.fixed_options += [[own, v] for c, v in other.fixed_options if c == option]
 
     def _check_unique(self, step: ImportedStep) -> None:
         for other in self.steps:
