@@ -5,8 +5,9 @@ workflow it calls or depends on. Order, as the portal runs it: within a workflow
 the last state-changing step before it (lock, unlock, deactivate), or, before any, for the step
 just before it, so the revokes behind a lock run side by side; a workflow's first steps wait for
 every step of the workflows it `dependsOn`; a one-step workflow that depends on all the others
-runs after every other step succeeded (Okta deactivate). Exporting a playbook and importing it
-again gives the same plan.
+runs after every other step succeeded (Okta deactivate). A read of the person (the export's
+read-back) becomes that system's read-back, after its other steps; a second one is folded into it.
+Exporting a playbook and importing it again gives the same plan.
 """
 
 from __future__ import annotations
