@@ -208,7 +208,17 @@ class _Reader:
         self.steps.append(step)
 
     def _follow_options(self) -> None:
-        """A read-back looks for what its system's steps were asked to do (their options)."""
+        """A read-back looks for what its system's steps were asked to do (their options).
+
+        One for a system with no other step would compare nothing: it is dropped, with a notice.
+        """
+        acting = {s.system for s in self.steps if not s.after_system}
+        for step in [s for s in self.steps if s.after_system and s.system not in acting]:
+            self.drop(
+                f"Step “{step.step_id}”: read dropped: no other "
+                f"{provider_for(step.system).short_label} step to read back."
+            )
+            self.steps.remove(step)
         for step in (s for s in self.steps if s.after_system):
             api = for_step(step.system, step.operation)
             for own, operation, option in api.follows:

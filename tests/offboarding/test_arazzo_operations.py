@@ -166,3 +166,19 @@ def test_a_read_of_a_system_the_document_does_not_name_is_still_refused():
     okta["steps"][-1]["operationId"] = "$sourceDescriptions.okta.listUserGroups"
     with pytest.raises(InvalidPlaybook, match="cannot perform “listUserGroups”"):
         import_document(json.dumps(document))
+
+
+def test_a_read_with_nothing_to_read_back_is_dropped_and_reads_alone_are_refused():
+    document = json.loads(json.dumps(playbook_document("reset_sessions")))
+    zoom = next(w for w in document["workflows"] if w["workflowId"] == "reset_sessions-zoom")
+    zoom["steps"] = [s for s in zoom["steps"] if s["stepId"] == "zoom-verify"]
+    imported = import_document(json.dumps(document))
+    assert "zoom.verify" not in {s.key for s in imported.steps}
+    assert "okta.verify" in {s.key for s in imported.steps}
+    assert "Step “zoom-verify”: read dropped: no other Zoom step" in " ".join(imported.notices)
+    for workflow in document["workflows"]:
+        workflow["steps"] = [
+            s for s in workflow["steps"] if "workflowId" in s or s["stepId"].endswith("-verify")
+        ]
+    with pytest.raises(InvalidPlaybook, match="no step the portal can perform"):
+        import_document(json.dumps(document))
