@@ -49,7 +49,7 @@ def _parameters(api: ApiOperation, step: PlannedStep, person: str) -> list[dict[
 
 
 def _arazzo_step(step: PlannedStep) -> dict[str, Any]:
-    api = for_step(step.system, step.operation)
+    api = for_step(step.system, step.operation, step.options)
     person = SOURCES[step.system].person_input
     description = step.label + "." + (f" {api.note}" if api.note else "")
     item: dict[str, Any] = {

@@ -5,8 +5,9 @@ workflow it calls or depends on. Order, as the portal runs it: within a workflow
 the last state-changing step before it (lock, unlock, deactivate), or, before any, for the step
 just before it, so the revokes behind a lock run side by side; a workflow's first steps wait for
 every step of the workflows it `dependsOn`; a one-step workflow that depends on all the others
-runs after every other step succeeded (Okta deactivate). Exporting a playbook and importing it
-again gives the same plan.
+runs after every other step succeeded (Okta deactivate). A read of the person (the export's
+read-back) becomes that system's read-back, after its other steps; a second one is folded into it.
+Exporting a playbook and importing it again gives the same plan.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 from connections.providers import provider_for
 from offboarding import playbooks
 from offboarding.arazzo import reading
-from offboarding.arazzo.operations import ApiOperation, candidates
+from offboarding.arazzo.operations import ApiOperation, candidates, for_step
 from offboarding.exceptions import InvalidPlaybook
 
 STATE_CHANGING = (
@@ -42,6 +43,7 @@ class ImportedStep:
     option_map: list[list[str]] = field(default_factory=list)  # [connector option, option]
     fixed_options: list[list[Any]] = field(default_factory=list)  # [connector option, value]
     after_all: bool = False
+    after_system: bool = False  # the system's read-back: after its other steps
 
     @property
     def key(self) -> str:
@@ -138,6 +140,7 @@ class _Reader:
         order = _workflow_order(self.document)
         by_workflow = {wid: self._workflow(wid) for wid in order}
         self._link_workflows(order, by_workflow)
+        self._follow_options()
         if not self.steps:
             raise InvalidPlaybook("The workflow has no step the portal can perform.")
         playbooks.check_acyclic(
@@ -172,15 +175,61 @@ class _Reader:
                 continue
             api = _api_operation(step_id, raw, self.systems)
             step = ImportedStep(step_id, wid, api.system, api.operation)
+            step.fixed_options = [[k, v] for k, v in api.when]
             self._parameters(step_id, raw, api, secrets, workflow, step)
+            if api.read_back:
+                self._read_back(step, api)
+                continue
             self._check_unique(step)
-            previous = barrier or (steps[-1] if steps else None)
+            chain = [s for s in steps if not s.after_system]
+            previous = barrier or (chain[-1] if chain else None)
             step.depends_on = [previous.key] if previous else []
             if (step.system, step.operation) in STATE_CHANGING:
                 barrier = step
             steps.append(step)
             self.steps.append(step)
         return steps
+
+    def _read_back(self, step: ImportedStep, api: ApiOperation) -> None:
+        """A read of the person becomes the system's read-back (one per system)."""
+        short = provider_for(step.system).short_label
+        what = f"“{api.operation_id}”"
+        if any(s.key == step.key for s in self.steps):
+            self.drop(
+                f"Step “{step.step_id}”: {what} folded into {short}'s read-back, "
+                "which the portal makes once per system."
+            )
+            return
+        self.drop(
+            f"Step “{step.step_id}”: the read {what} becomes {short}'s read-back: it runs after "
+            f"{short}'s other steps and compares the answer to what they should have changed."
+        )
+        step.after_system = True
+        self.steps.append(step)
+
+    def _follow_options(self) -> None:
+        """A read-back looks for what its system's steps were asked to do (their options).
+
+        One for a system with no other step would compare nothing: it is dropped, with a notice.
+        """
+        acting = {s.system for s in self.steps if not s.after_system}
+        for step in [s for s in self.steps if s.after_system and s.system not in acting]:
+            self.drop(
+                f"Step “{step.step_id}”: read dropped: no other "
+                f"{provider_for(step.system).short_label} step to read back."
+            )
+            self.steps.remove(step)
+        for step in (s for s in self.steps if s.after_system):
+            api = for_step(step.system, step.operation)
+            for own, operation, option in api.follows:
+                other = next(
+                    (s for s in self.steps if s.system == step.system and s.operation == operation),
+                    None,
+                )
+                if other is None:
+                    continue
+                step.option_map += [[own, o] for c, o in other.option_map if c == option]
+                step.fixed_options += [[own, v] for c, v in other.fixed_options if c == option]
 
     def _check_unique(self, step: ImportedStep) -> None:
         for other in self.steps:

@@ -37,6 +37,7 @@ def playbook_from(
                 option_map=tuple((c, o) for c, o in s.get("option_map") or ()),
                 fixed_options=tuple((c, v) for c, v in s.get("fixed_options") or ()),
                 after_all=bool(s.get("after_all")),
+                after_system=bool(s.get("after_system")),
             )
             for s in steps
         ),

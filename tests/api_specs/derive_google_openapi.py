@@ -21,6 +21,11 @@ METHODS = {
     "directory.tokens.delete": "204",
     "directory.asps.list": "200",
     "directory.asps.delete": "204",
+    # Issue 13's steps (issue 17 follow-up): backup codes and mobile devices.
+    "directory.verificationCodes.list": "200",
+    "directory.verificationCodes.invalidate": "204",
+    "directory.mobiledevices.list": "200",
+    "directory.mobiledevices.action": "204",
 }
 
 

@@ -56,3 +56,28 @@ def test_the_seed_workflow_imported_runs_green_against_the_sandbox(
     assert len(secrets) >= 4  # Okta's API token and key, Zoom's and Graph's secrets and key
     for secret in secrets:
         assert secret not in exported
+
+
+def test_the_offboard_exported_and_imported_again_runs_green_with_its_read_backs(
+    flow, connected, tmp_path, capsys
+):
+    """Issue 17 follow-up: issue 13's steps and each system's read-back survive the round trip."""
+    call_command("arazzo_export", "offboard")
+    exported = tmp_path / "offboard.arazzo.json"
+    exported.write_text(capsys.readouterr().out)
+    call_command("arazzo_import", str(exported), "--name", "Offboard, again")
+    version = CustomPlaybookVersion.objects.get()
+    Delegation.objects.update(allowed_actions=["offboard", version.kind])
+
+    req = flow.run(version.kind, ALICE, systems=("okta", "google"))
+
+    assert req.state == ActionRequest.State.SUCCEEDED, req.state_note
+    steps = flow.steps(req)
+    assert {"okta.unassign_apps", "okta.lock_devices", "google.mobile_devices"} <= set(steps)
+    assert {s.status for s in steps.values()} == {StepRun.Status.SUCCEEDED}
+    for system in ("okta", "google"):
+        verify = steps[f"{system}.verify"]
+        others = [s for k, s in steps.items() if k.startswith(f"{system}.") and s is not verify]
+        assert all(s.finished_at <= verify.started_at for s in others)
+    assert steps["okta.verify"].options["deactivate_devices"] is True
+    assert connected.person(ALICE)["okta"]["status"] == "SUSPENDED"

@@ -65,6 +65,9 @@ def test_one_workflow_per_system_in_playbook_order_and_okta_deactivate_depends_o
         "okta-reset-factors",
         "okta-remove-from-groups",
         "okta-revoke-grants",
+        "okta-unassign-apps",
+        "okta-lock-devices",
+        "okta-verify",
     ]
     last = workflows["offboard-okta-last"]
     assert [s["stepId"] for s in last["steps"]] == ["okta-deactivate"]

@@ -17,7 +17,12 @@ from tests.offboarding.arazzo_helpers import schema_problems, seed_text
 
 
 def _plan(steps: list[playbooks.PlannedStep]) -> list[tuple[Any, ...]]:
-    return [(s.key, sorted(s.depends_on), s.options, s.after_all) for s in steps]
+    # The plan as a person sees it (render_plan): per system, its steps in order, what each waits
+    # for and is told. Between systems only dependsOn orders them, so they are taken in one order.
+    by_system = sorted(steps, key=lambda s: playbooks.ALL_SYSTEMS.index(s.system))
+    return [
+        (s.key, sorted(s.depends_on), s.options, s.after_all, s.after_system) for s in by_system
+    ]
 
 
 def _imported_plan(text: str, systems=playbooks.ALL_SYSTEMS, options=None) -> list[tuple]:
