@@ -88,11 +88,15 @@ def test_a_responder_locks_a_person_out_at_once_and_an_approver_flags_it(
     assert alice["google"]["suspended"] and not alice["graph"]["accountEnabled"]
     req = ActionRequest.objects.get(pk=pk)
     assert req.origin == "break_glass" and not req.approvals.exists()
-    assert sorted(req.steps.values_list("key", flat=True)) == [
+    assert sorted(req.steps.values_list("key", flat=True)) == [  # the lock steps and read-backs
         "google.suspend",
+        "google.verify",
         "msgraph.disable",
+        "msgraph.verify",
         "okta.suspend",
+        "okta.verify",
         "zoom.deactivate",
+        "zoom.verify",
     ]
     assert responder.goto("/reviews/").status == 403
 

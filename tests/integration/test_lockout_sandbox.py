@@ -173,7 +173,7 @@ def test_the_plan_says_what_the_new_steps_would_remove(connected):
     phones = len(person["google"]["mobile_devices"])
     assert f"mobile devices ({phones} mobile devices)" in plan["google"]["summary"]
     enabled = sum(person["graph"]["devices"].values())
-    noun = "enabled device" if enabled == 1 else "enabled devices"
+    noun = "active device" if enabled == 1 else "active devices"  # one vocabulary (issue 16)
     assert "disable Microsoft 365 registered devices" in plan["msgraph"]["summary"]
     assert f"({enabled} {noun})" in plan["msgraph"]["summary"]
     assert "verify the Zoom lockout" in plan["zoom"]["summary"]

@@ -119,4 +119,4 @@ def holdings(client: MicrosoftGraphClient, user: str, operations: frozenset[str]
     if "disable_devices" not in operations:
         return {}
     enabled = [d for d in registered_devices(client, user) if d.get("accountEnabled") is not False]
-    return {"disable_devices": plural(len(enabled), "enabled device")}
+    return {"disable_devices": plural(len(enabled), "active device")}
