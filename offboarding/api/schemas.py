@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from ninja import Field, Schema
+from pydantic import model_validator
 
 from connections.types import System
 from offboarding.lifecycle import RequestState, StepStatus
@@ -29,7 +30,28 @@ class Person(Schema):
     )
 
 
-class RequestIn(Schema):
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+class NoNulSchema(Schema):
+    """An input body that refuses NUL characters anywhere (PostgreSQL cannot store them in text or
+    JSON and no field has a use for them): a 422 naming the problem, never a 500."""
+
+    @model_validator(mode="after")
+    def _refuse_nul(self) -> NoNulSchema:
+        if _has_nul(self.model_dump()):
+            raise ValueError("NUL characters (\\u0000) are not allowed anywhere in the body")
+        return self
+
+
+class RequestIn(NoNulSchema):
     kind: Kind
     person: str = Field(
         min_length=1, max_length=254, description="The person's Okta id, login or email."
@@ -131,5 +153,5 @@ class RequestPage(Schema):
     )
 
 
-class CancelIn(Schema):
+class CancelIn(NoNulSchema):
     comment: str = Field(default="", max_length=2000)

@@ -3,6 +3,7 @@ reading, listing and cancelling. Every answer is checked against the OpenAPI doc
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -317,3 +318,22 @@ def test_offboarding_again_needs_confirm_repeat(api, approved, queue):
     again = api.post("/api/v1/requests", request_body(confirm_repeat=True))
     assert again.status_code == 201, again.content
     assert again.json()["id"] != earlier.pk
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"reason": "stop\u0000here"},
+        {"options": {"okta_deactivate\u0000": False}},
+        {"ticket": "\u0000"},
+    ],
+)
+def test_a_nul_character_anywhere_in_the_body_is_422_and_changes_nothing(api, change):
+    """PostgreSQL stores no NUL: found by schemathesis as a 500 on the idempotency row."""
+    body = _problem(
+        api.post("/api/v1/requests", request_body(**change), idempotency_key="nul-1"),
+        422,
+        "validation",
+    )
+    assert "NUL" in json.dumps(body)  # the field errors say why
+    assert not ActionRequest.objects.exists()
