@@ -44,15 +44,20 @@ class SearchForm(forms.Form):
     typeahead = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
 
-class ActionRequestForm(forms.Form):
-    kind = forms.ChoiceField(label="Action", choices=ActionRequest.Kind.choices)
-    systems = forms.MultipleChoiceField(
+def systems_field() -> forms.MultipleChoiceField:
+    """Every system ticked, in the portal's one order; at least one required."""
+    return forms.MultipleChoiceField(
         label="Systems",
         choices=SystemChoices.choices,
         widget=forms.CheckboxSelectMultiple,
         initial=[c for c, _ in SystemChoices.choices],
         error_messages={"required": "Choose at least one system."},
     )
+
+
+class ActionRequestForm(forms.Form):
+    kind = forms.ChoiceField(label="Action", choices=ActionRequest.Kind.choices)
+    systems = systems_field()
     reason = forms.CharField(
         label="Reason",
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -151,13 +156,7 @@ class BreakGlassForm(forms.Form):
         label="Action",
         choices=[(k, ActionRequest.Kind(k).label) for k in playbooks.BREAK_GLASS_KINDS],
     )
-    systems = forms.MultipleChoiceField(
-        label="Systems",
-        choices=SystemChoices.choices,
-        widget=forms.CheckboxSelectMultiple,
-        initial=[c for c, _ in SystemChoices.choices],
-        error_messages={"required": "Choose at least one system."},
-    )
+    systems = systems_field()
     reason = forms.CharField(
         label="Reason",
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -335,13 +334,7 @@ class BulkForm(forms.Form):
     """One action for many people: a CSV file (login or email per row) or an Okta group."""
 
     kind = forms.ChoiceField(label="Action", choices=ActionRequest.Kind.choices)
-    systems = forms.MultipleChoiceField(
-        label="Systems",
-        choices=SystemChoices.choices,
-        widget=forms.CheckboxSelectMultiple,
-        initial=[c for c, _ in SystemChoices.choices],
-        error_messages={"required": "Choose at least one system."},
-    )
+    systems = systems_field()
     file = forms.FileField(
         label="CSV file",
         required=False,

@@ -59,9 +59,9 @@ def user_groups(app: App, req: Request) -> Resp:
     return Resp(200, [group_json(app, g, req.base_url) for g in groups])
 
 
-@router.add("DELETE", "/groups/{groupId}/users/{userId}", ("okta.groups.manage",), "groups")
-def remove_from_group(app: App, req: Request) -> Resp:
-    """Only OKTA_GROUP memberships can be removed; Everyone and app groups are refused."""
+def _membership(app: App, req: Request, verb: str) -> tuple[int, int] | Resp:
+    """The (group, person) of a membership change, or Okta's 404/403: only OKTA_GROUP memberships
+    can be changed; Everyone and app groups are refused."""
     g = app.org.ids.okta_group.parse(req.params["groupId"])
     if g is None or g >= len(data.GROUPS):
         return not_found(req.params["groupId"], "UserGroup")
@@ -73,8 +73,18 @@ def remove_from_group(app: App, req: Request) -> Resp:
             403,
             "E0000006",
             "You do not have permission to perform the requested action",
-            [f"Cannot remove users from a {data.GROUPS[g][1]} group"],
+            [f"Cannot {verb} a {data.GROUPS[g][1]} group"],
         )
+    return g, idx
+
+
+@router.add("DELETE", "/groups/{groupId}/users/{userId}", ("okta.groups.manage",), "groups")
+def remove_from_group(app: App, req: Request) -> Resp:
+    """Only OKTA_GROUP memberships can be removed; Everyone and app groups are refused."""
+    found = _membership(app, req, "remove users from")
+    if isinstance(found, Resp):
+        return found
+    g, idx = found
     person = app.state.person(idx)
     applied = g in person.groups
     person.groups.discard(g)
@@ -85,19 +95,10 @@ def remove_from_group(app: App, req: Request) -> Resp:
 @router.add("PUT", "/groups/{groupId}/users/{userId}", ("okta.groups.manage",), "groups")
 def add_to_group(app: App, req: Request) -> Resp:
     """Assign a user to an OKTA_GROUP (204 whether or not they were a member already)."""
-    g = app.org.ids.okta_group.parse(req.params["groupId"])
-    if g is None or g >= len(data.GROUPS):
-        return not_found(req.params["groupId"], "UserGroup")
-    idx = user_or_404(app, req.params["userId"])
-    if isinstance(idx, Resp):
-        return idx
-    if data.GROUPS[g][1] != "OKTA_GROUP":
-        return okta_error(
-            403,
-            "E0000006",
-            "You do not have permission to perform the requested action",
-            [f"Cannot add users to a {data.GROUPS[g][1]} group"],
-        )
+    found = _membership(app, req, "add users to")
+    if isinstance(found, Resp):
+        return found
+    g, idx = found
     person = app.state.person(idx)
     applied = g not in person.groups
     person.groups.add(g)
