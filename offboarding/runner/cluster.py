@@ -70,21 +70,22 @@ def _resume(step_id: int) -> None:
         db.connection.close()
 
 
+def _resume_in_thread(step_id: int) -> None:
+    threading.Thread(target=_resume, args=(step_id,), name=f"resume-{step_id}", daemon=True).start()
+
+
 def _sweep_once(**kwargs: Any) -> None:
-    """One sweep; the steps it takes back from dead workers are resumed in threads of this process,
-    so they do not wait behind the queue (whatever the broker did with their tasks)."""
+    """One sweep; the steps it takes back from dead workers are resumed in threads of this process
+    the moment each is taken back, so they wait neither behind the queue (whatever the broker did
+    with their tasks) nor behind the rest of the sweep."""
     db.close_old_connections()
     try:
-        report = sweep(**kwargs)
+        report = sweep(resume=_resume_in_thread, **kwargs)
     except Exception:  # a database hiccup must not stop the cluster; the next pass tries again
         logger.exception("sweep failed")
         return
     if str(report) != str(type(report)()):
         logger.info("sweep: %s", report)
-    for step_id in report.resumable:
-        threading.Thread(
-            target=_resume, args=(step_id,), name=f"resume-{step_id}", daemon=True
-        ).start()
 
 
 def _abandon_resumed_steps() -> None:

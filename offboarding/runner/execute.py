@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from connections import registry
@@ -312,7 +312,21 @@ def step_run_execute(*, step_id: int, follow: list[int] | None = None) -> str:
     _note_call_times(calls)
     if any(c.rate_reset is not None for c in calls):
         rate_note(step.system, calls, reserve=concurrency_limit(step.system))
-    applied = step_run_complete(
-        step=step, owner=owner, result=result, error=error, calls=calls, follow=follow
+    kept = len(follow) if follow is not None else 0
+    complete = functools.partial(
+        step_run_complete, step=step, owner=owner, result=result, error=error, calls=calls
     )
+    try:
+        applied = complete(follow=follow)
+    except (OperationalError, InterfaceError):
+        if connection.in_atomic_block:
+            raise
+        # The server ended this session (this process was frozen past DB_IDLE_TRANSACTION_TIMEOUT,
+        # or the database restarted): the result is still worth recording, on a new connection,
+        # if only as a stale attempt.
+        logger.warning("step %s: database connection lost; completing again", step.pk)
+        connection.close()
+        if follow is not None:
+            del follow[kept:]
+        applied = complete(follow=follow)
     return "applied" if applied else "stale"

@@ -3,13 +3,16 @@ expired requests and requests whose steps all ended. Idempotent; two sweepers at
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import logging
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -27,6 +30,8 @@ from offboarding.progress import (
 from offboarding.runner.claim import due
 from offboarding.runner.execute import audit_step_outcome
 
+logger = logging.getLogger(__name__)
+
 S = StepRun.Status
 RS = ActionRequest.State
 
@@ -41,6 +46,8 @@ class SweepReport:
     repaired: int = 0
     linked: int = 0
     checkpoint: int = 0
+    # Lost leases whose rows another session holds (a frozen process): taken back next sweep.
+    busy: int = 0
     # The steps taken back from dead workers: a cluster resumes them at once, ahead of the queue.
     resumable: list[int] = field(default_factory=list, repr=False)
 
@@ -49,8 +56,48 @@ class SweepReport:
         return ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in counts.items())
 
 
+# How long the sweeper waits for a row lock before leaving that piece of work to the next pass. A
+# frozen process may hold a request's row or the audit chain's head until the server ends its
+# session (DB_IDLE_TRANSACTION_TIMEOUT): nothing else in the pass may wait behind it.
+LOCK_WAIT_MS = 1000
+
+
+@contextlib.contextmanager
+def _bounded_lock_waits() -> Iterator[None]:
+    if connection.vendor != "postgresql":  # SQLite: one writer at a time, no row locks
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(f"SET lock_timeout = {LOCK_WAIT_MS}")
+    try:
+        yield
+    finally:
+        with contextlib.suppress(Exception), connection.cursor() as cursor:
+            cursor.execute("RESET lock_timeout")
+
+
+def _part(name: str, work: Callable[[], int]) -> int:
+    """One part of a pass; a lock not granted in time (or a database hiccup) leaves it for the next."""
+    try:
+        return work()
+    except OperationalError as exc:
+        logger.warning("sweep: %s left for the next pass (%s)", name, exc)
+        return 0
+
+
 def _recover_lost_lease(step: StepRun, now: datetime) -> str:
-    """A worker died holding the lease: retry with a probe first, or quarantine the step."""
+    """A worker died holding the lease: retry with a probe first, or quarantine the step.
+
+    Only a quarantine decides dependents, so only it takes the request's row lock; a retry is
+    fenced by the lease alone, and is not held up by a frozen process holding that row."""
+    try:
+        return _take_back(step, now)
+    except OperationalError as exc:  # a row lock not granted in time (PostgreSQL)
+        logger.warning("step %s: lost lease left for the next sweep (%s)", step.pk, exc)
+        return "busy"
+
+
+def _take_back(step: StepRun, now: datetime) -> str:
     crashes = step.crash_count + 1
     quarantine = (
         crashes >= settings.OFFBOARDING_QUARANTINE_AFTER
@@ -70,7 +117,8 @@ def _recover_lost_lease(step: StepRun, now: datetime) -> str:
         words = "worker lost during the attempt; outcome unknown, will check before repeating"
         fields.update(last_error=words, next_attempt_at=now, enqueued_at=now)
     with transaction.atomic():
-        ActionRequest.objects.select_for_update().filter(pk=step.action_request_id).first()
+        if quarantine:
+            ActionRequest.objects.select_for_update().filter(pk=step.action_request_id).first()
         lost = StepRun.objects.filter(
             pk=step.pk, lease_owner=step.lease_owner, lease_expires_at__lt=now
         ).transition(to=status, fence=S.RUNNING, at=now, **fields)
@@ -159,8 +207,16 @@ def _repair_finished(now: datetime) -> int:
     return repaired
 
 
-def sweep(*, now: datetime | None = None, requeue_after: float | None = None) -> SweepReport:
+def sweep(
+    *,
+    now: datetime | None = None,
+    requeue_after: float | None = None,
+    resume: Callable[[int], None] | None = None,
+) -> SweepReport:
     """One pass of the safety net. Idempotent; two sweepers at once do no harm.
+
+    `resume`, when given, is called with each step taken back from a dead worker as soon as it is
+    (a cluster runs it at once), before the rest of the pass, which may wait on locks.
 
     `requeue_after` (default `OFFBOARDING_REQUEUE_AFTER`) is how long a claimable step's task may
     be out before it is queued again; a cluster that starts passes 0, since tasks that a killed
@@ -170,21 +226,34 @@ def sweep(*, now: datetime | None = None, requeue_after: float | None = None) ->
     if requeue_after is None:
         requeue_after = settings.OFFBOARDING_REQUEUE_AFTER
     report = SweepReport()
-    for step in StepRun.objects.filter(status=S.RUNNING, lease_expires_at__lt=now)[:1000]:
-        outcome = _recover_lost_lease(step, now)
-        report.lost_leases += outcome != "gone"
-        if outcome == "requeued":
-            report.resumable.append(step.pk)
-        report.quarantined += outcome == "quarantined"
-    report.requeued = _requeue_due(now, requeue_after)
-    report.started = _start_due_requests(now)
-    for pk in ActionRequest.objects.filter(
-        state=RS.PENDING_APPROVAL, expires_at__lte=now
-    ).values_list("pk", flat=True)[:1000]:
-        report.expired += bool(action_request_expire(action_request_id=pk, now=now))
-    report.repaired = _repair_finished(now)
-    # Audit events a crash left sealed but unlinked, then a signed checkpoint sent out when due.
-    report.linked = audit_chain_link()
-    checkpoint = audit_checkpoint_write(now=now)
-    report.checkpoint = checkpoint.seq if checkpoint is not None and checkpoint.sent_at else 0
+    with _bounded_lock_waits():
+        for step in StepRun.objects.filter(status=S.RUNNING, lease_expires_at__lt=now)[:1000]:
+            outcome = _recover_lost_lease(step, now)
+            report.lost_leases += outcome in ("requeued", "quarantined")
+            report.quarantined += outcome == "quarantined"
+            report.busy += outcome == "busy"
+            if outcome == "requeued":
+                report.resumable.append(step.pk)
+                if resume is not None:
+                    resume(step.pk)
+        report.requeued = _part("re-queue", lambda: _requeue_due(now, requeue_after))
+        report.started = _part("due requests", lambda: _start_due_requests(now))
+        report.expired = _part("expiry", lambda: _expire_pending(now))
+        report.repaired = _part("finished requests", lambda: _repair_finished(now))
+        # Audit events a crash left sealed but unlinked, then a signed checkpoint when due.
+        report.linked = _part("audit link", lambda: audit_chain_link(wait=False))
+        report.checkpoint = _part("audit checkpoint", lambda: _checkpoint(now))
     return report
+
+
+def _expire_pending(now: datetime) -> int:
+    pending = ActionRequest.objects.filter(state=RS.PENDING_APPROVAL, expires_at__lte=now)
+    return sum(
+        action_request_expire(action_request_id=pk, now=now)
+        for pk in pending.values_list("pk", flat=True)[:1000]
+    )
+
+
+def _checkpoint(now: datetime) -> int:
+    checkpoint = audit_checkpoint_write(now=now)
+    return checkpoint.seq if checkpoint is not None and checkpoint.sent_at else 0

@@ -218,6 +218,15 @@ def test_google_user_and_security_calls_match_discovery(sandbox, google):
     assert google.get(f"/users/{ALICE}/verificationCodes").json() != codes.json()
 
 
+def test_invalidating_backup_codes_twice_changes_state_once(sandbox, google):
+    """Google answers 204 every time; the effect log says the second call changed nothing, so a
+    step repeated after a lost worker is not counted as a duplicated state change."""
+    for _ in range(2):
+        assert google.post(f"/users/{ALICE}/verificationCodes/invalidate").status_code == 204
+    invalidations = [e for e in sandbox.effects("google") if e["path"].endswith("/invalidate")]
+    assert [e["applied"] for e in invalidations] == [True, False]
+
+
 def test_google_mobile_devices_match_discovery(sandbox, google):
     listing = google.get("/customer/my_customer/devices/mobile", params={"query": f"email:{ALICE}"})
     specs.check_google("directory.mobiledevices.list", listing.status_code, listing.json())

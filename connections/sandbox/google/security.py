@@ -149,8 +149,12 @@ def invalidate_codes(app: App, req: Request) -> Resp:
     idx = user_or_404(app, req)
     if isinstance(idx, Resp):
         return idx
-    app.state.person(idx).backup_codes_generation += 1
-    return Resp(204, applied=True)
+    person = app.state.person(idx)
+    # Google answers 204 whether or not any code was valid; only the first call changes anything
+    # (the effect log's "applied" says whether state changed, as for Graph's device PATCH).
+    applied = person.backup_codes_generation == 0
+    person.backup_codes_generation += 1
+    return Resp(204, applied=applied)
 
 
 @router.add("POST", "/users/{userKey}/twoStepVerification/turnOff", SECURITY, "directory")
