@@ -330,7 +330,7 @@ PORTAL_API_RATE_LIMIT_PER_MINUTE = env_int("PORTAL_API_RATE_LIMIT_PER_MINUTE", 1
 PORTAL_API_IDEMPOTENCY_HOURS = env_int("PORTAL_API_IDEMPOTENCY_HOURS", 24, minimum=24)
 # Issue 10 (speed): how many independent removals of one operation (a list-then-remove such as
 # Okta's remove from groups) a client sends at once; 1 sends them one after another.
-PORTAL_FANOUT_LIMIT = env_int("PORTAL_FANOUT_LIMIT", 4, minimum=1, maximum=10)
+PORTAL_FANOUT_LIMIT = env_int("PORTAL_FANOUT_LIMIT", 8, minimum=1, maximum=10)
 # Issue 15 (bulk): a batch's requests start at most this many a minute (an offboard makes about 8
 # Okta calls; 60 a minute stays under the 600/min write bucket with room for single requests), and
 # files up to this many rows are looked up with Okta search expressions, larger ones by reading

@@ -38,7 +38,7 @@ OFFBOARDING_CHECK_REUSE_SECONDS = env_int(
     "OFFBOARDING_CHECK_REUSE_SECONDS", 30, minimum=0, maximum=300
 )
 # Threads one step task uses for the same-system steps that become ready behind it (lock → revokes).
-OFFBOARDING_STEP_THREADS = env_int("OFFBOARDING_STEP_THREADS", 4, minimum=1, maximum=16)
+OFFBOARDING_STEP_THREADS = env_int("OFFBOARDING_STEP_THREADS", 8, minimum=1, maximum=16)
 OFFBOARDING_REQUEUE_AFTER = env_int("OFFBOARDING_REQUEUE_AFTER", 120, minimum=10)
 OFFBOARDING_BACKOFF_BASE = env_float("OFFBOARDING_BACKOFF_BASE", 2.0, minimum=0.1, maximum=60)
 OFFBOARDING_BACKOFF_CAP = env_float("OFFBOARDING_BACKOFF_CAP", 300.0, minimum=5)

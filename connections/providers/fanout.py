@@ -1,4 +1,5 @@
-"""Independent calls of one operation side by side: the removals a list-then-remove operation makes.
+"""Independent calls of one operation side by side: the removals a list-then-remove operation makes,
+the actions on each of a person's devices, and the reads of a verification.
 
 An operation that must name what it removes (Okta's groups, Google's OAuth tokens and app passwords)
 lists first and then removes each item: one call per item. Those removals do not depend on each
@@ -27,7 +28,7 @@ from connections.types import ConnectorError
 T = TypeVar("T")
 R = TypeVar("R")
 
-DEFAULT_FANOUT_LIMIT = 4
+DEFAULT_FANOUT_LIMIT = 8
 
 
 def fan_out(items: Sequence[T], call: Callable[[T], R], *, limit: int) -> list[R]:
@@ -114,3 +115,16 @@ class FanOut:
             return True
 
         return fan_out(paths, delete, limit=self.fanout_limit)
+
+    def side_by_side(self, calls: Sequence[Callable[[], R]]) -> list[R]:
+        """Independent calls of one operation (reads of a read-back, one device's actions each)
+        at once, within this client's slots; the results in order, errors as `fan_out` raises
+        them. A call must not itself use `delete_each` or `side_by_side` (it would hold a slot
+        while waiting for another)."""
+        slots = self._slots()
+
+        def run(call: Callable[[], R]) -> R:
+            with slots:
+                return call()
+
+        return fan_out(calls, run, limit=self.fanout_limit)

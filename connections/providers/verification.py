@@ -8,6 +8,7 @@ The portal stores these (connections knows nothing of requests).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -71,6 +72,41 @@ class ReadBack:
             words[:480],
             data={"verdict": verdict, "observed": self.observed},
         )
+
+
+def read_side_by_side(
+    readers: Mapping[str, Callable[[], Any]],
+    side_by_side: Callable[[list[Callable[[], Any]]], list[Any]],
+) -> dict[str, Callable[[], Any]]:
+    """Run independent reads at once (`ProviderClient.side_by_side`); each part comes back as a
+    reader that returns what was read or raises what the read raised, to hand to `ReadBack.read`
+    (or call directly), so every part is judged exactly as a read one after another would be."""
+    parts = list(readers)
+
+    def attempt(part: str) -> Callable[[], Any]:
+        def run() -> Any:
+            try:
+                return readers[part]()
+            except ConnectorError as exc:  # judged per part afterwards
+                return _Failed(exc)
+
+        return run
+
+    outcomes = side_by_side([attempt(part) for part in parts])
+    return {
+        part: functools.partial(_replay, got) for part, got in zip(parts, outcomes, strict=True)
+    }
+
+
+@dataclass
+class _Failed:
+    error: ConnectorError
+
+
+def _replay(got: Any) -> Any:
+    if isinstance(got, _Failed):
+        raise got.error
+    return got
 
 
 def no_account(system_label: str) -> OperationResult:

@@ -6,11 +6,17 @@ Functions over a `GoogleWorkspaceClient`; the provider's operations call them.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from connections.providers.google.client import DIRECTORY, GoogleWorkspaceClient
-from connections.providers.verification import ReadBack, no_account, plural, wanted
+from connections.providers.verification import (
+    ReadBack,
+    no_account,
+    plural,
+    read_side_by_side,
+    wanted,
+)
 from connections.types import ConnectorError, OperationResult, Outcome
 
 NO_USER = "No Google Workspace user with this address."
@@ -67,16 +73,17 @@ def act_on_devices(
 ) -> OperationResult:
     """Wipe the work account from each of the user's mobile devices (or block them)."""
     action = BLOCK if block_only else WIPE
-    user = client.find_user(user_key)
+    user, devices = _user_and_devices(client, user_key)
     if user is None:
         return OperationResult(Outcome.NO_ACCOUNT, NO_USER)
-    devices = mobile_devices(client, str(user.get("primaryEmail") or user_key))
-    touched: list[str] = []
-    previous: dict[str, str] = {}
-    for device in devices:
-        rid, status = str(device.get("resourceId", "")), str(device.get("status", ""))
-        if not rid or status in DONE_STATUSES[action]:
-            continue
+    pending = [
+        d
+        for d in devices
+        if d.get("resourceId") and str(d.get("status", "")) not in DONE_STATUSES[action]
+    ]
+
+    def act(device: dict[str, Any]) -> bool:
+        rid = str(device["resourceId"])
         try:
             client.request(
                 "POST",
@@ -87,9 +94,14 @@ def act_on_devices(
         except ConnectorError as exc:
             if exc.status != 404:  # a device removed meanwhile is fine
                 raise
-            continue
-        touched.append(rid)
-        previous[rid] = status
+            return False
+        return True
+
+    # The devices side by side: one device's action does not wait for another's.
+    acted = client.side_by_side([functools.partial(act, d) for d in pending])
+    done = [d for d, ok in zip(pending, acted, strict=True) if ok]
+    touched = [str(d["resourceId"]) for d in done]
+    previous = {str(d["resourceId"]): str(d.get("status", "")) for d in done}
     data = {"device_ids": touched, "action": action, "previous_statuses": previous}
     if not touched:
         return OperationResult(
@@ -100,36 +112,68 @@ def act_on_devices(
     return OperationResult(Outcome.DONE, words[:1].upper() + words[1:], data)
 
 
+def _user_and_devices(
+    client: GoogleWorkspaceClient, user_key: str
+) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    """The user and their mobile devices, read side by side (the devices by the address the
+    request carries; again by the primary address when the user turns out to have another)."""
+    got = read_side_by_side(
+        {
+            "user": lambda: client.find_user(user_key),
+            "devices": lambda: mobile_devices(client, user_key),
+        },
+        client.side_by_side,
+    )
+    user = got["user"]()
+    if user is None:
+        return None, []
+    email = str(user.get("primaryEmail") or user_key)
+    if email.lower() != user_key.lower():
+        return user, mobile_devices(client, email)
+    return user, got["devices"]()
+
+
 def verify(
     client: GoogleWorkspaceClient, user_key: str, options: Mapping[str, Any]
 ) -> OperationResult:
-    """Read the account back: suspended, tokens, app passwords, backup codes, devices."""
-    user = client.find_user(user_key)
+    """Read the account back: suspended, tokens, app passwords, backup codes, devices. The reads
+    go side by side (none depends on another)."""
+    path = client.user_path(user_key)
+    readers: dict[str, Callable[[], Any]] = {"user": lambda: client.find_user(user_key)}
+    if wanted(options, "revoke_oauth_tokens"):
+        readers["tokens"] = functools.partial(_items, client, f"{path}/tokens")
+    if wanted(options, "delete_app_passwords"):
+        readers["asps"] = functools.partial(_items, client, f"{path}/asps")
+    if wanted(options, "invalidate_backup_codes"):
+        readers["backup_codes"] = lambda: backup_codes(client, user_key)
+    if wanted(options, "mobile_devices"):
+        readers["devices"] = lambda: mobile_devices(client, user_key)
+    got = read_side_by_side(readers, client.side_by_side)
+    user = got["user"]()
     if user is None:
         return no_account("Google Workspace")
     rb = ReadBack("Google")
-    path = client.user_path(user_key)
     suspended = bool(user.get("suspended"))
     rb.observed["suspended"] = suspended
     if wanted(options, "suspend"):
         rb.expect(suspended, "Google shows the account not suspended")
-    for option, kind, noun in (
-        ("revoke_oauth_tokens", "tokens", "OAuth token"),
-        ("delete_app_passwords", "asps", "app password"),
-    ):
-        if wanted(options, option):
-            items = rb.read(kind, functools.partial(_items, client, f"{path}/{kind}"))
+    for kind, noun in (("tokens", "OAuth token"), ("asps", "app password")):
+        if kind in got:
+            items = rb.read(kind, got[kind])
             if items is not None:
                 rb.observed[kind] = len(items)
                 rb.expect(not items, f"Google still lists {plural(len(items), noun)}")
-    if wanted(options, "invalidate_backup_codes"):
-        codes = rb.read("backup_codes", lambda: backup_codes(client, user_key))
+    if "backup_codes" in got:
+        codes = rb.read("backup_codes", got["backup_codes"])
         if codes is not None:
             rb.observed["backup_codes"] = len(codes)
             rb.expect(not codes, f"Google still lists {plural(len(codes), 'backup code')}")
-    if wanted(options, "mobile_devices"):
+    if "devices" in got:
         email = str(user.get("primaryEmail") or user_key)
-        _verify_devices(client, email, rb, block_only=wanted(options, "block_only"))
+        reader = got["devices"]
+        if email.lower() != user_key.lower():  # listed by another address: list by the primary
+            reader = functools.partial(mobile_devices, client, email)
+        _verify_devices(rb, reader, block_only=wanted(options, "block_only"))
     if wanted(options, "sign_out"):
         rb.observed["sessions"] = "not readable through the API; the sign-out was answered 204"
         rb.notes.append("Google's API does not show sessions (the sign-out was accepted)")
@@ -142,9 +186,9 @@ def _items(client: GoogleWorkspaceClient, path: str) -> list[dict[str, Any]]:
 
 
 def _verify_devices(
-    client: GoogleWorkspaceClient, email: str, rb: ReadBack, *, block_only: bool
+    rb: ReadBack, reader: Callable[[], list[dict[str, Any]]], *, block_only: bool
 ) -> None:
-    devices = rb.read("devices", lambda: mobile_devices(client, email))
+    devices = rb.read("devices", reader)
     if devices is None:
         return
     done = DONE_STATUSES[BLOCK if block_only else WIPE]

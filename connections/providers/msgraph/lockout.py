@@ -5,12 +5,20 @@ Functions over a `MicrosoftGraphClient`; the provider's operations call them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
 from connections.providers.msgraph.client import MicrosoftGraphClient
-from connections.providers.verification import ReadBack, no_account, plural, since, wanted
+from connections.providers.verification import (
+    ReadBack,
+    no_account,
+    plural,
+    read_side_by_side,
+    since,
+    wanted,
+)
 from connections.types import ConnectorError, OperationResult, Outcome
 
 NO_USER = "No Microsoft 365 user with this name."
@@ -40,10 +48,9 @@ def disable_devices(client: MicrosoftGraphClient, user: str) -> OperationResult:
         if exc.status == 404:
             return OperationResult(Outcome.NO_ACCOUNT, NO_USER)
         raise
-    touched = []
-    for device in devices:
-        if device.get("accountEnabled") is False or not device.get("id"):
-            continue
+    enabled = [d for d in devices if d.get("accountEnabled") is not False and d.get("id")]
+
+    def disable(device: dict[str, Any]) -> bool:
         try:
             client.request(
                 "PATCH",
@@ -53,7 +60,7 @@ def disable_devices(client: MicrosoftGraphClient, user: str) -> OperationResult:
             )
         except ConnectorError as exc:
             if exc.status == 404:  # removed meanwhile
-                continue
+                return False
             if exc.status == 403:
                 raise ConnectorError(
                     f"Microsoft 365: {DEVICE_PERMISSION}. ({exc.message})",
@@ -62,7 +69,11 @@ def disable_devices(client: MicrosoftGraphClient, user: str) -> OperationResult:
                     code=exc.code,
                 ) from None
             raise
-        touched.append(str(device["id"]))
+        return True
+
+    # The devices side by side: one device's PATCH does not wait for another's.
+    done = client.side_by_side([functools.partial(disable, d) for d in enabled])
+    touched = [str(d["id"]) for d, ok in zip(enabled, done, strict=True) if ok]
     data = {"device_ids": touched, "action": "disable", "previous_status": "enabled"}
     if not touched:
         return OperationResult(
@@ -73,7 +84,11 @@ def disable_devices(client: MicrosoftGraphClient, user: str) -> OperationResult:
 
 def verify(client: MicrosoftGraphClient, user: str, options: Mapping[str, Any]) -> OperationResult:
     """Read the account back: accountEnabled, signInSessionsValidFromDateTime, devices."""
-    found = client.find_user(user)
+    readers: dict[str, Callable[[], Any]] = {"user": lambda: client.find_user(user)}
+    if wanted(options, "disable_devices"):
+        readers["devices"] = lambda: registered_devices(client, user)
+    got = read_side_by_side(readers, client.side_by_side)  # none depends on another
+    found = got["user"]()
     if found is None:
         return no_account("Microsoft 365")
     rb = ReadBack("Microsoft 365")
@@ -84,7 +99,7 @@ def verify(client: MicrosoftGraphClient, user: str, options: Mapping[str, Any]) 
     if wanted(options, "revoke_sessions"):
         _verify_sessions(found, rb, since(options))
     if wanted(options, "disable_devices"):
-        devices = rb.read("devices", lambda: registered_devices(client, user))
+        devices = rb.read("devices", got["devices"])
         if devices is not None:
             left = [d for d in devices if d.get("accountEnabled") is not False]
             rb.observed["devices"] = {str(d.get("id")): d.get("accountEnabled") for d in devices}

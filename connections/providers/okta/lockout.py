@@ -6,7 +6,8 @@ them. Each removing step says what it removed in `OperationResult.data`, for rei
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from connections.providers.okta.client import (
@@ -14,7 +15,13 @@ from connections.providers.okta.client import (
     REMOVABLE_GROUP_TYPES,
     OktaClient,
 )
-from connections.providers.verification import ReadBack, no_account, plural, wanted
+from connections.providers.verification import (
+    ReadBack,
+    no_account,
+    plural,
+    read_side_by_side,
+    wanted,
+)
 from connections.types import ConnectorError, OperationResult, Outcome
 
 NO_USER = "No Okta user with this id."
@@ -63,9 +70,8 @@ def unassign_apps(client: OktaClient, user_id: str) -> OperationResult:
     app_ids = [a for a in app_ids if a]
     if not app_ids:
         return OperationResult(Outcome.ALREADY_DONE, "No app assignments.", {"removed_app_ids": []})
-    removed: list[str] = []
-    by_group: list[str] = []
-    for app_id in app_ids:
+
+    def unassign(app_id: str) -> str:
         try:
             client.request(
                 "DELETE",
@@ -75,11 +81,16 @@ def unassign_apps(client: OktaClient, user_id: str) -> OperationResult:
             )
         except ConnectorError as exc:
             if exc.code == GROUP_ASSIGNED:
-                by_group.append(app_id)
-            elif exc.status != 404:  # already unassigned is fine
+                return "by_group"
+            if exc.status != 404:  # already unassigned is fine
                 raise
-            continue
-        removed.append(app_id)
+            return "gone"
+        return "removed"
+
+    # Side by side: one assignment's removal does not wait for another's.
+    outcomes = client.side_by_side([functools.partial(unassign, a) for a in app_ids])
+    removed = [a for a, o in zip(app_ids, outcomes, strict=True) if o == "removed"]
+    by_group = [a for a, o in zip(app_ids, outcomes, strict=True) if o == "by_group"]
     words = f"Unassigned from {plural(len(removed), 'app')}."
     if by_group:
         words += f" {plural(len(by_group), 'app')} kept: assigned through a group."
@@ -112,20 +123,22 @@ def lock_devices(client: OktaClient, user_id: str, *, deactivate: bool = True) -
                 {"device_ids": [], "action": action, "previous_statuses": {}},
             )
         raise
-    touched: list[str] = []
-    previous: dict[str, str] = {}
-    for device in devices:
+
+    def lock(device: dict[str, Any]) -> bool:
         status = device["status"]
         steps = []
         if status == "ACTIVE":
             steps.append("suspend")
         if deactivate and status in ("ACTIVE", "SUSPENDED"):
             steps.append("deactivate")
-        for step in steps:
+        for step in steps:  # in turn for one device (Okta deactivates a suspended device)
             _device_lifecycle(client, device["id"], step)
-        if steps:
-            touched.append(device["id"])
-            previous[device["id"]] = status
+        return bool(steps)
+
+    # The devices side by side: one device's lock does not wait for another's.
+    locked = client.side_by_side([functools.partial(lock, d) for d in devices])
+    touched = [d["id"] for d, done in zip(devices, locked, strict=True) if done]
+    previous = {d["id"]: d["status"] for d, done in zip(devices, locked, strict=True) if done}
     words = "deactivated" if deactivate else "suspended"
     data = {"device_ids": touched, "action": action, "previous_statuses": previous}
     if not touched:
@@ -149,40 +162,55 @@ def _device_lifecycle(client: OktaClient, device_id: str, action: str) -> None:
 
 
 def verify(client: OktaClient, user_id: str, options: Mapping[str, Any]) -> OperationResult:
-    """Read the account back: status, and what each step that ran should have left empty."""
-    user = client.find_user(user_id)
+    """Read the account back: status, and what each step that ran should have left empty. The
+    reads go side by side (none depends on another): one call's time, not six."""
+    path = f"/users/{client.segment(user_id)}"
+    readers: dict[str, Callable[[], Any]] = {"user": lambda: client.find_user(user_id)}
+    if wanted(options, "unassign_apps"):
+        readers["app_links"] = lambda: app_links(client, user_id)
+    if wanted(options, "remove_from_groups"):
+        readers["groups"] = lambda: client.user_groups(user_id)
+    if wanted(options, "reset_factors"):
+        readers["factors"] = lambda: client.list_all(f"{path}/factors", resource="user")
+    if wanted(options, "revoke_grants"):
+        readers["grants"] = lambda: client.list_all(f"{path}/grants", resource="user")
+    if wanted(options, "lock_devices"):
+        readers["devices"] = lambda: user_devices(client, user_id)
+    got = read_side_by_side(readers, client.side_by_side)
+    user = got["user"]()  # its errors are the step's (a missing user is None)
     if user is None:
         return no_account("Okta")
     rb = ReadBack("Okta")
     status = str(user.get("status", ""))
     rb.observed["status"] = status
-    path = f"/users/{client.segment(user_id)}"
     if wanted(options, "suspend"):
         rb.expect(status in LOCKED_STATUSES, f"Okta shows the account {status}, not suspended")
-    if wanted(options, "unassign_apps"):
-        links = rb.read("app_links", lambda: app_links(client, user_id))
+    if "app_links" in got:
+        links = rb.read("app_links", got["app_links"])
         if links is not None:
             rb.observed["app_links"] = len(links)
             rb.expect(not links, f"Okta still lists {plural(len(links), 'app assignment')}")
-    if wanted(options, "remove_from_groups"):
-        groups = rb.read("groups", lambda: client.user_groups(user_id))
+    if "groups" in got:
+        groups = rb.read("groups", got["groups"])
         if groups is not None:
             left = [g for g in groups if g.get("type") in REMOVABLE_GROUP_TYPES]
             rb.observed["groups"] = {"removable": len(left), "kept": len(groups) - len(left)}
             rb.expect(not left, f"Okta still lists {plural(len(left), 'Okta group')}")
-    if wanted(options, "reset_factors"):
-        factors = rb.read("factors", lambda: client.list_all(f"{path}/factors", resource="user"))
+    if "factors" in got:
+        factors = rb.read("factors", got["factors"])
         if factors is not None:
             active = [f for f in factors if f.get("status") not in ("NOT_SETUP", "INACTIVE")]
             rb.observed["factors"] = len(active)
             rb.expect(not active, f"Okta still lists {plural(len(active), 'enrolled factor')}")
-    if wanted(options, "revoke_grants"):
-        grants = rb.read("grants", lambda: client.list_all(f"{path}/grants", resource="user"))
+    if "grants" in got:
+        grants = rb.read("grants", got["grants"])
         if grants is not None:
             rb.observed["grants"] = len(grants)
             rb.expect(not grants, f"Okta still lists {plural(len(grants), 'app grant')}")
-    if wanted(options, "lock_devices"):
-        _verify_devices(client, user_id, rb, deactivate=wanted(options, "deactivate_devices"))
+    if "devices" in got:
+        devices = rb.read("devices", got["devices"])
+        if devices is not None:
+            _verify_devices(devices, rb, deactivate=wanted(options, "deactivate_devices"))
     if wanted(options, "clear_sessions"):
         rb.observed["sessions"] = "not readable through the API; the clear was answered 204"
         rb.notes.append("Okta's API does not show sessions (the clear was accepted)")
@@ -190,10 +218,7 @@ def verify(client: OktaClient, user_id: str, options: Mapping[str, Any]) -> Oper
     return rb.result()
 
 
-def _verify_devices(client: OktaClient, user_id: str, rb: ReadBack, *, deactivate: bool) -> None:
-    devices = rb.read("devices", lambda: user_devices(client, user_id))
-    if devices is None:
-        return
+def _verify_devices(devices: list[dict[str, Any]], rb: ReadBack, *, deactivate: bool) -> None:
     done = {"DEACTIVATED"} if deactivate else {"SUSPENDED", "DEACTIVATED"}
     left = [d for d in devices if d["status"] not in done]
     rb.observed["devices"] = {d["id"]: d["status"] for d in devices}
