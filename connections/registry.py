@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
+import re
 import threading
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 import httpx
 
@@ -178,9 +180,34 @@ def okta_get_user(user_id_or_login: str) -> dict:
 
 def okta_user_groups(user_id: str) -> list[dict]:
     """The user's groups as {id, name, type}."""
+    return _group_rows(_okta().user_groups(user_id))
+
+
+# An Okta user id (00u + 17 letters or digits); anything else is a login to resolve first.
+_OKTA_USER_ID = re.compile(r"00u[0-9A-Za-z]{17}")
+
+
+def okta_user_and_groups(user_id_or_login: str) -> tuple[dict, list[dict]]:
+    """The user and their groups (as `okta_user_groups`). Given an Okta user id, both are read
+    side by side, one call's time: this is the live check before every start. A login is
+    resolved to the id first. Errors as one after another: the user's first."""
+    client = _okta()
+    if not _OKTA_USER_ID.fullmatch(user_id_or_login):
+        user = client.get_user(user_id_or_login)
+        return user, okta_user_groups(str(user["id"]))
+    user, groups = client.side_by_side(
+        [
+            functools.partial(client.get_user, user_id_or_login),
+            functools.partial(client.user_groups, user_id_or_login),
+        ]
+    )
+    return cast(dict, user), _group_rows(cast(list, groups))
+
+
+def _group_rows(groups: list[dict]) -> list[dict]:
     return [
         {"id": g.get("id"), "name": (g.get("profile") or {}).get("name", ""), "type": g.get("type")}
-        for g in _okta().user_groups(user_id)
+        for g in groups
     ]
 
 

@@ -54,8 +54,7 @@ class TargetInfo:
 def target_lookup(okta_id: str) -> TargetInfo:
     """Read the user and their groups from Okta. Raises TargetLookupFailed in words."""
     try:
-        user = registry.okta_get_user(okta_id)
-        groups = registry.okta_user_groups(user["id"])
+        user, groups = registry.okta_user_and_groups(okta_id)  # side by side given an id
     except ConnectorError as exc:
         if exc.status == 404 or exc.code == "E0000007":
             raise TargetLookupFailed(f"Okta has no user “{okta_id}”.", retryable=False) from exc

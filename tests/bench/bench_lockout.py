@@ -117,7 +117,8 @@ def _one(agent, approver, base: str, person: dict, kind: str) -> Run:
     first_claim = min(s.started_at.timestamp() for s in claims)
     effects, _ = harness.effects(base, since)
     last_effect = max((e["epoch"] for e in effects), default=clicked)
-    critical = 2 * LATENCY_MS / 1000 + _chain_seconds(pk)
+    # The approval's live re-check as made: the user and their groups, read side by side.
+    critical = LATENCY_MS / 1000 + _chain_seconds(pk)
     return Run(
         returned - clicked,
         first_claim - clicked,
@@ -188,11 +189,11 @@ def _report(kind: str, cold: Run, runs: list[Run], sequential: list[float]) -> N
     )
     print(f"   cold first request  {cold.finished:.3f}s")
     print(
-        f"   vs critical path    {critical:.3f}s (re-check + longest chain of calls as made): "
+        f"   vs critical path    {critical:.3f}s (re-check + longest chain of calls, as made): "
         f"{med('finished') / critical:.2f}x   goal <= {GOAL}x"
     )
     print(
-        f"   vs nominal path     {nominal:.3f}s (re-check + 1 call per level): "
+        f"   vs nominal path     {nominal:.3f}s (the issue's: re-check of 2 calls + 1 per level): "
         f"{med('finished') / nominal:.2f}x   goal <= {GOAL}x"
     )
     print(

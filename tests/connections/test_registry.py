@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from types import SimpleNamespace
 
 import httpx
@@ -273,3 +274,55 @@ def test_a_limit_changed_in_another_process_applies_within_its_ttl(okta, monkeyp
     assert registry.concurrency_limit(System.OKTA) == 10  # kept
     clock[0] += registry.LIMIT_TTL + 0.1
     assert registry.concurrency_limit(System.OKTA) == 2
+
+
+def test_the_live_check_reads_the_user_and_their_groups_side_by_side(okta, use_router):
+    """Given an Okta id (what a request carries), the check before a start costs one call's time:
+    each answer waits until both requests have arrived (sent in turn, the barrier breaks)."""
+    user_id = "00u1a2b3c4d5e6f7g8h9"
+    together = threading.Barrier(2, timeout=10)
+
+    def answer(response):
+        def side_effect(request):
+            together.wait()
+            return response
+
+        return side_effect
+
+    use_router.get(f"{OKTA_API}/users/{user_id}").mock(
+        side_effect=answer(httpx.Response(200, json=okta_user(user_id)))
+    )
+    use_router.get(f"{OKTA_API}/users/{user_id}/groups").mock(
+        side_effect=answer(
+            httpx.Response(
+                200, json=[{"id": "00g1", "type": "OKTA_GROUP", "profile": {"name": "S"}}]
+            )
+        )
+    )
+    user, groups = registry.okta_user_and_groups(user_id)
+    assert not together.broken
+    assert user["id"] == user_id and groups == [{"id": "00g1", "name": "S", "type": "OKTA_GROUP"}]
+
+
+def test_the_live_check_resolves_a_login_before_reading_groups(okta, use_router):
+    use_router.get(f"{OKTA_API}/users/ann@acme.com").mock(
+        return_value=httpx.Response(200, json=okta_user())
+    )
+    groups = use_router.get(f"{OKTA_API}/users/00u1/groups").mock(
+        return_value=httpx.Response(200, json=[])
+    )
+    user, found = registry.okta_user_and_groups("ann@acme.com")
+    assert user["id"] == "00u1" and found == [] and groups.called
+
+
+def test_the_live_check_of_a_missing_user_raises_the_users_404(okta, use_router):
+    user_id = "00u1a2b3c4d5e6f7g8h9"
+    for path in (f"/users/{user_id}", f"/users/{user_id}/groups"):
+        use_router.get(f"{OKTA_API}{path}").mock(
+            return_value=httpx.Response(
+                404, json={"errorCode": "E0000007", "errorSummary": "Not found"}
+            )
+        )
+    with pytest.raises(ConnectorError) as info:
+        registry.okta_user_and_groups(user_id)
+    assert info.value.status == 404

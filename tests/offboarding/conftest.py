@@ -122,6 +122,10 @@ class FakeRegistry:
             raise self.okta_down
         return list(self.groups.get(user_id, []))
 
+    def okta_user_and_groups(self, user_id_or_login: str) -> tuple[dict, list[dict]]:
+        user = self.okta_get_user(user_id_or_login)
+        return user, self.okta_user_groups(user["id"])
+
     def okta_search_users(
         self, *, query: str = "", expression: str = "", after=None, limit: int = 20
     ):
@@ -215,6 +219,7 @@ _API = (
     "concurrency_limit",
     "okta_get_user",
     "okta_user_groups",
+    "okta_user_and_groups",
     "okta_search_users",
     "read_account",
     "read_holdings",
