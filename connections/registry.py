@@ -195,12 +195,11 @@ def okta_user_and_groups(user_id_or_login: str) -> tuple[dict, list[dict]]:
     if not _OKTA_USER_ID.fullmatch(user_id_or_login):
         user = client.get_user(user_id_or_login)
         return user, okta_user_groups(str(user["id"]))
-    user, groups = client.side_by_side(
-        [
-            functools.partial(client.get_user, user_id_or_login),
-            functools.partial(client.user_groups, user_id_or_login),
-        ]
-    )
+    reads: list[Any] = [
+        functools.partial(client.get_user, user_id_or_login),
+        functools.partial(client.user_groups, user_id_or_login),
+    ]
+    user, groups = client.side_by_side(reads)
     return cast(dict, user), _group_rows(cast(list, groups))
 
 
