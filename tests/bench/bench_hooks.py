@@ -185,7 +185,7 @@ def run() -> None:
             )
             print(
                 f"   vs critical path {critical:.3f}s (suspend call + hook receipt + live check + "
-                f"longest call): {statistics.median(took) / critical:.2f}x   goal <= {GOAL}x"
+                f"longest chain): {statistics.median(took) / critical:.2f}x   goal <= {GOAL}x"
             )
             headers = {"Authorization": SECRET, "Content-Type": "application/json"}
             hook_rate, answers = _rate(url, [_envelope(i) for i in range(DELIVERIES)], headers)
