@@ -129,11 +129,7 @@ class ProviderClient(FanOut):
 
     def _authorization(self) -> str:
         """The Authorization header value; subclasses with a static token override this."""
-        token = TOKEN_CACHE.get(self._token_key())
-        if token is None:
-            token, expires_in = self._fetch_token()
-            TOKEN_CACHE.put(self._token_key(), token, expires_in)
-        return f"Bearer {token}"
+        return f"Bearer {TOKEN_CACHE.get_or_fetch(self._token_key(), self._fetch_token)}"
 
     def _auth_headers(self, method: str, url: str) -> dict[str, str]:
         """The headers that authenticate one API call (Okta adds a DPoP proof)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
@@ -21,6 +22,7 @@ class TokenCache:
     def __init__(self) -> None:
         self._tokens: dict[tuple[str, str, int], tuple[str, float]] = {}
         self._lock = threading.Lock()
+        self._fetching: dict[tuple[str, str, int], threading.Lock] = {}
 
     def get(self, key: tuple[str, str, int]) -> str | None:
         with self._lock:
@@ -33,6 +35,25 @@ class TokenCache:
         lifetime = max(0.0, expires_in - TOKEN_EXPIRY_MARGIN)
         with self._lock:
             self._tokens[key] = (token, time.monotonic() + lifetime)
+
+    def get_or_fetch(
+        self, key: tuple[str, str, int], fetch: Callable[[], tuple[str, float]]
+    ) -> str:
+        """The cached token, or one `fetch()`ed now (token, seconds it lives). One fetch per key
+        at a time: threads that find no token while another fetches wait for it and reuse it,
+        rather than each asking the token endpoint (with DPoP, a burst of token requests meets
+        nonce challenges that overtake each other)."""
+        token = self.get(key)
+        if token is not None:
+            return token
+        with self._lock:
+            fetching = self._fetching.setdefault(key, threading.Lock())
+        with fetching:
+            token = self.get(key)
+            if token is None:
+                token, expires_in = fetch()
+                self.put(key, token, expires_in)
+            return token
 
     def drop(self, key: tuple[str, str, int]) -> None:
         with self._lock:

@@ -162,3 +162,33 @@ def test_graph_devices_are_disabled_side_by_side(graph_client, router):
     )
     result = graph.disable_devices(graph_client, "ann@acme.com")
     assert together.met and result.data["device_ids"] == [GUID, other]
+
+
+def test_calls_side_by_side_on_a_cold_client_share_one_token_request(google_client, router):
+    """Two threads find no token at once: one asks the token endpoint, the other waits and reuses
+    its answer (a burst of token requests meets DPoP nonce challenges that overtake each other).
+    The token endpoint waits up to a second for a second request: sent twice, it would get it."""
+    calls: list[int] = []
+    second = threading.Condition()
+
+    def token(request: httpx.Request) -> httpx.Response:
+        with second:
+            calls.append(1)
+            n = len(calls)
+            second.notify_all()
+            if n == 1:
+                second.wait_for(lambda: len(calls) >= 2, timeout=1)
+        return httpx.Response(200, json={"access_token": f"t{n}", "expires_in": 3600})
+
+    router.post("https://oauth2.googleapis.com/token").mock(side_effect=token)
+    headers: list[str] = []
+
+    def ask() -> None:
+        headers.append(google_client._authorization())
+
+    threads = [threading.Thread(target=ask) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert len(calls) == 1 and headers == ["Bearer t1", "Bearer t1"]

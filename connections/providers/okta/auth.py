@@ -71,11 +71,7 @@ class OktaAuth(ProviderClient):
             if not token:
                 raise config_error(self.system, "no API token is stored.", "not_configured")
             return f"SSWS {token}"
-        value = TOKEN_CACHE.get(self._token_key())
-        if value is None:
-            value, expires_in = self._fetch_token()
-            TOKEN_CACHE.put(self._token_key(), value, expires_in)
-        return value
+        return TOKEN_CACHE.get_or_fetch(self._token_key(), self._fetch_token)
 
     def _auth_headers(self, method: str, url: str) -> dict[str, str]:
         authorization = self._authorization()
