@@ -8,7 +8,6 @@ import random
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import connection
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -16,19 +15,12 @@ from django.utils import timezone
 from connections import registry
 from connections.types import System
 from offboarding.models import ActionRequest, StepRun
+from offboarding.runner.locks import claim_transaction
 from offboarding.runner.pacing import rate_paused_until
-from offboarding.runner.writes import write_transaction
 
 logger = logging.getLogger(__name__)
 
 S = StepRun.Status
-
-
-def _lock_system(system: str) -> None:
-    """Serialise claims for one system so the concurrency limit holds (SQLite: IMMEDIATE does it)."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"offboarding:{system}"])
 
 
 def concurrency_limit(system: str) -> int:
@@ -79,8 +71,8 @@ def step_run_claim(*, step_id: int, owner: str, now: datetime | None = None) -> 
         _defer_for_rate_limit(step_id, paused, now)
         return None
     limit = concurrency_limit(row["system"])
-    with write_transaction():
-        _lock_system(row["system"])
+    # Claims of one system one at a time, so the concurrency limit holds (SQLite: one writer).
+    with claim_transaction(row["system"]):
         running = StepRun.objects.filter(
             system=row["system"], status=S.RUNNING, lease_expires_at__gt=now
         ).count()

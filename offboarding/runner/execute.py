@@ -25,11 +25,12 @@ from connections.types import (
 )
 from offboarding import playbooks
 from offboarding.audit import audit_record
-from offboarding.models import ActionRequest, AuditEvent, StepAttempt, StepRun
+from offboarding.models import AuditEvent, StepAttempt, StepRun
 from offboarding.progress import advance, enqueue_step, enqueue_steps_on_commit, finish_if_done
 from offboarding.runner.backoff import backoff_delay
 from offboarding.runner.claim import concurrency_limit, step_run_claim
 from offboarding.runner.lease import keep_lease, new_lease_owner
+from offboarding.runner.locks import request_transaction
 from offboarding.runner.pacing import rate_note
 from offboarding.runner.verify import (
     contradicted,
@@ -37,7 +38,6 @@ from offboarding.runner.verify import (
     verification_options,
     verification_record,
 )
-from offboarding.runner.writes import write_transaction
 
 logger = logging.getLogger(__name__)
 
@@ -238,9 +238,8 @@ def step_run_complete(
     """
     now = now or timezone.now()
     done = _completion_for(step, result, error, now)
-    with write_transaction():
-        # One completion per request at a time, so dependents are decided exactly once.
-        ActionRequest.objects.select_for_update().filter(pk=step.action_request_id).first()
+    # One completion per request at a time, so dependents are decided exactly once.
+    with request_transaction(step.action_request_id):
         applied = StepRun.objects.filter(pk=step.pk, lease_owner=owner).transition(
             to=done.status, fence=S.RUNNING, at=now, **done.fields
         )

@@ -287,6 +287,8 @@ class TaskQueue:
 def queue(monkeypatch, django_capture_on_commit_callbacks) -> TaskQueue:
     q = TaskQueue(capture=django_capture_on_commit_callbacks)
     monkeypatch.setattr("offboarding.progress.queue_task", q)
+    # The broker's backlog is this queue's, not what another run left in a shared Redis.
+    monkeypatch.setattr("offboarding.runner.chain.queue_backlog", lambda: len(q.sent))
     return q
 
 

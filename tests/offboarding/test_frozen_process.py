@@ -1,6 +1,7 @@
 """A process frozen inside a transaction (SIGSTOP, a paused VM) holds its row locks until the server
-ends its session. The sweeper must not wait behind it, and a worker that comes back to a session the
-server ended must still record its late result. PostgreSQL only: SQLite has no row locks."""
+ends its session. The sweeper must not wait behind it, a claim or a completion must never queue in
+the server for a lock (a frozen process's queued request would be granted and then held), and a
+worker that comes back to a session the server ended must still record its late result. PostgreSQL only: SQLite has no row locks."""
 
 from __future__ import annotations
 
@@ -146,3 +147,86 @@ class _other_session:
 
     def __exit__(self, *exc: object) -> None:
         self.conn.close()
+
+
+class _held:
+    """Another session that takes a lock with `sql` and keeps it until the block ends."""
+
+    def __init__(self, sql: str, params: list) -> None:
+        self.sql, self.params = sql, params
+
+    def __enter__(self):
+        import psycopg
+
+        params = connection.get_connection_params()
+        params.pop("cursor_factory", None)
+        params.pop("context", None)
+        self.conn = psycopg.connect(**params)  # a transaction, open until __exit__
+        self.conn.execute(self.sql, self.params)
+        return self
+
+    def waiting_in_the_server(self) -> int:
+        """Lock requests of other sessions that the server has queued (not granted)."""
+        with _other_session() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted")
+            return cursor.fetchone()[0]
+
+    def __exit__(self, *exc: object) -> None:
+        self.conn.rollback()
+        self.conn.close()
+
+
+def _in_thread(work) -> tuple[threading.Thread, list]:
+    out: list = []
+
+    def run() -> None:
+        try:
+            out.append(work())
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread, out
+
+
+def test_a_claim_tries_its_system_lock_instead_of_queuing_behind_a_frozen_holder(
+    approved, queue, steps, fake_registry
+):
+    """A queued lock request of a frozen process would be granted in its turn and then held for a
+    whole idle timeout; a claim therefore never waits in the server's lock queue."""
+    req = approved("offboard", systems=["okta"])
+    queue.run_starts()
+    step = steps(req)["okta.suspend"]
+    with _held("SELECT pg_advisory_xact_lock(hashtext('offboarding:okta'))", []) as holder:
+        thread, claimed = _in_thread(lambda: runner.step_run_claim(step_id=step.pk, owner="w1"))
+        thread.join(0.5)
+        assert thread.is_alive() and not claimed, "the claim went ahead of the lock's holder"
+        assert holder.waiting_in_the_server() == 0, "the claim queued in the server"
+    thread.join(10)
+    assert claimed and claimed[0] is not None and claimed[0].lease_owner == "w1"
+
+
+def test_a_completion_tries_its_request_lock_instead_of_queuing_behind_a_frozen_holder(
+    approved, queue, steps, fake_registry
+):
+    from connections.types import OperationResult, Outcome
+
+    req = approved("offboard", systems=["okta"])
+    queue.run_starts()
+    step = runner.step_run_claim(step_id=steps(req)["okta.suspend"].pk, owner="w1")
+    assert step is not None
+    done = OperationResult(Outcome.DONE, "suspended")
+    lock = "SELECT id FROM offboarding_actionrequest WHERE id = %s FOR UPDATE"
+    with _held(lock, [req.pk]) as holder:
+        thread, applied = _in_thread(
+            lambda: execute.step_run_complete(
+                step=step, owner="w1", result=done, error=None, calls=[]
+            )
+        )
+        thread.join(0.5)
+        assert thread.is_alive() and not applied, "the completion went ahead of the holder"
+        assert holder.waiting_in_the_server() == 0, "the completion queued in the server"
+    thread.join(10)
+    assert applied == [True]
+    assert StepRun.objects.get(pk=step.pk).status == S.SUCCEEDED
