@@ -16,6 +16,7 @@ other (the runner must probe before repeating it), else the first failed item in
 from __future__ import annotations
 
 import contextvars
+import functools
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -101,20 +102,18 @@ class FanOut:
         """DELETE every path side by side (fan_out), through the client's `request`; per path True
         if removed now, False if it was already gone (404). Any other error is raised as `request`
         maps it, once the calls in flight are done."""
-        slots = self._slots()
         request: Callable[..., Any] = self.request  # type: ignore[attr-defined]
 
         def delete(path: str) -> bool:
             try:
-                with slots:
-                    request("DELETE", path, resource=resource)
+                request("DELETE", path, resource=resource)
             except ConnectorError as exc:
                 if exc.status == 404:  # already gone is fine
                     return False
                 raise
             return True
 
-        return fan_out(paths, delete, limit=self.fanout_limit)
+        return self.side_by_side([functools.partial(delete, path) for path in paths])
 
     def side_by_side(self, calls: Sequence[Callable[[], R]]) -> list[R]:
         """Independent calls of one operation (reads of a read-back, one device's actions each)

@@ -28,6 +28,7 @@ from pathlib import Path
 import httpx
 
 from tests.bench import harness
+from tests.bench.bench_lockout import _chain_seconds  # a revoke, then the read-back
 
 SINGLE = int(os.environ.get("BENCH_SINGLE", "10"))
 LATENCY_MS = int(os.environ.get("BENCH_LATENCY_MS", "150"))
@@ -79,13 +80,6 @@ def _wait_request(okta_id: str, timeout: float = 60):
             return req
         time.sleep(0.02)
     raise RuntimeError(f"no finished request for {okta_id} in {timeout} s")
-
-
-def _chain_seconds(pk: int) -> float:
-    """The longest dependent chain of calls (reset sessions: a revoke, then the read-back)."""
-    from tests.bench.bench_lockout import _chain_seconds as chain
-
-    return chain(pk)
 
 
 def _receipt_seconds(base: str, okta_id: str) -> float:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
+import threading
 from collections.abc import Callable
 
 import httpx
@@ -13,8 +14,12 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from connections import registry, url_policy
+from connections.providers.google.client import GoogleWorkspaceClient
 from connections.providers.http import ClientConfig
+from connections.providers.msgraph.client import MicrosoftGraphClient
+from connections.providers.okta.client import OktaClient
 from connections.providers.tokens import TOKEN_CACHE
+from connections.providers.zoom.client import ZoomClient
 from tests.spec_transport import SpecTransport
 
 PUBLIC_IP = "93.184.216.34"
@@ -161,3 +166,48 @@ def form_of(request: httpx.Request) -> dict[str, str]:
 
 def json_of(request: httpx.Request) -> dict:
     return json.loads(request.content or b"null")
+
+
+# --- Clients of the four providers over the mocked transport (issue 13's steps, side by side) ---
+
+
+@pytest.fixture
+def okta_client(okta_config, transport):
+    return OktaClient(okta_config(mode="ssws"), transport=transport)
+
+
+@pytest.fixture
+def google_client(google_config, router, transport):
+    router.post("https://oauth2.googleapis.com/token").mock(return_value=token_response("g"))
+    return GoogleWorkspaceClient(google_config, transport=transport)
+
+
+@pytest.fixture
+def graph_client(graph_config, router, transport):
+    router.post(graph_config.token_url).mock(return_value=token_response("m"))
+    return MicrosoftGraphClient(graph_config, transport=transport)
+
+
+@pytest.fixture
+def zoom_client(zoom_config, router, transport):
+    router.post(zoom_config.token_url).mock(return_value=token_response("z"))
+    return ZoomClient(zoom_config, transport=transport)
+
+
+class Together:
+    """Answers given only once `parties` requests wait at the same time: calls sent one after
+    another break the barrier (each waits 10 s at most)."""
+
+    def __init__(self, parties: int) -> None:
+        self.barrier = threading.Barrier(parties, timeout=10)
+
+    def answer(self, response: httpx.Response):
+        def side_effect(request: httpx.Request) -> httpx.Response:
+            self.barrier.wait()
+            return response
+
+        return side_effect
+
+    @property
+    def met(self) -> bool:
+        return not self.barrier.broken

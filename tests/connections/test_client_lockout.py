@@ -8,45 +8,18 @@ import httpx
 import pytest
 
 from connections.providers.google import lockout as google
-from connections.providers.google.client import GoogleWorkspaceClient
 from connections.providers.msgraph import lockout as graph
-from connections.providers.msgraph.client import MicrosoftGraphClient
 from connections.providers.okta import lockout as okta
-from connections.providers.okta.client import OktaClient
 from connections.providers.zoom import lockout as zoom
-from connections.providers.zoom.client import ZoomClient
 from connections.types import ConnectorError, Outcome
 
-from .conftest import json_of, okta_error, okta_user, token_response
+from .conftest import json_of, okta_error, okta_user
 
 OKTA = "https://acme.okta.com/api/v1"
 GDIR = "https://admin.googleapis.com/admin/directory/v1"
 GRAPH = "https://graph.microsoft.com/v1.0"
 DEVICE = "guo1a2b3c4d5e6f7g8h9"
 GUID = "0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"
-
-
-@pytest.fixture
-def okta_client(okta_config, transport):
-    return OktaClient(okta_config(mode="ssws"), transport=transport)
-
-
-@pytest.fixture
-def google_client(google_config, router, transport):
-    router.post("https://oauth2.googleapis.com/token").mock(return_value=token_response("g"))
-    return GoogleWorkspaceClient(google_config, transport=transport)
-
-
-@pytest.fixture
-def graph_client(graph_config, router, transport):
-    router.post(graph_config.token_url).mock(return_value=token_response("m"))
-    return MicrosoftGraphClient(graph_config, transport=transport)
-
-
-@pytest.fixture
-def zoom_client(zoom_config, router, transport):
-    router.post(zoom_config.token_url).mock(return_value=token_response("z"))
-    return ZoomClient(zoom_config, transport=transport)
 
 
 def _links(*app_ids: str) -> list[dict]:

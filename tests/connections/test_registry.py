@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from types import SimpleNamespace
 
 import httpx
@@ -13,7 +12,7 @@ from connections.models import Connection
 from connections.providers import provider_for
 from connections.types import ConnectorError, Outcome, System, Target
 
-from .conftest import CANARY, okta_error, okta_user, token_response
+from .conftest import CANARY, Together, okta_error, okta_user, token_response
 
 pytestmark = pytest.mark.django_db
 
@@ -280,27 +279,19 @@ def test_the_live_check_reads_the_user_and_their_groups_side_by_side(okta, use_r
     """Given an Okta id (what a request carries), the check before a start costs one call's time:
     each answer waits until both requests have arrived (sent in turn, the barrier breaks)."""
     user_id = "00u1a2b3c4d5e6f7g8h9"
-    together = threading.Barrier(2, timeout=10)
-
-    def answer(response):
-        def side_effect(request):
-            together.wait()
-            return response
-
-        return side_effect
-
+    together = Together(2)
     use_router.get(f"{OKTA_API}/users/{user_id}").mock(
-        side_effect=answer(httpx.Response(200, json=okta_user(user_id)))
+        side_effect=together.answer(httpx.Response(200, json=okta_user(user_id)))
     )
     use_router.get(f"{OKTA_API}/users/{user_id}/groups").mock(
-        side_effect=answer(
+        side_effect=together.answer(
             httpx.Response(
                 200, json=[{"id": "00g1", "type": "OKTA_GROUP", "profile": {"name": "S"}}]
             )
         )
     )
     user, groups = registry.okta_user_and_groups(user_id)
-    assert not together.broken
+    assert together.met
     assert user["id"] == user_id and groups == [{"id": "00g1", "name": "S", "type": "OKTA_GROUP"}]
 
 

@@ -13,28 +13,8 @@ from connections.providers.msgraph import lockout as graph
 from connections.providers.okta import lockout as okta
 from connections.types import Outcome
 
-from .conftest import okta_user
+from .conftest import Together, okta_user
 from .test_client_lockout import GDIR, GRAPH, GUID, OKTA, _links, _mobile, _okta_device
-
-pytest_plugins = ["tests.connections.test_client_lockout"]  # its client fixtures
-
-
-class Together:
-    """Answers that are only given once `parties` requests are waiting at the same time."""
-
-    def __init__(self, parties: int) -> None:
-        self.barrier = threading.Barrier(parties, timeout=10)
-
-    def answer(self, response: httpx.Response):
-        def side_effect(request: httpx.Request) -> httpx.Response:
-            self.barrier.wait()
-            return response
-
-        return side_effect
-
-    @property
-    def met(self) -> bool:
-        return not self.barrier.broken
 
 
 def test_okta_read_back_reads_side_by_side(okta_client, router):

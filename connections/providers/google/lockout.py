@@ -115,8 +115,7 @@ def act_on_devices(
 def _user_and_devices(
     client: GoogleWorkspaceClient, user_key: str
 ) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
-    """The user and their mobile devices, read side by side (the devices by the address the
-    request carries; again by the primary address when the user turns out to have another)."""
+    """The user and their mobile devices, read side by side."""
     got = read_side_by_side(
         {
             "user": lambda: client.find_user(user_key),
@@ -127,10 +126,21 @@ def _user_and_devices(
     user = got["user"]()
     if user is None:
         return None, []
+    return user, _devices_of(client, user, user_key, got["devices"])()
+
+
+def _devices_of(
+    client: GoogleWorkspaceClient,
+    user: Mapping[str, Any],
+    user_key: str,
+    listed: Callable[[], list[dict[str, Any]]],
+) -> Callable[[], list[dict[str, Any]]]:
+    """The devices as listed by the address the request carries, or, when the user's primary
+    address is another (the request carried an alias), a reader that lists them by that one."""
     email = str(user.get("primaryEmail") or user_key)
     if email.lower() != user_key.lower():
-        return user, mobile_devices(client, email)
-    return user, got["devices"]()
+        return functools.partial(mobile_devices, client, email)
+    return listed
 
 
 def verify(
@@ -169,10 +179,7 @@ def verify(
             rb.observed["backup_codes"] = len(codes)
             rb.expect(not codes, f"Google still lists {plural(len(codes), 'backup code')}")
     if "devices" in got:
-        email = str(user.get("primaryEmail") or user_key)
-        reader = got["devices"]
-        if email.lower() != user_key.lower():  # listed by another address: list by the primary
-            reader = functools.partial(mobile_devices, client, email)
+        reader = _devices_of(client, user, user_key, got["devices"])
         _verify_devices(rb, reader, block_only=wanted(options, "block_only"))
     if wanted(options, "sign_out"):
         rb.observed["sessions"] = "not readable through the API; the sign-out was answered 204"
