@@ -17,7 +17,7 @@ from offboarding.exceptions import NotAllowed, TargetLookupFailed
 from offboarding.models import ActionRequest, AuditEvent, StepRun
 from offboarding.progress import advance, enqueue_steps_on_commit, finish_if_done
 from offboarding.runner.chain import steps_run_here
-from offboarding.runner.writes import write_transaction
+from offboarding.runner.locks import request_transaction
 from offboarding.selectors import open_twin
 from offboarding.targets import live_check_reuse, scope_check, target_lookup
 
@@ -71,8 +71,8 @@ def action_request_start(
     except TargetLookupFailed as exc:
         logger.warning("request %s not started yet: %s", req.pk, exc.message)
         return False
-    with write_transaction():
-        req = ActionRequest.objects.select_for_update().get(pk=action_request_id)
+    with request_transaction(action_request_id):
+        req = ActionRequest.objects.get(pk=action_request_id)
         if req.state not in _STARTABLE:
             return False
         if refusal:
