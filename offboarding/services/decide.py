@@ -76,7 +76,10 @@ def approve_now(
     step_runs_create(req)
     if state == RS.APPROVED:
         transaction.on_commit(functools.partial(enqueue_start, req.pk))
-    transaction.on_commit(functools.partial(notifications.notify_requester, req.pk, "approved"))
+    if req.origin != ActionRequest.Origin.BREAK_GLASS:
+        # A responder's break-glass run was approved by nobody (approvers review it afterwards):
+        # they are not told "approved"; they hear when it ends, like any requester.
+        transaction.on_commit(functools.partial(notifications.notify_requester, req.pk, "approved"))
 
 
 def approvals_counted(req: ActionRequest) -> int:

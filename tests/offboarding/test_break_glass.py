@@ -66,6 +66,8 @@ def test_reset_sessions_runs_at_once_audited_and_waits_for_review(
     review_mails = [m for m in mailoutbox if "Review needed" in m.subject]
     assert len(review_mails) == 1
     assert sorted(review_mails[0].to) == ["approver2@portal.test", "approver@portal.test"]
+    # Nobody approved it: the responder is not told it was "approved" (they hear when it ends).
+    assert not [m for m in mailoutbox if responder.email in m.to], [m.subject for m in mailoutbox]
 
 
 def test_offboard_runs_only_the_lock_steps_and_never_deactivates(run, queue, steps, fake_registry):
