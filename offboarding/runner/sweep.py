@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from offboarding import notifications
 from offboarding.audit import audit_chain_link, audit_checkpoint_write, audit_record
-from offboarding.models import ActionRequest, AuditEvent, StepAttempt, StepRun
+from offboarding.models import ActionRequest, ApiIdempotencyKey, AuditEvent, StepAttempt, StepRun
 from offboarding.progress import (
     advance,
     enqueue_start,
@@ -46,6 +46,7 @@ class SweepReport:
     repaired: int = 0
     linked: int = 0
     checkpoint: int = 0
+    forgotten_keys: int = 0
     # Lost leases whose rows another session holds (a frozen process): taken back next sweep.
     busy: int = 0
     # The steps taken back from dead workers: a cluster resumes them at once, ahead of the queue.
@@ -243,7 +244,17 @@ def sweep(
         # Audit events a crash left sealed but unlinked, then a signed checkpoint when due.
         report.linked = _part("audit link", lambda: audit_chain_link(wait=False))
         report.checkpoint = _part("audit checkpoint", lambda: _checkpoint(now))
+        report.forgotten_keys = _part("idempotency keys", lambda: _forget_keys(now))
     return report
+
+
+def _forget_keys(now: datetime) -> int:
+    """The API's Idempotency-Keys past their keeping time (a create forgets them too, but an
+    integration that stops sending keys would otherwise leave them forever)."""
+    cutoff = now - timedelta(hours=settings.PORTAL_API_IDEMPOTENCY_HOURS)
+    old = ApiIdempotencyKey.objects.filter(created_at__lt=cutoff).values_list("pk", flat=True)
+    deleted, _ = ApiIdempotencyKey.objects.filter(pk__in=list(old[:5000])).delete()
+    return deleted
 
 
 def _expire_pending(now: datetime) -> int:

@@ -81,6 +81,20 @@ def test_keys_are_kept_a_day_then_forgotten(api, fake_registry, settings):
         assert fresh.status_code == 201 and fresh.json()["id"] != first.json()["id"]
 
 
+def test_the_sweeper_forgets_keys_past_their_keeping_time_without_a_new_create(
+    api, fake_registry, settings
+):
+    from offboarding import runner
+
+    api.post("/api/v1/requests", request_body(), **{"Idempotency-Key": "old"})
+    with time_machine.travel(timezone.now() + timedelta(hours=20)):
+        fake_registry.add_user("00u8", "max@example.com")
+        api.post("/api/v1/requests", request_body(person="00u8"), **{"Idempotency-Key": "new"})
+    later = timezone.now() + timedelta(hours=settings.PORTAL_API_IDEMPOTENCY_HOURS + 1)
+    assert runner.sweep(now=later).forgotten_keys == 1
+    assert list(ApiIdempotencyKey.objects.values_list("key", flat=True)) == ["new"]
+
+
 @pytest.mark.django_db
 def test_an_unusable_key_is_422(api):
     answer = api.post("/api/v1/requests", request_body(), **{"Idempotency-Key": "has space"})
