@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, connection, transaction
+from django.db import InterfaceError, InternalError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from connections import registry
@@ -317,12 +317,13 @@ def step_run_execute(*, step_id: int, follow: list[int] | None = None) -> str:
     )
     try:
         applied = complete(follow=follow)
-    except (OperationalError, InterfaceError):
+    except (OperationalError, InterfaceError, InternalError):
         if connection.in_atomic_block:
             raise
         # The server ended this session (this process was frozen past DB_IDLE_TRANSACTION_TIMEOUT,
-        # or the database restarted): the result is still worth recording, on a new connection,
-        # if only as a stale attempt.
+        # which psycopg reports as an InternalError when it struck inside this completion's own
+        # transaction, or the database restarted): the result is still worth recording, on a new
+        # connection, if only as a stale attempt.
         logger.warning("step %s: database connection lost; completing again", step.pk)
         connection.close()
         if follow is not None:

@@ -6,6 +6,7 @@ worker that comes back to a session the server ended must still record its late 
 from __future__ import annotations
 
 import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -230,3 +231,32 @@ def test_a_completion_tries_its_request_lock_instead_of_queuing_behind_a_frozen_
     thread.join(10)
     assert applied == [True]
     assert StepRun.objects.get(pk=step.pk).status == S.SUCCEEDED
+
+
+def test_a_worker_frozen_inside_its_completion_records_the_result_on_a_new_session(
+    approved, queue, steps, fake_registry, monkeypatch
+):
+    """Frozen past the idle timeout in the middle of the completion's transaction: the server ends
+    the session (psycopg: IdleInTransactionSessionTimeout, an InternalError); the completion is
+    made again on a new connection and, the lease still being this worker's, applied."""
+    from offboarding import progress
+
+    req = approved("offboard", systems=["okta"])
+    queue.run_starts()
+    step = steps(req)["okta.suspend"]
+    original_advance = progress.advance
+    frozen = []
+
+    def freeze_once(*args, **kwargs):
+        if not frozen:
+            frozen.append(True)
+            with connection.cursor() as cursor:
+                cursor.execute("SET idle_in_transaction_session_timeout = 100")
+            time.sleep(0.5)  # the process is stopped; the server ends its session
+        return original_advance(*args, **kwargs)
+
+    monkeypatch.setattr(execute, "advance", freeze_once)
+    assert execute.step_run_execute(step_id=step.pk) == "applied"
+    assert frozen == [True]
+    step.refresh_from_db()
+    assert step.status == S.SUCCEEDED and step.lease_owner == ""
