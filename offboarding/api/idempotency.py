@@ -9,10 +9,8 @@ import json
 import re
 import time
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -50,8 +48,7 @@ def begin(token: ApiToken, key: str, digest: str) -> Stored | None:
     Raises the 422 problem for another body, the 409 one while the first call is still running."""
     if not _KEY.match(key):
         raise ApiProblem("validation", "An Idempotency-Key is 1–255 visible ASCII characters.")
-    cutoff = timezone.now() - timedelta(hours=settings.PORTAL_API_IDEMPOTENCY_HOURS)
-    ApiIdempotencyKey.objects.filter(created_at__lt=cutoff).delete()  # indexed; any token's
+    ApiIdempotencyKey.forget_expired(timezone.now())  # indexed; any token's
     deadline = time.monotonic() + WAIT_SECONDS
     while True:
         if _claim(token, key, digest):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import Group
@@ -103,3 +103,11 @@ class ApiIdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.token_id}:{self.key}"
+
+    @classmethod
+    def forget_expired(cls, now: datetime) -> int:
+        """Delete the keys kept past `PORTAL_API_IDEMPOTENCY_HOURS` (at most 5,000 at a time)."""
+        cutoff = now - timedelta(hours=settings.PORTAL_API_IDEMPOTENCY_HOURS)
+        old = cls.objects.filter(created_at__lt=cutoff).values_list("pk", flat=True)[:5000]
+        deleted, _ = cls.objects.filter(pk__in=list(old)).delete()
+        return deleted

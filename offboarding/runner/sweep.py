@@ -244,17 +244,10 @@ def sweep(
         # Audit events a crash left sealed but unlinked, then a signed checkpoint when due.
         report.linked = _part("audit link", lambda: audit_chain_link(wait=False))
         report.checkpoint = _part("audit checkpoint", lambda: _checkpoint(now))
-        report.forgotten_keys = _part("idempotency keys", lambda: _forget_keys(now))
+        report.forgotten_keys = _part(
+            "idempotency keys", lambda: ApiIdempotencyKey.forget_expired(now)
+        )
     return report
-
-
-def _forget_keys(now: datetime) -> int:
-    """The API's Idempotency-Keys past their keeping time (a create forgets them too, but an
-    integration that stops sending keys would otherwise leave them forever)."""
-    cutoff = now - timedelta(hours=settings.PORTAL_API_IDEMPOTENCY_HOURS)
-    old = ApiIdempotencyKey.objects.filter(created_at__lt=cutoff).values_list("pk", flat=True)
-    deleted, _ = ApiIdempotencyKey.objects.filter(pk__in=list(old[:5000])).delete()
-    return deleted
 
 
 def _expire_pending(now: datetime) -> int:
