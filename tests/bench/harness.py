@@ -81,7 +81,12 @@ def _setup_django(env: dict[str, str]) -> None:
     from django.core.management import call_command
 
     if env["DATABASE_URL"].startswith("postgres"):
-        call_command("flush", interactive=False, verbosity=0)
+        # An empty schema, not `flush`: flush also empties the rows the migrations made (the role
+        # groups), which a second run on the same database then lacks.
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
     call_command("migrate", interactive=False, verbosity=0)
     call_command("createcachetable", verbosity=0)
     call_command("configure_sandbox_connections", verbosity=0)
