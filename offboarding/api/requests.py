@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from django.http import HttpRequest, HttpResponse
@@ -148,6 +148,18 @@ def _cursor_id(cursor: str | None) -> int | None:
     return value
 
 
+def _in_utc(since: datetime | None) -> datetime | None:
+    """`since` in UTC (PostgreSQL refuses offsets beyond ±15:59, which ISO 8601 allows)."""
+    if since is None:
+        return None
+    if since.tzinfo is None:
+        raise ApiProblem("validation", "since needs a time zone, e.g. 2026-12-01T00:00:00Z.")
+    try:
+        return since.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+05:00 is before the first representable time
+        raise ApiProblem("validation", "since is out of range.") from None
+
+
 def _cursor_of(pk: int) -> str:
     return base64.urlsafe_b64encode(str(pk).encode()).decode().rstrip("=")
 
@@ -158,15 +170,13 @@ def request_list(request: HttpRequest, filters: Query[ListFilters]) -> RequestPa
     token = require_scope(request, ApiToken.Scope.REQUESTS_READ)
     if not 1 <= filters.limit <= 100:
         raise ApiProblem("validation", "limit is between 1 and 100.")
-    if filters.since is not None and filters.since.tzinfo is None:
-        raise ApiProblem("validation", "since needs a time zone, e.g. 2026-12-01T00:00:00Z.")
     rows = selectors_api.api_request_list(
         token,
         state=filters.state or "",
         kind=filters.kind or "",
         origin=filters.origin or "",
         person=(filters.person or "").strip(),
-        since=filters.since,
+        since=_in_utc(filters.since),
         before_id=_cursor_id(filters.cursor),
         limit=filters.limit,
     )

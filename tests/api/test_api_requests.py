@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from urllib.parse import urlencode
 
 import pytest
 from django.contrib.auth.models import Group
@@ -258,6 +259,27 @@ def test_the_list_pages_with_a_cursor_and_filters(api, fake_registry):
     _problem(api.get("/api/v1/requests?cursor=%%%"), 422, "validation")
     _problem(api.get("/api/v1/requests?limit=0"), 422, "validation")
     _problem(api.get("/api/v1/requests?state=nonsense"), 422, "validation")
+
+
+@pytest.mark.parametrize(
+    "since, found",
+    [
+        ("2000-01-01T00:00:00Z", 1),
+        # ISO 8601 allows offsets PostgreSQL refuses (beyond ±15:59): read in UTC, not a 500.
+        ("0963-03-16T22:01:17+17:50", 1),
+        ("2999-01-01T23:59:00-23:59", 0),
+    ],
+)
+def test_since_is_read_in_utc_whatever_its_offset(api, fake_registry, since, found):
+    fake_registry.add_user("00uS1", "s1@example.com")
+    assert api.post("/api/v1/requests", request_body(person="00uS1")).status_code == 201
+    page = api.get("/api/v1/requests?" + urlencode({"since": since}))
+    assert page.status_code == 200 and len(page.json()["items"]) == found
+
+
+def test_a_since_before_the_first_representable_time_is_422(api):
+    for since in ("0001-01-01T00:00:00+05:00", "2026-12-01T00:00:00"):
+        _problem(api.get("/api/v1/requests?" + urlencode({"since": since})), 422, "validation")
 
 
 def test_a_token_cancels_its_own_request_but_not_a_persons(api, make_request, fake_registry):
