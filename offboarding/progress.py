@@ -98,12 +98,17 @@ def _verdict_fields(status: str, words: str, now: datetime) -> dict[str, Any]:
     return fields
 
 
-def advance(action_request_id: int, now: datetime) -> list[int]:
+def advance(
+    action_request_id: int, now: datetime, *, seen: list[StepRun] | None = None
+) -> list[int]:
     """Decide the waiting steps whose dependencies are decided; returns the ids made ready.
 
     The caller holds the request row lock and queues the ready ids (enqueue_steps_on_commit).
+    `seen`, when a list, receives every step of the request as it stands after the decisions.
     """
     steps = list(StepRun.objects.filter(action_request_id=action_request_id))
+    if seen is not None:
+        seen.extend(steps)
     by_key = {s.key: s for s in steps}
     ready: list[int] = []
     changed = True

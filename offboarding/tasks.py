@@ -10,7 +10,7 @@ from offboarding.runner import shutdown
 
 
 def run_step(step_id: int) -> str:
-    """The step, then the steps of its system that wait only for it (runner.chain)."""
+    """The step, then the steps its completion made ready, and theirs (runner.chain)."""
     if shutdown.draining():
         return shutdown.release_step(int(step_id))
     return runner.step_chain_execute(step_id=int(step_id))
@@ -43,7 +43,6 @@ def release_batch(batch_id: int) -> str:
     if remaining:
         enqueue_release(int(batch_id))
     return f"{remaining} rows left to release"
-    return str(runner.sweep())
 
 
 def handle_hook_event(hook_event_id: int) -> str:

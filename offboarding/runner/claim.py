@@ -8,13 +8,13 @@ import random
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import F, Q
-from django.db.models.functions import Coalesce
+from django.db.models import Q
 from django.utils import timezone
 
 from connections import registry
 from connections.types import System
 from offboarding.models import ActionRequest, StepRun
+from offboarding.progress import enqueue_step
 from offboarding.runner.locks import claim_transaction
 from offboarding.runner.pacing import rate_paused_until
 
@@ -30,13 +30,6 @@ def concurrency_limit(system: str) -> int:
     except Exception:  # a missing or broken registry must not let calls run unbounded
         logger.exception("no concurrency limit for %s; using 1", system)
         return 1
-
-
-def slot_free(system: str, now: datetime | None = None) -> bool:
-    """Whether a step of this system could be claimed now without passing its concurrency limit."""
-    now = now or timezone.now()
-    running = StepRun.objects.filter(system=system, status=S.RUNNING, lease_expires_at__gt=now)
-    return running.count() < concurrency_limit(system)
 
 
 def due(now: datetime) -> Q:
@@ -58,28 +51,41 @@ def _defer_for_rate_limit(step_id: int, until: datetime, now: datetime) -> None:
     )
 
 
-def step_run_claim(*, step_id: int, owner: str, now: datetime | None = None) -> StepRun | None:
-    """Take the step for this worker, or None (not claimable, not due, or no free slot)."""
+class SlotBusy(Exception):
+    """The step's system has no free slot, and the caller asked to be told rather than defer."""
+
+
+def step_run_claim(
+    *, step_id: int, owner: str, now: datetime | None = None, defer_when_full: bool = True
+) -> StepRun | None:
+    """Take the step for this worker, or None (not claimable, not due, or no free slot: the step
+    is then deferred, or with `defer_when_full=False` SlotBusy is raised and nothing changes).
+
+    The step (with its request) is read once, before the claim; the claim is fenced on its
+    attempt count as read, so a step another worker claimed in between is not taken, and the
+    returned row is that reading with the claim's changes applied (no second read)."""
     now = now or timezone.now()
-    row = StepRun.objects.filter(pk=step_id).values("system", "status", "next_attempt_at").first()
-    if row is None or row["status"] not in StepRun.CLAIMABLE:
+    step = StepRun.objects.select_related("action_request").filter(pk=step_id).first()
+    if step is None or step.status not in StepRun.CLAIMABLE:
         return None
-    if row["next_attempt_at"] and row["next_attempt_at"] > now:
+    if step.next_attempt_at and step.next_attempt_at > now:
         return None
-    paused = rate_paused_until(row["system"])
+    paused = rate_paused_until(step.system)
     if paused is not None:
         _defer_for_rate_limit(step_id, paused, now)
         return None
-    limit = concurrency_limit(row["system"])
+    limit = concurrency_limit(step.system)
     # Claims of one system one at a time, so the concurrency limit holds (SQLite: one writer).
-    with claim_transaction(row["system"]):
+    with claim_transaction(step.system):
         running = StepRun.objects.filter(
-            system=row["system"], status=S.RUNNING, lease_expires_at__gt=now
+            system=step.system, status=S.RUNNING, lease_expires_at__gt=now
         ).count()
         claimable = StepRun.objects.filter(
             pk=step_id, action_request__state=ActionRequest.State.RUNNING
         ).filter(due(now))
         if running >= limit:
+            if not defer_when_full:
+                raise SlotBusy(step.system)
             claimable.transition(
                 to=S.RETRYING,
                 fence=StepRun.CLAIMABLE,
@@ -89,16 +95,32 @@ def step_run_claim(*, step_id: int, owner: str, now: datetime | None = None) -> 
                 enqueued_at=None,
             )
             return None
-        claimed = claimable.transition(
-            to=S.RUNNING,
-            fence=StepRun.CLAIMABLE,
-            at=now,
-            lease_owner=owner,
-            lease_expires_at=now + timedelta(seconds=settings.OFFBOARDING_LEASE_SECONDS),
-            attempts=F("attempts") + 1,
-            waiting_for_slot=False,
-            started_at=Coalesce(F("started_at"), now),
+        claim = {
+            "lease_owner": owner,
+            "lease_expires_at": now + timedelta(seconds=settings.OFFBOARDING_LEASE_SECONDS),
+            "attempts": step.attempts + 1,
+            "waiting_for_slot": False,
+            "started_at": step.started_at or now,
+        }
+        claimed = claimable.filter(attempts=step.attempts).transition(
+            to=S.RUNNING, fence=StepRun.CLAIMABLE, at=now, **claim
         )
     if claimed != 1:
         return None
-    return StepRun.objects.select_related("action_request").get(pk=step_id)
+    for name, value in {**claim, "status": S.RUNNING, "updated_at": now}.items():
+        setattr(step, name, value)
+    return step
+
+
+def wake_slot_waiters(system: str, limit: int = 1) -> None:
+    """A slot freed up: enqueue the oldest step of this system that waits for one."""
+    now = timezone.now()
+    waiting = StepRun.objects.filter(
+        system=system, status=S.RETRYING, waiting_for_slot=True
+    ).order_by("next_attempt_at", "id")[:limit]
+    for step in waiting:
+        woken = StepRun.objects.filter(pk=step.pk, status=S.RETRYING, waiting_for_slot=True).amend(
+            at=now, next_attempt_at=now, enqueued_at=now
+        )
+        if woken:
+            enqueue_step(step.pk)

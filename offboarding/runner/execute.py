@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import functools
 import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import InterfaceError, InternalError, OperationalError, connection, transaction
@@ -26,20 +28,24 @@ from connections.types import (
 from offboarding import playbooks
 from offboarding.audit import audit_record
 from offboarding.models import AuditEvent, StepAttempt, StepRun
-from offboarding.progress import advance, enqueue_step, enqueue_steps_on_commit, finish_if_done
+from offboarding.progress import advance, enqueue_steps_on_commit, finish_if_done
 from offboarding.runner.backoff import backoff_delay
-from offboarding.runner.claim import concurrency_limit, step_run_claim
+from offboarding.runner.claim import concurrency_limit, step_run_claim, wake_slot_waiters
 from offboarding.runner.lease import keep_lease, new_lease_owner
 from offboarding.runner.locks import request_transaction
 from offboarding.runner.pacing import rate_note
+from offboarding.runner.timings import note_call_times, note_operation_time
 from offboarding.runner.verify import (
     contradicted,
     is_verification,
     verification_options,
     verification_record,
 )
+from offboarding.runner.writes import write_transaction
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 S = StepRun.Status
 
@@ -232,14 +238,67 @@ def step_run_complete(
 ) -> bool:
     """Apply an attempt's result if this worker still holds the lease; else record it as stale.
 
-    Steps made ready are queued on commit, except, when `follow` is a list, those of the same
-    system: their ids are added to it for the caller to run (`runner.chain`). They are ready
-    with `enqueued_at` set, so the sweeper brings them back if the caller dies first.
+    Two transactions. The first applies the step's own result (fenced by the lease, with its
+    attempts and audit events) and takes no request lock, so the steps of one request complete
+    side by side. The second, once the step is terminal, holds the request's row lock to decide
+    its dependents and finish the request: each such transaction runs after its own step's result
+    committed and sees every result committed before it, so the last one decides everything, and a
+    dependent is made ready once (fenced). A crash between the two leaves the request with no step
+    to run: the sweeper moves it on (`sweep.repair_stalled`).
+
+    Steps made ready are queued on commit, or, when `follow` is a list, added to it for the
+    caller to run (`runner.chain`). They are ready with `enqueued_at` set, so the sweeper brings
+    them back if the caller dies first.
     """
     now = now or timezone.now()
     done = _completion_for(step, result, error, now)
-    # One completion per request at a time, so dependents are decided exactly once.
-    with request_transaction(step.action_request_id):
+    retried: list[bool] = []
+    applied = _again_on_a_new_connection(
+        step, lambda: _apply(step, owner, done, calls, now, (result, error)), retried
+    )
+    # After a lost connection the first try may have committed unseen (the retry then finds the
+    # step ended): moving the request on is harmless either way, so it is done.
+    if done.terminal and (applied or retried):
+        kept = len(follow) if follow is not None else 0
+
+        def move_on() -> None:
+            if follow is not None:
+                del follow[kept:]
+            _move_on(step, now, follow)
+
+        _again_on_a_new_connection(step, move_on, [])
+    if applied:  # a slot of this system is free (outside a transaction: at once)
+        transaction.on_commit(functools.partial(wake_slot_waiters, step.system))
+    return applied
+
+
+def _again_on_a_new_connection(step: StepRun, work: Callable[[], T], retried: list[bool]) -> T:
+    """`work()`, made again on a new connection if the server ended this session inside it.
+
+    The server ends a session when this process was frozen past DB_IDLE_TRANSACTION_TIMEOUT
+    (psycopg reports an InternalError when it struck inside the transaction) or the database
+    restarted: the result is still worth recording, if only as a stale attempt."""
+    try:
+        return work()
+    except (OperationalError, InterfaceError, InternalError):
+        if connection.in_atomic_block:
+            raise
+        logger.warning("step %s: database connection lost; completing again", step.pk)
+        connection.close()
+        retried.append(True)
+        return work()
+
+
+def _apply(
+    step: StepRun,
+    owner: str,
+    done: _Completion,
+    calls: list[CallRecord],
+    now: datetime,
+    outcome_of: tuple[OperationResult | None, ConnectorError | None],
+) -> bool:
+    """The step's own result, fenced by the lease; a late result is recorded as stale."""
+    with write_transaction():
         applied = StepRun.objects.filter(pk=step.pk, lease_owner=owner).transition(
             to=done.status, fence=S.RUNNING, at=now, **done.fields
         )
@@ -251,82 +310,68 @@ def step_run_complete(
             outcome = str(done.fields.get("outcome", ""))
             audit_step_outcome(step, status=done.status, outcome=outcome, summary=done.summary)
             if is_verification(step):
+                result, error = outcome_of
                 verification_record(step, result=result, error=error, now=now)
-            ready = advance(step.action_request_id, now)
-            enqueue_steps_on_commit(_keep_followers(step, ready, follow))
-            finish_if_done(step.action_request_id, now)
-        transaction.on_commit(functools.partial(_wake_slot_waiters, step.system))
     return True
 
 
-def _keep_followers(step: StepRun, ready: list[int], follow: list[int] | None) -> list[int]:
-    """The ready ids to queue; same-system ones go to `follow` instead when it is a list."""
-    if follow is None or not ready:
+def _move_on(step: StepRun, now: datetime, follow: list[int] | None) -> None:
+    """Decide the dependents of an ended step and finish its request when every step ended."""
+    with request_transaction(step.action_request_id):
+        seen: list[StepRun] = []
+        ready = advance(step.action_request_id, now, seen=seen)
+        enqueue_steps_on_commit(_keep_followers(ready, follow))
+        if all(s.status in StepRun.TERMINAL for s in seen):
+            finish_if_done(step.action_request_id, now)
+
+
+def _keep_followers(ready: list[int], follow: list[int] | None) -> list[int]:
+    """The ready ids to queue; when `follow` is a list they go to it instead, for the caller to
+    run. Any system's: with the steps completing side by side, the transaction that decides a
+    step may be another system's (it saw that system's results first)."""
+    if follow is None:
         return ready
-    same = set(
-        StepRun.objects.filter(pk__in=ready, system=step.system).values_list("pk", flat=True)
-    )
-    follow.extend(pk for pk in ready if pk in same)
-    return [pk for pk in ready if pk not in same]
+    follow.extend(ready)
+    return []
 
 
-def _wake_slot_waiters(system: str, limit: int = 1) -> None:
-    """A slot freed up: enqueue the oldest step of this system that waits for one."""
-    now = timezone.now()
-    waiting = StepRun.objects.filter(
-        system=system, status=S.RETRYING, waiting_for_slot=True
-    ).order_by("next_attempt_at", "id")[:limit]
-    for step in waiting:
-        woken = StepRun.objects.filter(pk=step.pk, status=S.RETRYING, waiting_for_slot=True).amend(
-            at=now, next_attempt_at=now, enqueued_at=now
-        )
-        if woken:
-            enqueue_step(step.pk)
+@dataclass(frozen=True)
+class Claimed:
+    """A step this process claimed already (`step_run_claim`), with the lease owner it claimed as."""
+
+    step: StepRun
+    owner: str
 
 
-_call_ms = [0.0]  # a moving average of this process's API call times (ms)
-
-
-def _note_call_times(calls: list[CallRecord]) -> None:
-    for call in calls:
-        _call_ms[0] = 0.8 * _call_ms[0] + 0.2 * call.duration_ms
-
-
-def recent_call_ms() -> float:
-    """A moving average of how long this process's recent API calls took, in ms."""
-    return _call_ms[0]
-
-
-def step_run_execute(*, step_id: int, follow: list[int] | None = None) -> str:
+def step_run_execute(
+    *,
+    step_id: int,
+    follow: list[int] | None = None,
+    defer_when_full: bool = True,
+    claimed: Claimed | None = None,
+) -> str:
     """Claim, call, complete. Safe to call any number of times for the same step.
 
-    `follow`: see step_run_complete (the same-system steps made ready, for the caller to run).
+    `follow`: see step_run_complete (the steps made ready, for the caller to run).
+    `defer_when_full`: see step_run_claim. `claimed`: the step was claimed already; go on from
+    the call.
     """
-    owner = new_lease_owner()
-    step = step_run_claim(step_id=step_id, owner=owner)
-    if step is None:
-        return "not claimed"
+    if claimed is not None:
+        step, owner = claimed.step, claimed.owner
+    else:
+        owner = new_lease_owner()
+        found = step_run_claim(step_id=step_id, owner=owner, defer_when_full=defer_when_full)
+        if found is None:
+            return "not claimed"
+        step = found
     with keep_lease(step_id=step.pk, owner=owner):
+        began = time.monotonic()
         result, error, calls = step_run_call(step)
-    _note_call_times(calls)
+        note_operation_time(step.system, step.operation, (time.monotonic() - began) * 1000)
+    note_call_times(calls)
     if any(c.rate_reset is not None for c in calls):
         rate_note(step.system, calls, reserve=concurrency_limit(step.system))
-    kept = len(follow) if follow is not None else 0
-    complete = functools.partial(
-        step_run_complete, step=step, owner=owner, result=result, error=error, calls=calls
+    applied = step_run_complete(
+        step=step, owner=owner, result=result, error=error, calls=calls, follow=follow
     )
-    try:
-        applied = complete(follow=follow)
-    except (OperationalError, InterfaceError, InternalError):
-        if connection.in_atomic_block:
-            raise
-        # The server ended this session (this process was frozen past DB_IDLE_TRANSACTION_TIMEOUT,
-        # which psycopg reports as an InternalError when it struck inside this completion's own
-        # transaction, or the database restarted): the result is still worth recording, on a new
-        # connection, if only as a stale attempt.
-        logger.warning("step %s: database connection lost; completing again", step.pk)
-        connection.close()
-        if follow is not None:
-            del follow[kept:]
-        applied = complete(follow=follow)
     return "applied" if applied else "stale"

@@ -84,7 +84,8 @@ def action_request_start(
         ready = advance(req.pk, now)
         if not run_here:
             enqueue_steps_on_commit(ready)
-        finish_if_done(req.pk, now)
+        if not ready:  # nothing could run (every step skipped or cancelled): it ends here
+            finish_if_done(req.pk, now)
     if run_here:
         steps_run_here(ready)
     return True

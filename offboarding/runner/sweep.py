@@ -1,5 +1,5 @@
 """The sweeper, the safety net the broker is not: lost leases, due retries, lost tasks, due requests,
-expired requests and requests whose steps all ended. Idempotent; two sweepers at once do no harm."""
+expired requests and requests left with no step to run. Idempotent; two sweepers at once do no harm."""
 
 from __future__ import annotations
 
@@ -194,17 +194,22 @@ def action_request_expire(*, action_request_id: int, now: datetime | None = None
     return True
 
 
-def _repair_finished(now: datetime) -> int:
-    """Running requests whose steps all ended (a crash between a step and the finish)."""
+def repair_stalled(now: datetime) -> int:
+    """Running requests with no step to run: a crash between a step's result and moving its
+    request on (`execute.step_run_complete`) left dependents undecided, or the finish undone.
+    Their dependents are decided (and queued) and they finish when every step ended."""
     repaired = 0
+    active = [S.READY, S.RUNNING, S.RETRYING]
     for pk in (
         ActionRequest.objects.filter(state=RS.RUNNING)
-        .exclude(steps__status__in=[S.WAITING, S.READY, S.RUNNING, S.RETRYING])
+        .exclude(steps__status__in=active)
         .values_list("pk", flat=True)[:1000]
     ):
         with transaction.atomic():
             ActionRequest.objects.select_for_update().filter(pk=pk).first()
-            repaired += bool(finish_if_done(pk, now))
+            ready = advance(pk, now)
+            enqueue_steps_on_commit(ready)
+            repaired += bool(ready) or bool(finish_if_done(pk, now))
     return repaired
 
 
@@ -240,7 +245,7 @@ def sweep(
         report.requeued = _part("re-queue", lambda: _requeue_due(now, requeue_after))
         report.started = _part("due requests", lambda: _start_due_requests(now))
         report.expired = _part("expiry", lambda: _expire_pending(now))
-        report.repaired = _part("finished requests", lambda: _repair_finished(now))
+        report.repaired = _part("stalled requests", lambda: repair_stalled(now))
         # Audit events a crash left sealed but unlinked, then a signed checkpoint when due.
         report.linked = _part("audit link", lambda: audit_chain_link(wait=False))
         report.checkpoint = _part("audit checkpoint", lambda: _checkpoint(now))

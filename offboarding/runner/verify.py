@@ -68,10 +68,21 @@ def verification_record(
     else:
         verdict, observed = V.UNAVAILABLE, {}
         summary = f"The read-back failed: {error.message if error else 'no answer'}"
-    SystemVerification.objects.update_or_create(
-        action_request_id=step.action_request_id,
-        system=step.system,
-        defaults={"verdict": verdict, "summary": summary, "observed": observed, "at": now},
+    # One statement (INSERT … ON CONFLICT DO UPDATE): a retry's read-back replaces the first.
+    SystemVerification.objects.bulk_create(
+        [
+            SystemVerification(
+                action_request_id=step.action_request_id,
+                system=step.system,
+                verdict=verdict,
+                summary=summary,
+                observed=observed,
+                at=now,
+            )
+        ],
+        update_conflicts=True,
+        unique_fields=["action_request", "system"],
+        update_fields=["verdict", "summary", "observed", "at"],
     )
     audit_record(
         action=AuditEvent.Action.SYSTEM_VERIFIED,

@@ -233,6 +233,34 @@ def test_a_completion_tries_its_request_lock_instead_of_queuing_behind_a_frozen_
     assert StepRun.objects.get(pk=step.pk).status == S.SUCCEEDED
 
 
+def test_a_step_result_is_applied_while_its_request_row_is_held(
+    approved, queue, steps, fake_registry
+):
+    """The steps of one request complete side by side: only deciding the dependents waits for the
+    request's row, not the step's own result, its attempts and its audit event."""
+    from connections.types import OperationResult, Outcome
+
+    req = approved("offboard", systems=["okta"])
+    queue.run_starts()
+    step = runner.step_run_claim(step_id=steps(req)["okta.suspend"].pk, owner="w1")
+    assert step is not None
+    done = OperationResult(Outcome.DONE, "suspended")
+    lock = "SELECT id FROM offboarding_actionrequest WHERE id = %s FOR UPDATE"
+    with _held(lock, [req.pk]):
+        thread, applied = _in_thread(
+            lambda: execute.step_run_complete(
+                step=step, owner="w1", result=done, error=None, calls=[]
+            )
+        )
+        thread.join(0.5)
+        assert thread.is_alive(), "the dependents were decided behind the holder's back"
+        assert StepRun.objects.get(pk=step.pk).status == S.SUCCEEDED
+        assert steps(req)["okta.clear_sessions"].status == S.WAITING
+    thread.join(10)
+    assert applied == [True]
+    assert steps(req)["okta.clear_sessions"].status == S.READY
+
+
 def test_a_worker_frozen_inside_its_completion_records_the_result_on_a_new_session(
     approved, queue, steps, fake_registry, monkeypatch
 ):

@@ -333,6 +333,38 @@ def test_the_sweeper_re_enqueues_ready_steps_the_broker_lost(approved, queue, st
     assert req.state == RS.SUCCEEDED
 
 
+def test_a_crash_between_a_result_and_moving_its_request_on_is_repaired_by_the_sweeper(
+    approved, queue, steps, monkeypatch
+):
+    """A step's result commits before its dependents are decided: a worker that dies in between
+    leaves a running request with nothing to run, which the next sweep moves on."""
+    from offboarding.runner import execute
+
+    req = approved("reset_sessions", systems=["okta"])
+    queue.run_starts()
+    queue.sent.clear()
+    revoke, verify = steps(req)["okta.clear_sessions"], steps(req)["okta.verify"]
+    claimed = runner.step_run_claim(step_id=revoke.pk, owner="w1")
+    result, error, calls = runner.step_run_call(claimed)
+
+    def die(*args, **kwargs):
+        raise RuntimeError("the worker died here")
+
+    with monkeypatch.context() as patch, pytest.raises(RuntimeError):
+        patch.setattr(execute, "_move_on", die)
+        runner.step_run_complete(step=claimed, owner="w1", result=result, error=error, calls=calls)
+    revoke.refresh_from_db()
+    verify.refresh_from_db()
+    assert revoke.status == S.SUCCEEDED and verify.status == S.WAITING
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.STEP_OUTCOME).count() == 1
+    report = queue.sweep()
+    assert report.repaired == 1 and queue.step_ids() == [verify.pk]
+    assert queue.sweep().repaired == 0, "moved on once"
+    queue.drain()
+    req.refresh_from_db()
+    assert req.state == RS.SUCCEEDED
+
+
 def test_the_sweeper_restarts_an_approved_request_whose_start_was_lost(approved, queue):
     req = approved("reset_sessions")
     queue.sent.clear()
