@@ -22,13 +22,12 @@ from typing import Literal
 from django.conf import settings
 from django.db import connection
 
-from offboarding.models import StepRun
 from offboarding.progress import enqueue_steps_on_commit, queue_backlog
 from offboarding.runner import shutdown
 from offboarding.runner.claim import SlotBusy, step_run_claim
 from offboarding.runner.execute import Claimed, step_run_execute
 from offboarding.runner.lease import new_lease_owner
-from offboarding.runner.timings import operation_ms, recent_call_ms
+from offboarding.runner.timings import recent_call_ms
 
 logger = logging.getLogger(__name__)
 
@@ -72,24 +71,16 @@ def steps_run_here(step_ids: list[int]) -> None:
         return
     # The steps are claimed here, one after another on this thread's open connection (threads
     # claiming at once each open a connection, ~3.5 ms on PostgreSQL, and contend for the
-    # interpreter), longest first (by how long each operation took in this process lately), and
-    # each is handed to a thread the moment it is claimed: the longest chain starts first.
+    # interpreter), in the order given (callers put the longest first, timings.longest_first),
+    # and each is handed to a thread the moment it is claimed: the longest chain starts first.
     with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="step") as pool:
         runs = []
-        for step_id in longest_first(step_ids):
+        for step_id in step_ids:
             claimed = _claim_here(step_id)
             if claimed is not False:
                 runs.append(pool.submit(_follow_in_thread, step_id, claimed))
         for run in runs:
             run.result()
-
-
-def longest_first(step_ids: list[int]) -> list[int]:
-    """The steps, those whose operation took longest in this process lately first (unknown ones
-    keep their order, after the known ones)."""
-    rows = StepRun.objects.filter(pk__in=step_ids).values_list("pk", "system", "operation")
-    took = {pk: operation_ms(system, operation) for pk, system, operation in rows}
-    return sorted(step_ids, key=lambda pk: -took.get(pk, 0.0))
 
 
 def _claim_here(step_id: int) -> Claimed | None | Literal[False]:

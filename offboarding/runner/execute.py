@@ -34,7 +34,7 @@ from offboarding.runner.claim import concurrency_limit, step_run_claim, wake_slo
 from offboarding.runner.lease import keep_lease, new_lease_owner
 from offboarding.runner.locks import request_transaction
 from offboarding.runner.pacing import rate_note
-from offboarding.runner.timings import note_call_times, note_operation_time
+from offboarding.runner.timings import longest_first, note_call_times, note_operation_time
 from offboarding.runner.verify import (
     contradicted,
     is_verification,
@@ -320,7 +320,7 @@ def _move_on(step: StepRun, now: datetime, follow: list[int] | None) -> None:
     with request_transaction(step.action_request_id):
         seen: list[StepRun] = []
         ready = advance(step.action_request_id, now, seen=seen)
-        enqueue_steps_on_commit(_keep_followers(ready, follow))
+        enqueue_steps_on_commit(_keep_followers(longest_first(ready, seen), follow))
         if all(s.status in StepRun.TERMINAL for s in seen):
             finish_if_done(step.action_request_id, now)
 

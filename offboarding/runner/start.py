@@ -18,6 +18,7 @@ from offboarding.models import ActionRequest, AuditEvent, StepRun
 from offboarding.progress import advance, enqueue_steps_on_commit, finish_if_done
 from offboarding.runner.chain import steps_run_here
 from offboarding.runner.locks import request_transaction
+from offboarding.runner.timings import longest_first
 from offboarding.selectors import open_twin
 from offboarding.targets import live_check_reuse, scope_check, target_lookup
 
@@ -81,7 +82,8 @@ def action_request_start(
         if _waits_for_twin(req, now) or not _to_running(req, now):
             return False
         audit_record(action=AuditEvent.Action.REQUEST_STARTED, obj=req, target=req.target_login)
-        ready = advance(req.pk, now)
+        seen: list[StepRun] = []
+        ready = longest_first(advance(req.pk, now, seen=seen), seen)
         if not run_here:
             enqueue_steps_on_commit(ready)
         if not ready:  # nothing could run (every step skipped or cancelled): it ends here

@@ -154,15 +154,16 @@ def test_a_chain_keeps_to_the_systems_concurrency_limit(
 def test_the_steps_a_task_runs_are_claimed_longest_first(approved, queue, steps, monkeypatch):
     """The operation that took longest lately starts first (Okta's device locks: three calls in a
     row), so the request's longest chain is not the last to be claimed."""
-    from offboarding.runner import chain, timings
+    from offboarding.runner import timings
 
     monkeypatch.setattr(timings, "_operation_ms", {})
     req = _started(approved, queue, systems=["okta"])
     followers = [steps(req)[key].pk for key in sorted(OKTA_FOLLOWERS)]
-    assert chain.longest_first(followers) == followers, "nothing seen yet: the order stays"
+    rows = StepRun.objects.filter(pk__in=followers)
+    assert timings.longest_first(followers, rows) == followers, "nothing seen yet: the order stays"
     took = {"lock_devices": 460.0, "unassign_apps": 300.0, "clear_sessions": 150.0}
     for operation, ms in took.items():
         timings.note_operation_time("okta", operation, ms)
-    ordered = [StepRun.objects.get(pk=pk).key for pk in chain.longest_first(followers)]
+    ordered = [StepRun.objects.get(pk=pk).key for pk in timings.longest_first(followers, rows)]
     assert ordered[:3] == ["okta.lock_devices", "okta.unassign_apps", "okta.clear_sessions"]
     assert set(ordered[3:]) == OKTA_FOLLOWERS - {k for k in ordered[:3]}

@@ -208,9 +208,11 @@ def test_a_claim_tries_its_system_lock_instead_of_queuing_behind_a_frozen_holder
     assert claimed and claimed[0] is not None and claimed[0].lease_owner == "w1"
 
 
-def test_a_completion_tries_its_request_lock_instead_of_queuing_behind_a_frozen_holder(
-    approved, queue, steps, fake_registry
-):
+REQUEST_ROW_LOCK = "SELECT id FROM offboarding_actionrequest WHERE id = %s FOR UPDATE"
+
+
+def _suspend_to_complete(approved, queue, steps):
+    """An offboard's Okta suspend, claimed by w1, and its completion (done) to run."""
     from connections.types import OperationResult, Outcome
 
     req = approved("offboard", systems=["okta"])
@@ -218,13 +220,19 @@ def test_a_completion_tries_its_request_lock_instead_of_queuing_behind_a_frozen_
     step = runner.step_run_claim(step_id=steps(req)["okta.suspend"].pk, owner="w1")
     assert step is not None
     done = OperationResult(Outcome.DONE, "suspended")
-    lock = "SELECT id FROM offboarding_actionrequest WHERE id = %s FOR UPDATE"
-    with _held(lock, [req.pk]) as holder:
-        thread, applied = _in_thread(
-            lambda: execute.step_run_complete(
-                step=step, owner="w1", result=done, error=None, calls=[]
-            )
-        )
+    return (
+        req,
+        step,
+        lambda: execute.step_run_complete(step=step, owner="w1", result=done, error=None, calls=[]),
+    )
+
+
+def test_a_completion_tries_its_request_lock_instead_of_queuing_behind_a_frozen_holder(
+    approved, queue, steps, fake_registry
+):
+    req, step, complete = _suspend_to_complete(approved, queue, steps)
+    with _held(REQUEST_ROW_LOCK, [req.pk]) as holder:
+        thread, applied = _in_thread(complete)
         thread.join(0.5)
         assert thread.is_alive() and not applied, "the completion went ahead of the holder"
         assert holder.waiting_in_the_server() == 0, "the completion queued in the server"
@@ -238,20 +246,9 @@ def test_a_step_result_is_applied_while_its_request_row_is_held(
 ):
     """The steps of one request complete side by side: only deciding the dependents waits for the
     request's row, not the step's own result, its attempts and its audit event."""
-    from connections.types import OperationResult, Outcome
-
-    req = approved("offboard", systems=["okta"])
-    queue.run_starts()
-    step = runner.step_run_claim(step_id=steps(req)["okta.suspend"].pk, owner="w1")
-    assert step is not None
-    done = OperationResult(Outcome.DONE, "suspended")
-    lock = "SELECT id FROM offboarding_actionrequest WHERE id = %s FOR UPDATE"
-    with _held(lock, [req.pk]):
-        thread, applied = _in_thread(
-            lambda: execute.step_run_complete(
-                step=step, owner="w1", result=done, error=None, calls=[]
-            )
-        )
+    req, step, complete = _suspend_to_complete(approved, queue, steps)
+    with _held(REQUEST_ROW_LOCK, [req.pk]):
+        thread, applied = _in_thread(complete)
         thread.join(0.5)
         assert thread.is_alive(), "the dependents were decided behind the holder's back"
         assert StepRun.objects.get(pk=step.pk).status == S.SUCCEEDED
