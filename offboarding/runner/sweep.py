@@ -162,8 +162,11 @@ def _requeue_due(now: datetime, requeue_after: float) -> int:
     return count
 
 
-def _start_due_requests(now: datetime) -> int:
-    grace = now - timedelta(seconds=settings.OFFBOARDING_REQUEUE_AFTER)
+def _start_due_requests(now: datetime, requeue_after: float) -> int:
+    """Requests whose start is due and whose start task may be lost: approved more than
+    `requeue_after` ago (0 when a cluster starts: a killed cluster's start tasks are gone), or
+    scheduled and due. A start that runs twice is a no-op (the state is fenced)."""
+    grace = now - timedelta(seconds=requeue_after)
     ready = ActionRequest.objects.filter(
         Q(state=RS.SCHEDULED, scheduled_for__lte=now)
         | Q(state=RS.APPROVED, approved_at__lte=grace)
@@ -224,9 +227,10 @@ def sweep(
     `resume`, when given, is called with each step taken back from a dead worker as soon as it is
     (a cluster runs it at once), before the rest of the pass, which may wait on locks.
 
-    `requeue_after` (default `OFFBOARDING_REQUEUE_AFTER`) is how long a claimable step's task may
-    be out before it is queued again; a cluster that starts passes 0, since tasks that a killed
-    cluster had taken from the broker may be gone (a duplicate task is a no-op).
+    `requeue_after` (default `OFFBOARDING_REQUEUE_AFTER`) is how long a claimable step's task, or
+    an approved request's start task, may be out before it is queued again; a cluster that starts
+    passes 0, since tasks that a killed cluster had taken from the broker may be gone (a duplicate
+    task is a no-op).
     """
     now = now or timezone.now()
     if requeue_after is None:
@@ -243,7 +247,7 @@ def sweep(
                 if resume is not None:
                     resume(step.pk)
         report.requeued = _part("re-queue", lambda: _requeue_due(now, requeue_after))
-        report.started = _part("due requests", lambda: _start_due_requests(now))
+        report.started = _part("due requests", lambda: _start_due_requests(now, requeue_after))
         report.expired = _part("expiry", lambda: _expire_pending(now))
         report.repaired = _part("stalled requests", lambda: repair_stalled(now))
         # Audit events a crash left sealed but unlinked, then a signed checkpoint when due.

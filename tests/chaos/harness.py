@@ -56,6 +56,9 @@ user.groups.add(team, Group.objects.get(name="Helpdesk"))
 Delegation.objects.get_or_create(
     name="chaos", team=team, approver_group=team, allowed_actions=["offboard"], approvals_needed=1
 )
+# A run that failed leaves its requests open (one open request per action and person): end
+# them, so each test starts clean and one failure does not cascade into the next.
+ActionRequest.objects.filter(state__in=ActionRequest.OPEN_STATES).update(state="cancelled", state_note="chaos: left over by an earlier run")
 users, _ = registry.okta_search_users(query="", limit=%(people)d)
 options = normalise_options("offboard", {"okta_deactivate": False})
 systems = ["okta", "google", "msgraph", "zoom"]
@@ -190,6 +193,43 @@ class Steps:
         ).fetchall()
         return dict(rows)
 
+    def unfinished(self) -> list[dict]:
+        """The steps not yet terminal, with what decides when they run (for failure messages)."""
+        cur = self.conn.execute(
+            "SELECT s.id, s.action_request_id, s.key, s.status, s.attempts, s.crash_count, "
+            "s.enqueued_at, s.next_attempt_at, s.updated_at, s.waiting_for_slot, s.lease_owner, "
+            "r.state AS request_state, now() AS at FROM offboarding_steprun s "
+            "JOIN offboarding_actionrequest r ON r.id = s.action_request_id "
+            "WHERE s.action_request_id = ANY(%s) AND s.status <> ALL(%s) ORDER BY s.id",
+            [self.ids, list(TERMINAL)],
+        )
+        names = [c.name for c in cur.description]
+        return [
+            {
+                k: (str(v) if v is not None and not isinstance(v, (int, bool, str)) else v)
+                for k, v in zip(names, row, strict=True)
+            }
+            for row in cur.fetchall()
+        ]
+
+    def unstarted(self) -> list[int]:
+        """The requests approved and not started yet."""
+        rows = self.conn.execute(
+            "SELECT id FROM offboarding_actionrequest WHERE id = ANY(%s) AND state = 'approved'",
+            [self.ids],
+        ).fetchall()
+        return [pk for (pk,) in rows]
+
+    def started(self, ids: list[int]) -> set[int]:
+        """Of these requests, those that have started (or ended) since."""
+        if not ids:
+            return set()
+        rows = self.conn.execute(
+            "SELECT id FROM offboarding_actionrequest WHERE id = ANY(%s) AND state <> 'approved'",
+            [ids],
+        ).fetchall()
+        return {pk for (pk,) in rows}
+
     def running(self, system: str | None = None) -> dict[int, tuple[str, int]]:
         """Running steps: id → (lease owner, attempts)."""
         rows = self.conn.execute(
@@ -214,6 +254,20 @@ class Steps:
         ).fetchone()[0]
 
 
+def unfinished_report(steps: Steps, log: Path) -> str:
+    """What a failed run left unfinished: the rows, and the cluster log's lines about them."""
+    rows = steps.unfinished()
+    ids = {f"step {r['id']}" for r in rows} | {f"step_id={r['id']}" for r in rows}
+    lines = []
+    if log.exists():
+        lines = [
+            line
+            for line in log.read_text(errors="replace").splitlines()
+            if any(i in line for i in ids) or "Traceback" in line or "ERROR" in line
+        ]
+    return json.dumps(rows, indent=1) + "\n" + "\n".join(lines[-60:])
+
+
 def worker_pid(owner: str) -> int:
     """The process that holds a lease (owners are `<host>.<pid>.<random>`)."""
     return int(owner.split(".")[1])
@@ -221,13 +275,25 @@ def worker_pid(owner: str) -> int:
 
 def recovery_times(steps: Steps, held: dict, since: float, seconds: float = 90) -> dict[int, float]:
     """Seconds from `since` until each step in `held` was resumed (claimed anew, or ended)."""
+    return resumption_times(steps, held, [], since, seconds)[0]
+
+
+def resumption_times(
+    steps: Steps, held: dict, unstarted: list[int], since: float, seconds: float = 90
+) -> tuple[dict[int, float], dict[int, float]]:
+    """Seconds from `since` until each step in `held` was resumed (claimed anew, or ended), and
+    until each request in `unstarted` (approved, not yet started) started."""
     times: dict[int, float] = {}
+    starts: dict[int, float] = {}
     deadline = time.monotonic() + seconds
-    while len(times) < len(held) and time.monotonic() < deadline:
+    while (len(times) < len(held) or len(starts) < len(unstarted)) and time.monotonic() < deadline:
+        at = round(time.monotonic() - since, 1)
         for pk in steps.resumed(held) - set(times):
-            times[pk] = round(time.monotonic() - since, 1)
+            times[pk] = at
+        for pk in steps.started(unstarted) - set(starts):
+            starts[pk] = at
         time.sleep(0.2)
-    return times
+    return times, starts
 
 
 def duplicates(effects: list[dict]) -> tuple[dict, dict]:

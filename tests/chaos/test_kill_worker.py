@@ -31,9 +31,10 @@ from tests.chaos.harness import (
     duplicates,
     effects,
     kill9,
-    recovery_times,
+    resumption_times,
     start,
     submit,
+    unfinished_report,
     wait,
 )
 
@@ -57,13 +58,14 @@ def test_kill_9_mid_run_loses_no_step_and_duplicates_no_call(chaos, broker, caps
         )
         held = steps.running()
         kill9(cluster)
+        unstarted = steps.unstarted()  # their start tasks went with the cluster
         killed_at = time.monotonic()
         at_kill = steps.counts()
         in_flight = at_kill["by_status"].get("running", 0)
         killed_after = killed_at - started
 
         cluster = start(env, "qcluster", log=log)
-        recovered = recovery_times(steps, held, killed_at)
+        recovered, restarted = resumption_times(steps, held, unstarted, killed_at)
         after = wait(steps, lambda c: c["terminal"] == c["total"], 120)
         duration = time.monotonic() - started
     finally:
@@ -79,6 +81,8 @@ def test_kill_9_mid_run_loses_no_step_and_duplicates_no_call(chaos, broker, caps
         "killed_after_s": round(killed_after, 1),
         "recovery_s_max": max(recovered.values(), default=None),
         "recovery_s": sorted(recovered.values()),
+        "unstarted_at_kill": len(unstarted),
+        "start_recovery_s_max": max(restarted.values(), default=None),
         "lost": lost,
         "duplicated_state_changes": sum(n - 1 for n in duplicated.values()),
         "resent_sign_outs": sum(n - 1 for n in resent.values()),
@@ -94,7 +98,9 @@ def test_kill_9_mid_run_loses_no_step_and_duplicates_no_call(chaos, broker, caps
     assert held and in_flight >= 1, at_kill
     assert set(recovered) == set(held), f"not resumed: {set(held) - set(recovered)}"
     assert max(recovered.values()) <= RECOVERY_GOAL_S, recovered
-    assert lost == 0, after
+    assert set(restarted) == set(unstarted), f"not started: {set(unstarted) - set(restarted)}"
+    assert max(restarted.values(), default=0) <= RECOVERY_GOAL_S, restarted
+    assert lost == 0, f"{after}\n{unfinished_report(steps, log)}"
     assert duplicated == {}, duplicated
     done = after["by_status"].get("succeeded", 0) + after["by_status"].get("skipped", 0)
     assert done > after["total"] // 2, after

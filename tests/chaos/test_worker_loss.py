@@ -33,6 +33,7 @@ from tests.chaos.harness import (
     set_latency,
     start,
     submit,
+    unfinished_report,
     wait,
     worker_pid,
 )
@@ -125,7 +126,7 @@ def test_a_killed_and_a_stopped_worker_have_their_steps_resumed_within_30_s(chao
     assert set(kill_times) == set(killed) and set(stop_times) == set(stopped), figures
     assert max([*kill_times.values(), *stop_times.values()]) <= RECOVERY_GOAL_S, figures
     assert stale >= 1, "the stopped worker's late completion was not refused"
-    assert after["total"] == after["terminal"], after
+    assert after["total"] == after["terminal"], f"{after}\n{unfinished_report(steps, log)}"
     assert duplicated == {}, duplicated
 
 
@@ -184,5 +185,5 @@ def test_sigterm_mid_run_exits_within_10_s_and_a_restart_loses_and_duplicates_no
     assert drain_s <= DRAIN_GOAL_S, figures
     assert exit_code == 0, figures
     assert set(recovered) == set(in_flight), figures
-    assert after["total"] == after["terminal"], after
+    assert after["total"] == after["terminal"], f"{after}\n{unfinished_report(steps, log)}"
     assert duplicated == {}, duplicated
