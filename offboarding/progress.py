@@ -87,9 +87,9 @@ def _dependency_verdict(step: StepRun, by_key: dict[str, StepRun]) -> tuple[str,
     return S.READY, ""
 
 
-def _verdict_fields(status: str, words: str, now: datetime) -> dict[str, Any]:
+def _verdict_fields(status: str, words: str, now: datetime, followed: bool) -> dict[str, Any]:
     if status == S.READY:
-        return {"enqueued_at": now}
+        return {"enqueued_at": now, "followed": followed}
     fields: dict[str, Any] = {"detail": words, "finished_at": now}
     if status == S.CANCELLED:
         fields["cancel_reason"] = StepRun.CancelReason.DEPENDENCY
@@ -99,11 +99,16 @@ def _verdict_fields(status: str, words: str, now: datetime) -> dict[str, Any]:
 
 
 def advance(
-    action_request_id: int, now: datetime, *, seen: list[StepRun] | None = None
+    action_request_id: int,
+    now: datetime,
+    *,
+    seen: list[StepRun] | None = None,
+    followed: bool = False,
 ) -> list[int]:
     """Decide the waiting steps whose dependencies are decided; returns the ids made ready.
 
-    The caller holds the request row lock and queues the ready ids (enqueue_steps_on_commit).
+    The caller holds the request row lock and queues the ready ids (enqueue_steps_on_commit), or
+    with `followed` runs them itself (runner.chain; the sweeper queues them if it dies first).
     `seen`, when a list, receives every step of the request as it stands after the decisions.
     """
     steps = list(StepRun.objects.filter(action_request_id=action_request_id))
@@ -121,7 +126,7 @@ def advance(
             if verdict is None:
                 continue
             status, words = verdict
-            fields = _verdict_fields(status, words, now)
+            fields = _verdict_fields(status, words, now, followed)
             if StepRun.objects.filter(pk=step.pk).transition(
                 to=status, fence=S.WAITING, at=now, **fields
             ):

@@ -40,6 +40,12 @@ OFFBOARDING_CHECK_REUSE_SECONDS = env_int(
 # Threads one step task uses for the same-system steps that become ready behind it (lock → revokes).
 OFFBOARDING_STEP_THREADS = env_int("OFFBOARDING_STEP_THREADS", 8, minimum=1, maximum=16)
 OFFBOARDING_REQUEUE_AFTER = env_int("OFFBOARDING_REQUEUE_AFTER", 120, minimum=10)
+# A step a task made ready and runs itself on a thread (runner.chain) is claimed within
+# milliseconds, or within chain.SLOT_WAIT (10 s) when its system is busy: still unclaimed this
+# long after, the task died, and the sweeper queues the step.
+OFFBOARDING_FOLLOW_REQUEUE_AFTER = env_int(
+    "OFFBOARDING_FOLLOW_REQUEUE_AFTER", 20, minimum=11, maximum=OFFBOARDING_REQUEUE_AFTER
+)
 OFFBOARDING_BACKOFF_BASE = env_float("OFFBOARDING_BACKOFF_BASE", 2.0, minimum=0.1, maximum=60)
 OFFBOARDING_BACKOFF_CAP = env_float("OFFBOARDING_BACKOFF_CAP", 300.0, minimum=5)
 # /healthz answers 503 when no worker has sent a heartbeat for WORKER_SILENCE seconds, or when a

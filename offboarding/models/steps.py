@@ -71,6 +71,12 @@ class StepRun(models.Model):
     lease_expires_at = models.DateTimeField(null=True, blank=True)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     enqueued_at = models.DateTimeField(null=True, blank=True)
+    followed = models.BooleanField(
+        default=False,
+        help_text="Made ready for the task that made it ready to run on a thread (runner.chain), "
+        "not queued: the sweeper queues it if still unclaimed OFFBOARDING_FOLLOW_REQUEUE_AFTER "
+        "seconds after enqueued_at (the task may have died).",
+    )
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -47,6 +47,7 @@ def _defer_for_rate_limit(step_id: int, until: datetime, now: datetime) -> None:
         waiting_for_slot=False,
         next_attempt_at=until + spread,
         enqueued_at=None,
+        followed=False,
         last_error="waiting for the API's rate limit to refill",
     )
 
@@ -93,6 +94,7 @@ def step_run_claim(
                 waiting_for_slot=True,
                 next_attempt_at=now + timedelta(seconds=random.uniform(1, 5)),  # noqa: S311
                 enqueued_at=None,
+                followed=False,
             )
             return None
         claim = {
@@ -100,6 +102,7 @@ def step_run_claim(
             "lease_expires_at": now + timedelta(seconds=settings.OFFBOARDING_LEASE_SECONDS),
             "attempts": step.attempts + 1,
             "waiting_for_slot": False,
+            "followed": False,
             "started_at": step.started_at or now,
         }
         claimed = claimable.filter(attempts=step.attempts).transition(

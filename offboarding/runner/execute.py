@@ -319,7 +319,7 @@ def _move_on(step: StepRun, now: datetime, follow: list[int] | None) -> None:
     """Decide the dependents of an ended step and finish its request when every step ended."""
     with request_transaction(step.action_request_id):
         seen: list[StepRun] = []
-        ready = advance(step.action_request_id, now, seen=seen)
+        ready = advance(step.action_request_id, now, seen=seen, followed=follow is not None)
         enqueue_steps_on_commit(_keep_followers(longest_first(ready, seen), follow))
         if all(s.status in StepRun.TERMINAL for s in seen):
             finish_if_done(step.action_request_id, now)

@@ -83,7 +83,7 @@ def action_request_start(
             return False
         audit_record(action=AuditEvent.Action.REQUEST_STARTED, obj=req, target=req.target_login)
         seen: list[StepRun] = []
-        ready = longest_first(advance(req.pk, now, seen=seen), seen)
+        ready = longest_first(advance(req.pk, now, seen=seen, followed=run_here), seen)
         if not run_here:
             enqueue_steps_on_commit(ready)
         if not ready:  # nothing could run (every step skipped or cancelled): it ends here

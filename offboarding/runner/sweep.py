@@ -142,11 +142,22 @@ def _take_back(step: StepRun, now: datetime) -> str:
 
 
 def _requeue_due(now: datetime, requeue_after: float) -> int:
+    """Claimable steps whose task may be lost: none was queued, it was queued `requeue_after`
+    ago, or the step was handed to a thread of the task that made it ready (claimed within
+    milliseconds, or within `chain.SLOT_WAIT` when its system is busy) and is still unclaimed
+    `OFFBOARDING_FOLLOW_REQUEUE_AFTER` later: that task died (or is still busy with other steps,
+    and a free worker runs this one sooner). A second task for a step is a no-op."""
     stale_enqueue = now - timedelta(seconds=requeue_after)
+    follow_after = min(requeue_after, settings.OFFBOARDING_FOLLOW_REQUEUE_AFTER)
+    stale_follow = now - timedelta(seconds=follow_after)
     pending = (
         StepRun.objects.filter(status__in=StepRun.CLAIMABLE, action_request__state=RS.RUNNING)
         .filter(due(now))
-        .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lte=stale_enqueue))
+        .filter(
+            Q(enqueued_at__isnull=True)
+            | Q(enqueued_at__lte=stale_enqueue)
+            | Q(followed=True, enqueued_at__lte=stale_follow)
+        )
         .values_list("pk", "enqueued_at")
     )
     count = 0
@@ -155,6 +166,7 @@ def _requeue_due(now: datetime, requeue_after: float) -> int:
         if StepRun.objects.filter(pk=pk, enqueued_at=enqueued_at).amend(
             at=now,
             enqueued_at=now,
+            followed=False,
             next_attempt_at=Coalesce(F("next_attempt_at"), F("updated_at")),
         ):
             enqueue_step(pk)

@@ -389,6 +389,51 @@ def test_a_starting_cluster_starts_approved_requests_at_once(approved, queue):
     assert req.state == RS.SUCCEEDED
 
 
+def test_steps_a_dead_task_was_to_run_itself_are_queued_after_the_short_follow_grace(
+    approved, queue, monkeypatch
+):
+    """The start task made the first steps ready to run them on its threads, then died: they are
+    queued OFFBOARDING_FOLLOW_REQUEUE_AFTER later, not OFFBOARDING_REQUEUE_AFTER."""
+    req = approved("reset_sessions")
+    queue.sent.clear()
+    monkeypatch.setattr("offboarding.runner.start.steps_run_here", lambda ids: None)
+    assert runner.action_request_start(action_request_id=req.pk, run_here=True)
+    ready = list(StepRun.objects.filter(action_request=req, status=S.READY))
+    assert ready and all(s.followed for s in ready) and queue.step_ids() == []
+    assert queue.sweep().requeued == 0, "its threads may still be claiming them"
+    grace = settings.OFFBOARDING_FOLLOW_REQUEUE_AFTER
+    assert grace < settings.OFFBOARDING_REQUEUE_AFTER
+    with time_machine.travel(timezone.now() + timedelta(seconds=grace + 1)):
+        assert queue.sweep().requeued == len(ready)
+        assert not StepRun.objects.filter(followed=True).exists()
+        queue.drain()
+    req.refresh_from_db()
+    assert req.state == RS.SUCCEEDED
+
+
+def test_a_completion_marks_the_steps_it_hands_to_its_task_as_followed(approved, queue, steps):
+    req = approved("offboard", systems=["okta"])
+    queue.run_starts()
+    suspend = steps(req)["okta.suspend"]
+    follow: list[int] = []
+    assert runner.step_run_execute(step_id=suspend.pk, follow=follow) == "applied"
+    assert follow and queue.step_ids() == [suspend.pk], "handed to the task, not queued"
+    assert set(StepRun.objects.filter(followed=True).values_list("pk", flat=True)) == set(follow)
+    grace = settings.OFFBOARDING_FOLLOW_REQUEUE_AFTER + 1
+    with time_machine.travel(timezone.now() + timedelta(seconds=grace)):  # the task died
+        assert queue.sweep().requeued == len(follow)
+
+
+def test_steps_queued_to_the_broker_wait_the_full_requeue_age(approved, queue):
+    req = approved("reset_sessions")
+    queue.run_starts()
+    ready = StepRun.objects.filter(action_request=req, status=S.READY)
+    assert ready.exists() and not ready.filter(followed=True).exists()
+    later = settings.OFFBOARDING_FOLLOW_REQUEUE_AFTER + 1
+    with time_machine.travel(timezone.now() + timedelta(seconds=later)):
+        assert queue.sweep().requeued == 0, "their tasks are in the broker"
+
+
 def test_concurrency_limit_defers_claims_beyond_it(approved, queue, steps, fake_registry):
     fake_registry.limits["okta"] = 1
     fake_registry.add_user("00u2", "sam.other@example.com")
