@@ -52,6 +52,11 @@ def enqueue_step(step_id: int) -> None:
     queue_task("offboarding.tasks.run_step", step_id)
 
 
+def offer_step(step_id: int) -> None:
+    """Offer a step that a task will run itself to any idle worker (runner.chain)."""
+    queue_task("offboarding.tasks.take_step", step_id)
+
+
 def enqueue_start(action_request_id: int) -> None:
     queue_task("offboarding.tasks.start_request", action_request_id)
 

@@ -16,6 +16,13 @@ def run_step(step_id: int) -> str:
     return runner.step_chain_execute(step_id=int(step_id))
 
 
+def take_step(step_id: int) -> str:
+    """A step another task offered to idle workers: run it here if no one has claimed it yet."""
+    if shutdown.draining():  # the task that offered it still holds it
+        return "skipped: shutting down"
+    return runner.step_offer_take(step_id=int(step_id))
+
+
 def start_request(action_request_id: int) -> bool | str:
     """Start the request and run its first steps here, on threads (runner.chain)."""
     if shutdown.draining():

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ImproperlyConfigured
 
-from portal.env import env_float, env_int, env_str
+from portal.env import env_bool, env_float, env_int, env_str
 
 # The step runner (docs/RUNNER.md "Knobs"): attempts per step, crashes before quarantine, lease and
 # re-enqueue ages, backoff between attempts. The code reads these settings and nothing else.
@@ -39,6 +39,9 @@ OFFBOARDING_CHECK_REUSE_SECONDS = env_int(
 )
 # Threads one step task uses for the same-system steps that become ready behind it (lock → revokes).
 OFFBOARDING_STEP_THREADS = env_int("OFFBOARDING_STEP_THREADS", 8, minimum=1, maximum=16)
+# With the Redis broker and no backlog, a task that runs several steps itself also queues all but
+# the first, so idle workers of other processes may take them (runner.chain).
+OFFBOARDING_SPREAD_STEPS = env_bool("OFFBOARDING_SPREAD_STEPS", True)
 OFFBOARDING_REQUEUE_AFTER = env_int("OFFBOARDING_REQUEUE_AFTER", 120, minimum=10)
 # A step a task made ready and runs itself on a thread (runner.chain) is claimed within
 # milliseconds, or within chain.SLOT_WAIT (10 s) when its system is busy: still unclaimed this

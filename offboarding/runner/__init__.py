@@ -17,7 +17,7 @@ finish, enqueue) is `offboarding.progress`, shared with the services.
 """
 
 from offboarding.runner.backoff import backoff_delay
-from offboarding.runner.chain import step_chain_execute, steps_run_here
+from offboarding.runner.chain import step_chain_execute, step_offer_take, steps_run_here
 from offboarding.runner.claim import step_run_claim
 from offboarding.runner.execute import step_run_call, step_run_complete, step_run_execute
 from offboarding.runner.start import action_request_start
@@ -29,6 +29,7 @@ __all__ = [
     "action_request_start",
     "backoff_delay",
     "step_chain_execute",
+    "step_offer_take",
     "step_run_call",
     "step_run_claim",
     "step_run_complete",

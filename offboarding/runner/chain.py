@@ -22,7 +22,7 @@ from typing import Literal
 from django.conf import settings
 from django.db import connection
 
-from offboarding.progress import enqueue_steps_on_commit, queue_backlog
+from offboarding.progress import enqueue_steps_on_commit, offer_step, queue_backlog
 from offboarding.runner import shutdown
 from offboarding.runner.claim import SlotBusy, step_run_claim
 from offboarding.runner.execute import Claimed, step_run_execute
@@ -60,11 +60,20 @@ def steps_run_here(step_ids: list[int]) -> None:
         enqueue_steps_on_commit(step_ids)
         return
     threads = min(settings.OFFBOARDING_STEP_THREADS, len(step_ids))
+    backlog = queue_backlog() if threads > 1 else 0
     # With tasks waiting in the broker the other workers are busy anyway, and when the API answers
     # quickly threads only fight over the interpreter lock and the database (a bulk run without
     # latency measured 3x slower); when calls are slow, threads still overlap the waiting.
-    if threads > 1 and recent_call_ms() < SLOW_CALL_MS and queue_backlog() > 0:
+    if threads > 1 and recent_call_ms() < SLOW_CALL_MS and backlog > 0:
         threads = 1
+    if threads > 1 and backlog == 0 and _spread():
+        # An idle worker of another process takes an offer from Redis within a millisecond or
+        # two, and claims the step on its own connection with its own interpreter (this
+        # process's threads share one: a level's four steps took turns for it). Whichever claims
+        # a step first runs it; the other finds it taken (one read). The first step is this
+        # task's own; an offer that finds its system's slots full leaves the step to this task.
+        for step_id in step_ids[1:]:
+            offer_step(step_id)
     if threads <= 1:
         for step_id in step_ids:
             _follow(step_id)
@@ -81,6 +90,25 @@ def steps_run_here(step_ids: list[int]) -> None:
                 runs.append(pool.submit(_follow_in_thread, step_id, claimed))
         for run in runs:
             run.result()
+
+
+def step_offer_take(*, step_id: int) -> str:
+    """Take a step another task offered (`steps_run_here`) if it is still unclaimed and its system
+    has a free slot now, and run it with its chain; otherwise leave it to that task."""
+    owner = new_lease_owner()
+    try:
+        step = step_run_claim(step_id=step_id, owner=owner, defer_when_full=False)
+    except SlotBusy:
+        return "left to the task that offered it"
+    if step is None:
+        return "not claimed"
+    return step_chain_execute(step_id=step_id, claimed=Claimed(step=step, owner=owner))
+
+
+def _spread() -> bool:
+    """Offer a task's steps to the other workers too: with the Redis broker only (it hands a task
+    out at once; the ORM broker polls, and its tasks are database writes)."""
+    return settings.OFFBOARDING_SPREAD_STEPS and "redis" in settings.Q_CLUSTER
 
 
 def _claim_here(step_id: int) -> Claimed | None | Literal[False]:

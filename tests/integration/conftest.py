@@ -98,9 +98,10 @@ class TaskQueue:
 
 
 @pytest.fixture
-def queue(monkeypatch, django_capture_on_commit_callbacks) -> TaskQueue:
+def queue(monkeypatch, settings, django_capture_on_commit_callbacks) -> TaskQueue:
     q = TaskQueue(capture=django_capture_on_commit_callbacks)
     monkeypatch.setattr("offboarding.progress.queue_task", q)
+    settings.OFFBOARDING_SPREAD_STEPS = False  # no other worker reads this queue
     return q
 
 

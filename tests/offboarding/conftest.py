@@ -284,11 +284,14 @@ class TaskQueue:
 
 
 @pytest.fixture
-def queue(monkeypatch, django_capture_on_commit_callbacks) -> TaskQueue:
+def queue(monkeypatch, settings, django_capture_on_commit_callbacks) -> TaskQueue:
     q = TaskQueue(capture=django_capture_on_commit_callbacks)
     monkeypatch.setattr("offboarding.progress.queue_task", q)
     # The broker's backlog is this queue's, not what another run left in a shared Redis.
     monkeypatch.setattr("offboarding.runner.chain.queue_backlog", lambda: len(q.sent))
+    # No other worker reads this queue: a task runs its steps itself whatever the broker (the
+    # tests of offering them to other workers turn this on).
+    settings.OFFBOARDING_SPREAD_STEPS = False
     return q
 
 

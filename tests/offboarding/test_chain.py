@@ -120,6 +120,62 @@ def test_followers_run_at_once_on_threads(approved, queue, steps, fake_registry,
     assert {done[k].attempts for k in OKTA_FOLLOWERS} == {1}
 
 
+def test_with_redis_a_task_offers_its_other_steps_to_idle_workers(approved, queue, steps, settings):
+    """Redis hands a task out at once: all but the task's first step are also queued, and
+    whichever worker claims a step first runs it (the other finds it taken)."""
+    settings.OFFBOARDING_SPREAD_STEPS = True
+    settings.Q_CLUSTER = {**settings.Q_CLUSTER, "redis": "redis://127.0.0.1:1/0"}
+    req = approved("reset_sessions")
+    queue.sent.clear()
+    first = {s.pk for s in steps(req).values() if not s.depends_on}
+    assert len(first) == 4
+    assert tasks.start_request(req.pk) is True
+    offered = [args[0] for func, args in queue.sent if func.endswith("take_step")]
+    assert len(offered) == 3 == len(queue.sent) and set(offered) < first
+    assert {s.status for s in steps(req).values()} == {S.SUCCEEDED}, (
+        "ran here: no one else took them"
+    )
+    assert [tasks.take_step(pk) for pk in offered] == ["not claimed"] * 3
+    assert {s.attempts for s in steps(req).values()} == {1}, "each step ran once"
+
+
+def test_with_the_orm_broker_a_task_runs_its_steps_without_offering_them(
+    approved, queue, steps, settings
+):
+    settings.OFFBOARDING_SPREAD_STEPS = True
+    settings.Q_CLUSTER = {k: v for k, v in settings.Q_CLUSTER.items() if k != "redis"}
+    req = approved("reset_sessions")
+    queue.sent.clear()
+    assert tasks.start_request(req.pk) is True
+    assert queue.sent == []
+    assert {s.status for s in steps(req).values()} == {S.SUCCEEDED}
+
+
+def test_an_idle_worker_takes_an_offered_step_and_runs_its_chain(approved, queue, steps):
+    req = _started(approved, queue, systems=["okta"])
+    suspend = steps(req)["okta.suspend"]
+    assert tasks.take_step(suspend.pk) == "applied"
+    assert {s.status for s in steps(req).values()} == {S.SUCCEEDED}, "its followers ran too"
+    assert {s.attempts for s in steps(req).values()} == {1}
+
+
+def test_an_offer_whose_system_is_full_leaves_the_step_to_the_task_that_offered_it(
+    approved, queue, steps, fake_registry
+):
+    fake_registry.limits["okta"] = 1
+    fake_registry.add_user("00u2", "sam.other@example.com")
+    req = _started(approved, queue, systems=["okta"])
+    suspend = steps(req)["okta.suspend"]
+    # Another request's Okta step holds the only slot.
+    other = approved("offboard", systems=["okta"], okta_id="00u2")
+    assert runner.action_request_start(action_request_id=other.pk)
+    holder = steps(other)["okta.suspend"]
+    assert runner.step_run_claim(step_id=holder.pk, owner="w-holder") is not None
+    assert tasks.take_step(suspend.pk) == "left to the task that offered it"
+    suspend.refresh_from_db()
+    assert suspend.status == S.READY and suspend.attempts == 0 and not suspend.waiting_for_slot
+
+
 def test_a_chain_keeps_to_the_systems_concurrency_limit(
     approved, queue, steps, fake_registry, monkeypatch
 ):
