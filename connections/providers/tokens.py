@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections.abc import Callable
@@ -70,8 +71,12 @@ class TokenCache:
 TOKEN_CACHE = TokenCache()
 
 
+@functools.lru_cache(maxsize=16)
 def signing_key(pem: str, system: System) -> tuple[Any, str]:
-    """Load a PEM private key; return it with its JWS algorithm (RS256 or ES256/384/512)."""
+    """Load a PEM private key; return it with its JWS algorithm (RS256 or ES256/384/512).
+
+    Kept per process (keyed by the PEM itself, so a new key is loaded anew): loading an RSA key
+    checks it, ~30 ms, which every token request paid."""
     try:
         key = serialization.load_pem_private_key(str(pem).encode("utf-8"), password=None)
     except (ValueError, TypeError):

@@ -8,6 +8,8 @@ for the host name and sends it as SNI (httpcore starts TLS with the origin's hos
 
 from __future__ import annotations
 
+import functools
+import ssl
 from collections.abc import Callable, Iterable
 
 import httpcore
@@ -62,6 +64,16 @@ class PinnedBackend(httpcore.NetworkBackend):
         self._inner.sleep(seconds)
 
 
+@functools.lru_cache(maxsize=1)
+def shared_ssl_context() -> ssl.SSLContext:
+    """httpx's verifying TLS context, made once per process and shared by every client's pool.
+
+    Making one loads the CA bundle: ~25 ms, which a process's first call to each system paid while
+    holding the registry's client lock, so a cold worker's first steps queued behind it. The
+    cluster makes it before it forks its workers (`runner.cluster`), so they inherit it."""
+    return httpx.create_ssl_context(trust_env=False)
+
+
 class PinnedTransport(httpx.HTTPTransport):
     """httpx's own transport (TLS verification, pooling, limits) on a PinnedBackend."""
 
@@ -75,7 +87,7 @@ class PinnedTransport(httpx.HTTPTransport):
         # httpx.HTTPTransport takes no network backend, so its pool is built here (not by
         # super().__init__) with ours and the settings httpx would use: certificates verified.
         self._pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(trust_env=False),
+            ssl_context=shared_ssl_context(),
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,

@@ -35,6 +35,7 @@ from django import db
 from django.conf import settings
 from django_q.cluster import Cluster, get_mp_context
 
+from connections.providers.transport import shared_ssl_context
 from offboarding.runner import shutdown
 from offboarding.runner.execute import step_run_execute
 from offboarding.runner.lease import leases_expire_now, owner_prefix
@@ -114,6 +115,7 @@ class PortalCluster(Cluster):
         self.drain_flag = shutdown.install_drain_flag()
         self.wedged = install_wedge_flag()
         db.connections.close_all()  # the sentinel and workers are forked: share no connection
+        shared_ssl_context()  # made once here, inherited by every worker (each made its own)
         self.stop_event = multiprocessing.Event()
         self.start_event = multiprocessing.Event()
         self.sentinel = get_mp_context().Process(
