@@ -143,6 +143,19 @@ def test_a_starting_cluster_requeues_ready_steps_at_once(approved, queue, steps)
     assert req.state == RS.SUCCEEDED
 
 
+@pytest.mark.django_db
+def test_a_starting_cluster_starts_approved_requests_at_once(approved, queue):
+    """A killed cluster's start tasks are gone (the ORM broker hands them out again only after
+    Q_RETRY): the sweep a cluster makes when it starts does not wait OFFBOARDING_REQUEUE_AFTER."""
+    req = approved("reset_sessions")
+    queue.sent.clear()
+    assert queue.sweep().started == 0, "a periodic pass leaves a fresh start task to the broker"
+    assert queue.sweep(requeue_after=0).started == 1
+    queue.drain()
+    req.refresh_from_db()
+    assert req.state == RS.SUCCEEDED
+
+
 @pytest.fixture
 def drain_flag(monkeypatch):
     monkeypatch.setattr(shutdown, "_flag", None)

@@ -377,18 +377,6 @@ def test_the_sweeper_restarts_an_approved_request_whose_start_was_lost(approved,
     assert req.state == RS.SUCCEEDED
 
 
-def test_a_starting_cluster_starts_approved_requests_at_once(approved, queue):
-    """A killed cluster's start tasks are gone (the ORM broker hands them out again only after
-    Q_RETRY): the sweep a cluster makes when it starts does not wait OFFBOARDING_REQUEUE_AFTER."""
-    req = approved("reset_sessions")
-    queue.sent.clear()
-    assert queue.sweep().started == 0, "a periodic pass leaves a fresh start task to the broker"
-    assert queue.sweep(requeue_after=0).started == 1
-    queue.drain()
-    req.refresh_from_db()
-    assert req.state == RS.SUCCEEDED
-
-
 def test_steps_a_dead_task_was_to_run_itself_are_queued_after_the_short_follow_grace(
     approved, queue, monkeypatch
 ):
