@@ -60,13 +60,15 @@ def steps_run_here(step_ids: list[int]) -> None:
         enqueue_steps_on_commit(step_ids)
         return
     threads = min(settings.OFFBOARDING_STEP_THREADS, len(step_ids))
-    backlog = queue_backlog() if threads > 1 else 0
+    fast_api, spread = recent_call_ms() < SLOW_CALL_MS, _spread()
+    # The broker's backlog (a query with the ORM broker) only when something depends on it.
+    backlog = queue_backlog() if threads > 1 and (fast_api or spread) else 0
     # With tasks waiting in the broker the other workers are busy anyway, and when the API answers
     # quickly threads only fight over the interpreter lock and the database (a bulk run without
     # latency measured 3x slower); when calls are slow, threads still overlap the waiting.
-    if threads > 1 and recent_call_ms() < SLOW_CALL_MS and backlog > 0:
+    if threads > 1 and fast_api and backlog > 0:
         threads = 1
-    if threads > 1 and backlog == 0 and _spread():
+    if threads > 1 and spread and backlog == 0:
         # An idle worker of another process takes an offer from Redis within a millisecond or
         # two, and claims the step on its own connection with its own interpreter (this
         # process's threads share one: a level's four steps took turns for it). Whichever claims
@@ -95,14 +97,12 @@ def steps_run_here(step_ids: list[int]) -> None:
 def step_offer_take(*, step_id: int) -> str:
     """Take a step another task offered (`steps_run_here`) if it is still unclaimed and its system
     has a free slot now, and run it with its chain; otherwise leave it to that task."""
-    owner = new_lease_owner()
-    try:
-        step = step_run_claim(step_id=step_id, owner=owner, defer_when_full=False)
-    except SlotBusy:
+    claimed = _claim_here(step_id)
+    if claimed is None:
         return "left to the task that offered it"
-    if step is None:
+    if claimed is False:
         return "not claimed"
-    return step_chain_execute(step_id=step_id, claimed=Claimed(step=step, owner=owner))
+    return step_chain_execute(step_id=step_id, claimed=claimed)
 
 
 def _spread() -> bool:
