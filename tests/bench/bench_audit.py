@@ -23,6 +23,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from tests.bench import harness
+
 SECONDS = float(os.environ.get("BENCH_AUDIT_SECONDS", "2"))
 ROUNDS = int(os.environ.get("BENCH_AUDIT_ROUNDS", "3"))
 VERIFY_EVENTS = int(os.environ.get("BENCH_VERIFY_EVENTS", "100000"))
@@ -38,16 +40,6 @@ def _environment(url: str) -> None:
     os.environ["PORTAL_AUDIT_CHECKPOINT_SINK"] = ""
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
-
-
-def _create_database(url: str) -> None:
-    import psycopg
-    from psycopg import sql
-
-    name = url.rsplit("/", 1)[1]
-    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
 def _empty() -> None:
@@ -259,7 +251,7 @@ def main() -> None:
 def run() -> None:
     url = os.environ["BENCH_DATABASE_URL"]
     _environment(url)
-    _create_database(url)
+    harness.ensure_database(url)
     import django
     from django.core.management import call_command
 
