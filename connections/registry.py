@@ -119,6 +119,15 @@ def run_operation(
     return found.run(client, _account_key(system, connection, target), options or {})
 
 
+def operation_rounds(system: System | str, operation: str) -> int:
+    """Calls the operation makes one after another (1 for an unknown operation)."""
+    try:
+        found = provider_for(System(system)).operation(operation)
+    except ValueError:
+        return 1
+    return found.rounds if found is not None else 1
+
+
 def read_account(system: System, *, target: Target) -> AccountState:
     """A live read of the person's account in this system (for the pre-flight plan)."""
     system = System(system)

@@ -40,6 +40,10 @@ class Operation:
     label: str  # words for a step, e.g. "Suspend in Okta"
     run: Runner
     effect: Effect = Effect.OTHER
+    # Calls made one after another when there is something to act on (a list, then its removals
+    # side by side: 2). The runner starts the longest of a set of ready steps first and, until it
+    # has timed an operation itself, takes this as its guess (runner.timings.longest_first).
+    rounds: int = 1
 
 
 @dataclass(frozen=True)

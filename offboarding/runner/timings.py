@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from connections import registry
 from connections.types import CallRecord
 
 if TYPE_CHECKING:
@@ -38,8 +39,19 @@ def operation_ms(system: str, operation: str) -> float:
     return _operation_ms.get((system, operation), 0.0)
 
 
+def expected_ms(system: str, operation: str) -> float:
+    """How long a step of this operation should take: what it took in this process lately, or,
+    before this process has timed it, its calls one after another (Operation.rounds) at this
+    process's recent call time (just the rounds while it has made no call at all)."""
+    took = operation_ms(system, operation)
+    if took:
+        return took
+    return registry.operation_rounds(system, operation) * (recent_call_ms() or 1.0)
+
+
 def longest_first(step_ids: list[int], steps: Iterable[StepRun]) -> list[int]:
-    """`step_ids`, those whose operation took longest in this process lately first (unknown ones
-    keep their order, after the known ones); `steps` are the rows the caller has read already."""
-    took = {s.pk: operation_ms(s.system, s.operation) for s in steps}
+    """`step_ids`, the longest expected first (ties keep their order); `steps` are the rows the
+    caller has read already. A chain is as long as its slowest step: claimed first, it starts
+    first (a cold worker that put an unknown 3-call step last started it ~50 ms late)."""
+    took = {s.pk: expected_ms(s.system, s.operation) for s in steps}
     return sorted(step_ids, key=lambda pk: -took.get(pk, 0.0))

@@ -38,11 +38,13 @@ PROVIDER = Provider(
             "revoke_oauth_tokens",
             "Revoke Google OAuth tokens",
             lambda c, who, o: c.revoke_oauth_tokens(who),
+            rounds=2,
         ),
         Operation(
             "delete_app_passwords",
             "Delete Google app passwords",
             lambda c, who, o: c.delete_app_passwords(who),
+            rounds=2,
         ),
         Operation(
             "invalidate_backup_codes",
@@ -55,6 +57,7 @@ PROVIDER = Provider(
             lambda c, who, o: lockout.act_on_devices(
                 c, who, block_only=option_flag(o, "block_only", False)
             ),
+            rounds=2,
         ),
         Operation(
             "verify",

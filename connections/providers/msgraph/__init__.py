@@ -35,6 +35,7 @@ PROVIDER = Provider(
             "disable_devices",
             "Disable Microsoft 365 registered devices (needs Device.ReadWrite.All)",
             lambda c, who, o: lockout.disable_devices(c, who),
+            rounds=2,
         ),
         Operation(
             "verify",

@@ -60,6 +60,7 @@ PROVIDER = Provider(
             "remove_from_groups",
             "Remove from Okta groups",
             lambda c, who, o: c.remove_from_groups(who),
+            rounds=2,
         ),
         Operation(
             "revoke_grants", "Revoke Okta app grants", lambda c, who, o: c.revoke_grants(who)
@@ -68,6 +69,7 @@ PROVIDER = Provider(
             "unassign_apps",
             "Unassign Okta apps (direct assignments)",
             lambda c, who, o: lockout.unassign_apps(c, who),
+            rounds=2,
         ),
         Operation(
             "lock_devices",
@@ -75,6 +77,7 @@ PROVIDER = Provider(
             lambda c, who, o: lockout.lock_devices(
                 c, who, deactivate=option_flag(o, "deactivate", True)
             ),
+            rounds=3,  # list, suspend, then deactivate
         ),
         Operation("verify", "Verify the Okta lockout", lambda c, who, o: lockout.verify(c, who, o)),
         Operation(
