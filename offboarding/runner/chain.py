@@ -68,14 +68,7 @@ def steps_run_here(step_ids: list[int]) -> None:
     # latency measured 3x slower); when calls are slow, threads still overlap the waiting.
     if threads > 1 and fast_api and backlog > 0:
         threads = 1
-    if threads > 1 and spread and backlog == 0:
-        # An idle worker of another process takes an offer from Redis within a millisecond or
-        # two, and claims the step on its own connection with its own interpreter (this
-        # process's threads share one: a level's four steps took turns for it). Whichever claims
-        # a step first runs it; the other finds it taken (one read). The first step is this
-        # task's own; an offer that finds its system's slots full leaves the step to this task.
-        for step_id in step_ids[1:]:
-            offer_step(step_id)
+    offer = threads > 1 and spread and backlog == 0
     if threads <= 1:
         for step_id in step_ids:
             _follow(step_id)
@@ -86,10 +79,20 @@ def steps_run_here(step_ids: list[int]) -> None:
     # and each is handed to a thread the moment it is claimed: the longest chain starts first.
     with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="step") as pool:
         runs = []
-        for step_id in step_ids:
+        for n, step_id in enumerate(step_ids):
             claimed = _claim_here(step_id)
             if claimed is not False:
                 runs.append(pool.submit(_follow_in_thread, step_id, claimed))
+            if n == 0 and offer:
+                # An idle worker of another process takes an offer from Redis within a
+                # millisecond or two, and claims the step on its own connection with its own
+                # interpreter (this process's threads share one: a level's four steps took
+                # turns for it). Whichever claims a step first runs it; the other finds it taken
+                # (one read). The first step, the longest, is this task's own and is on its way
+                # before the offers go out; an offer that finds its system's slots full leaves
+                # the step to this task.
+                for offered in step_ids[1:]:
+                    offer_step(offered)
         for run in runs:
             run.result()
 

@@ -139,6 +139,56 @@ def test_with_redis_a_task_offers_its_other_steps_to_idle_workers(approved, queu
     assert {s.attempts for s in steps(req).values()} == {1}, "each step ran once"
 
 
+def test_a_task_claims_its_own_first_step_before_it_offers_the_others(
+    approved, queue, steps, settings, monkeypatch
+):
+    """The offers take a moment each; the first (longest) step does not wait for them."""
+    settings.OFFBOARDING_SPREAD_STEPS = True
+    settings.Q_CLUSTER = {**settings.Q_CLUSTER, "redis": "redis://127.0.0.1:1/0"}
+    req = approved("reset_sessions")
+    queue.sent.clear()
+    first = [s.pk for s in steps(req).values() if not s.depends_on]
+    claimed_at_offer: list[int] = []
+
+    def offer(func: str, *args) -> None:
+        claimed = StepRun.objects.filter(pk__in=first).exclude(status__in=StepRun.CLAIMABLE)
+        claimed_at_offer.append(claimed.count())
+        queue(func, *args)
+
+    monkeypatch.setattr("offboarding.progress.queue_task", offer)
+    assert tasks.start_request(req.pk) is True
+    assert len(claimed_at_offer) == 3
+    assert claimed_at_offer[0] >= 1, "the task's own step was claimed before the first offer"
+
+
+def test_tasks_are_handed_to_one_broker_client_per_process(monkeypatch):
+    """django-q2 makes a broker client (with Redis: a new connection) for each task unless given
+    one; the portal hands every task to the same client."""
+    from django_q import brokers
+
+    from offboarding import progress
+
+    made: list[object] = []
+
+    class Broker:
+        list_key = "test"
+
+        def __init__(self) -> None:
+            self.packs: list[str] = []
+            made.append(self)
+
+        def enqueue(self, pack: str) -> str:
+            self.packs.append(pack)
+            return str(len(self.packs))
+
+    monkeypatch.setattr(brokers, "get_broker", lambda *args: Broker())
+    monkeypatch.setattr(progress, "_broker", None)
+    for step_id in (1, 2, 3):
+        progress.queue_task("offboarding.tasks.take_step", step_id)
+    assert len(made) == 1
+    assert len(made[0].packs) == 3
+
+
 def test_with_the_orm_broker_a_task_runs_its_steps_without_offering_them(
     approved, queue, steps, settings
 ):
