@@ -40,13 +40,13 @@ def operation_ms(system: str, operation: str) -> float:
 
 
 def expected_ms(system: str, operation: str) -> float:
-    """How long a step of this operation should take: what it took in this process lately, or,
-    before this process has timed it, its calls one after another (Operation.rounds) at this
-    process's recent call time (just the rounds while it has made no call at all)."""
-    took = operation_ms(system, operation)
-    if took:
-        return took
-    return registry.operation_rounds(system, operation) * (recent_call_ms() or 1.0)
+    """How long a step of this operation may take: what it took in this process lately, but at
+    least its calls one after another (Operation.rounds) at this process's recent call time (just
+    the rounds while it has made no call at all). The floor matters: a device lock for a person
+    with no device is one call, and after a few such people the moving average had put the next
+    person's three calls in a row behind the one-call steps."""
+    rounds = registry.operation_rounds(system, operation)
+    return max(operation_ms(system, operation), rounds * (recent_call_ms() or 1.0))
 
 
 def longest_first(step_ids: list[int], steps: Iterable[StepRun]) -> list[int]:

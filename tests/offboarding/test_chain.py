@@ -120,6 +120,47 @@ def test_followers_run_at_once_on_threads(approved, queue, steps, fake_registry,
     assert {done[k].attempts for k in OKTA_FOLLOWERS} == {1}
 
 
+def test_a_task_claims_a_step_only_when_a_thread_is_free_to_run_it(
+    approved, queue, steps, fake_registry, settings
+):
+    """Claimed steps waiting for a thread would be lost to the idle workers their offers reach;
+    with 2 threads for 6 followers, no more than 2 are claimed at any moment."""
+    settings.OFFBOARDING_STEP_THREADS = 2
+    req = _started(approved, queue, systems=["okta"])
+    suspend = steps(req)["okta.suspend"].pk
+    claimed: list[int] = []
+
+    def count(system: str, operation: str) -> None:
+        if f"{system}.{operation}" in OKTA_FOLLOWERS:
+            running = StepRun.objects.filter(action_request=req, status=S.RUNNING)
+            claimed.append(running.count())
+            time.sleep(0.05)  # the others are claimed meanwhile, if they are to be
+
+    fake_registry.on_call = count
+    assert tasks.run_step(suspend) == "applied"
+    assert len(claimed) == len(OKTA_FOLLOWERS)
+    assert max(claimed) <= 2
+    assert {s.status for s in steps(req).values()} == {S.SUCCEEDED}
+
+
+def test_a_device_lock_with_nothing_to_lock_lately_still_starts_before_one_call_steps(
+    approved, queue, steps, monkeypatch
+):
+    """The moving average is a person's, not the operation's: after people with no device, Okta's
+    device lock (list, suspend, deactivate) is still expected to take its three calls."""
+    from offboarding.runner import timings
+
+    monkeypatch.setattr(timings, "_operation_ms", {})
+    monkeypatch.setattr(timings, "_call_ms", [150.0])
+    for key in OKTA_FOLLOWERS:
+        timings.note_operation_time("okta", key.split(".")[1], 160.0)  # one call each, lately
+    req = _started(approved, queue, systems=["okta"])
+    followers = [steps(req)[key].pk for key in sorted(OKTA_FOLLOWERS)]
+    rows = StepRun.objects.filter(pk__in=followers)
+    ordered = [StepRun.objects.get(pk=pk).key for pk in timings.longest_first(followers, rows)]
+    assert ordered[:3] == ["okta.lock_devices", "okta.remove_from_groups", "okta.unassign_apps"]
+
+
 def test_with_redis_a_task_offers_its_other_steps_to_idle_workers(approved, queue, steps, settings):
     """Redis hands a task out at once: all but the task's first step are also queued, and
     whichever worker claims a step first runs it (the other finds it taken)."""
