@@ -23,9 +23,10 @@ from typing import Literal
 from django.conf import settings
 from django.db import connection
 
+from offboarding.models import StepRun
 from offboarding.progress import enqueue_steps_on_commit, offer_step, queue_backlog
 from offboarding.runner import shutdown
-from offboarding.runner.claim import SlotBusy, step_run_claim
+from offboarding.runner.claim import FULL, SlotBusy, step_run_claim, steps_claim
 from offboarding.runner.execute import Claimed, step_run_execute
 from offboarding.runner.lease import new_lease_owner
 from offboarding.runner.timings import recent_call_ms
@@ -91,25 +92,36 @@ def steps_run_here(step_ids: list[int]) -> None:
 
     with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="step") as pool:
         runs = []
-        for n, step_id in enumerate(step_ids):
+        first, rest = step_ids[0], list(step_ids[1:])
+        free.acquire()
+        claimed = _claim_here(first)
+        if claimed is False:
+            free.release()
+        else:
+            runs.append(pool.submit(run, first, claimed))
+        if offer:
+            # An idle worker of another process takes an offer from Redis within a millisecond
+            # or two, and claims the step on its own connection with its own interpreter (this
+            # process's threads share one: a level's four steps took turns for it). Whichever
+            # claims a step first runs it; the other finds it taken (one read). The first step,
+            # the longest, is this task's own and is on its way before the offers go out; an
+            # offer that finds its system's slots full leaves the step to this task.
+            for step_id in rest:
+                offer_step(step_id)
+        while rest:
+            # The others as threads are free for them, as many at once as there are: claimed
+            # together, one transaction per system (claim.steps_claim).
             free.acquire()
-            claimed = _claim_here(step_id)
-            if claimed is False:
-                free.release()
-            else:
-                runs.append(pool.submit(run, step_id, claimed))
-            if n == 0 and offer:
-                # An idle worker of another process takes an offer from Redis within a
-                # millisecond or two, and claims the step on its own connection with its own
-                # interpreter (this process's threads share one: a level's four steps took
-                # turns for it). Whichever claims a step first runs it; the other finds it taken
-                # (one read). The first step, the longest, is this task's own and is on its way
-                # before the offers go out; an offer that finds its system's slots full leaves
-                # the step to this task.
-                for offered in step_ids[1:]:
-                    offer_step(offered)
-        for run in runs:
-            run.result()
+            batch = [rest.pop(0)]
+            while rest and free.acquire(blocking=False):
+                batch.append(rest.pop(0))
+            for step_id, taken in _claim_several_here(batch):
+                if taken is False:
+                    free.release()
+                else:
+                    runs.append(pool.submit(run, step_id, taken))
+        for done in runs:
+            done.result()
 
 
 def step_offer_take(*, step_id: int) -> str:
@@ -144,6 +156,29 @@ def _claim_here(step_id: int) -> Claimed | None | Literal[False]:
         logger.exception("step %s: claim failed; its thread tries again", step_id)
         return None
     return False if step is None else Claimed(step=step, owner=owner)
+
+
+def _claim_several_here(step_ids: list[int]) -> list[tuple[int, Claimed | None | Literal[False]]]:
+    """`_claim_here` for several steps at once (claim.steps_claim), in their order."""
+    if len(step_ids) == 1:
+        return [(step_ids[0], _claim_here(step_ids[0]))]
+    if shutdown.draining():
+        return [(step_id, None) for step_id in step_ids]
+    try:
+        rows = steps_claim(step_ids=step_ids, owner=new_lease_owner)
+    except Exception:  # each thread tries again; failing that, the sweeper brings the step back
+        logger.exception("steps %s: claim failed; their threads try again", step_ids)
+        return [(step_id, None) for step_id in step_ids]
+    result: list[tuple[int, Claimed | None | Literal[False]]] = []
+    for step_id in step_ids:
+        row = rows.get(step_id)
+        if row == FULL:
+            result.append((step_id, None))
+        elif isinstance(row, StepRun) and row.lease_owner:
+            result.append((step_id, Claimed(step=row, owner=row.lease_owner)))
+        else:
+            result.append((step_id, False))
+    return result
 
 
 def _follow(step_id: int, claimed: Claimed | None = None) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import random
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -13,6 +14,7 @@ from django.utils import timezone
 
 from connections import registry
 from connections.types import System
+from offboarding.lifecycle import TransitionQuerySet
 from offboarding.models import ActionRequest, StepRun
 from offboarding.progress import enqueue_step
 from offboarding.runner.locks import claim_transaction
@@ -67,9 +69,7 @@ def step_run_claim(
     returned row is that reading with the claim's changes applied (no second read)."""
     now = now or timezone.now()
     step = StepRun.objects.select_related("action_request").filter(pk=step_id).first()
-    if step is None or step.status not in StepRun.CLAIMABLE:
-        return None
-    if step.next_attempt_at and step.next_attempt_at > now:
+    if step is None or not _may_claim(step, now):
         return None
     paused = rate_paused_until(step.system)
     if paused is not None:
@@ -78,16 +78,10 @@ def step_run_claim(
     limit = concurrency_limit(step.system)
     # Claims of one system one at a time, so the concurrency limit holds (SQLite: one writer).
     with claim_transaction(step.system):
-        running = StepRun.objects.filter(
-            system=step.system, status=S.RUNNING, lease_expires_at__gt=now
-        ).count()
-        claimable = StepRun.objects.filter(
-            pk=step_id, action_request__state=ActionRequest.State.RUNNING
-        ).filter(due(now))
-        if running >= limit:
+        if _running(step.system, now) >= limit:
             if not defer_when_full:
                 raise SlotBusy(step.system)
-            claimable.transition(
+            _claimable(step_id, now).transition(
                 to=S.RETRYING,
                 fence=StepRun.CLAIMABLE,
                 at=now,
@@ -97,18 +91,85 @@ def step_run_claim(
                 followed=False,
             )
             return None
-        claim = {
-            "lease_owner": owner,
-            "lease_expires_at": now + timedelta(seconds=settings.OFFBOARDING_LEASE_SECONDS),
-            "attempts": step.attempts + 1,
-            "waiting_for_slot": False,
-            "followed": False,
-            "started_at": step.started_at or now,
-        }
-        claimed = claimable.filter(attempts=step.attempts).transition(
-            to=S.RUNNING, fence=StepRun.CLAIMABLE, at=now, **claim
-        )
-    if claimed != 1:
+        return _take(step, owner, now)
+
+
+FULL = "full"  # steps_claim: the step's system had no free slot (nothing was changed)
+
+
+def steps_claim(
+    *, step_ids: list[int], owner: Callable[[], str], now: datetime | None = None
+) -> dict[int, StepRun | str | None]:
+    """Claim several steps at once, as step_run_claim(defer_when_full=False) claims one: one read
+    of them all, then per system one transaction (its lock, its running count) for all of that
+    system's steps, instead of a read, a lock and a count per step (a level of eleven steps took
+    ~10 ms a claim on a busy worker, so the last began ~100 ms after the first).
+
+    Each id maps to its claimed row (claimed as `owner()`), FULL when its system had no free slot
+    (nothing changed; the caller waits for one), or None (not claimable, not due, taken by another
+    worker meanwhile, or deferred for the API's rate limit)."""
+    now = now or timezone.now()
+    rows = StepRun.objects.select_related("action_request").filter(pk__in=step_ids)
+    found = {s.pk: s for s in rows}
+    claimed: dict[int, StepRun | str | None] = dict.fromkeys(step_ids)
+    by_system: dict[str, list[StepRun]] = {}
+    for step_id in step_ids:
+        step = found.get(step_id)
+        if step is not None and _may_claim(step, now):
+            by_system.setdefault(step.system, []).append(step)
+    for system, steps in by_system.items():
+        paused = rate_paused_until(system)
+        if paused is not None:
+            for step in steps:
+                _defer_for_rate_limit(step.pk, paused, now)
+            continue
+        limit = concurrency_limit(system)
+        with claim_transaction(system):
+            free = limit - _running(system, now)
+            for step in steps:
+                if free <= 0:
+                    claimed[step.pk] = FULL
+                    continue
+                taken = _take(step, owner(), now)
+                claimed[step.pk] = taken
+                free -= taken is not None
+    return claimed
+
+
+def _may_claim(step: StepRun, now: datetime) -> bool:
+    """Claimable as read, and due."""
+    if step.status not in StepRun.CLAIMABLE:
+        return False
+    return not (step.next_attempt_at and step.next_attempt_at > now)
+
+
+def _running(system: str, now: datetime) -> int:
+    return StepRun.objects.filter(system=system, status=S.RUNNING, lease_expires_at__gt=now).count()
+
+
+def _claimable(step_id: int, now: datetime) -> TransitionQuerySet[StepRun]:
+    return StepRun.objects.filter(
+        pk=step_id, action_request__state=ActionRequest.State.RUNNING
+    ).filter(due(now))
+
+
+def _take(step: StepRun, owner: str, now: datetime) -> StepRun | None:
+    """The claim itself, fenced on the attempt count as read; the row as read, claimed, or None.
+    The caller holds the system's claim transaction and has seen a free slot."""
+    claim = {
+        "lease_owner": owner,
+        "lease_expires_at": now + timedelta(seconds=settings.OFFBOARDING_LEASE_SECONDS),
+        "attempts": step.attempts + 1,
+        "waiting_for_slot": False,
+        "followed": False,
+        "started_at": step.started_at or now,
+    }
+    taken = (
+        _claimable(step.pk, now)
+        .filter(attempts=step.attempts)
+        .transition(to=S.RUNNING, fence=StepRun.CLAIMABLE, at=now, **claim)
+    )
+    if taken != 1:
         return None
     for name, value in {**claim, "status": S.RUNNING, "updated_at": now}.items():
         setattr(step, name, value)

@@ -96,6 +96,22 @@ def test_a_step_that_sees_the_bucket_low_pauses_the_next_claims(
     assert steps(other)["okta.clear_sessions"].next_attempt_at > timezone.now()
 
 
+def test_a_paused_system_defers_the_steps_claimed_together_too(
+    approved, queue, steps, fake_registry
+):
+    from offboarding.runner.claim import steps_claim
+
+    req = approved("offboard", systems=["okta", "zoom"])
+    queue.run_starts()
+    rate_note("okta", [_call(0, time.time() + 30)], reserve=10)
+    okta, zoom = steps(req)["okta.suspend"].pk, steps(req)["zoom.deactivate"].pk
+    claimed = steps_claim(step_ids=[okta, zoom], owner=lambda: "w")
+    assert claimed[okta] is None and claimed[zoom] is not None
+    deferred = steps(req)["okta.suspend"]
+    assert deferred.status == S.RETRYING and deferred.attempts == 0
+    assert deferred.next_attempt_at > timezone.now() + timedelta(seconds=25)
+
+
 def test_a_cache_that_cannot_be_read_never_stops_a_step(approved, queue, steps, monkeypatch):
     class NoCache:
         def get(self, *args, **kwargs):

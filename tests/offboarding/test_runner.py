@@ -247,6 +247,43 @@ def test_a_step_is_claimed_once(approved, queue, steps):
     assert second is None
 
 
+def test_several_steps_are_claimed_at_once_within_each_systems_limit(
+    approved, queue, steps, fake_registry
+):
+    """A level of steps is claimed together (one transaction per system): each claimed step has
+    its own lease; those beyond the system's free slots are left as they were, for the caller to
+    wait for a slot; a step already taken is not taken again."""
+    from offboarding.runner.claim import FULL, steps_claim
+
+    fake_registry.limits["okta"] = 2
+    req = approved("offboard", systems=["okta", "zoom"])
+    queue.run_starts()
+    suspend, deactivate = steps(req)["okta.suspend"], steps(req)["zoom.deactivate"]
+    owners = iter(["w-1", "w-2", "w-3"])
+    claimed = steps_claim(step_ids=[suspend.pk, deactivate.pk], owner=lambda: next(owners))
+    assert claimed[suspend.pk].lease_owner == "w-1" and claimed[suspend.pk].attempts == 1
+    assert claimed[deactivate.pk].lease_owner == "w-2"
+    assert steps(req)["zoom.deactivate"].status == S.RUNNING
+    again = steps_claim(step_ids=[suspend.pk], owner=lambda: "w-4")
+    assert again == {suspend.pk: None}, "taken already"
+    # Okta's limit is 2 and its suspend holds one slot: of three more Okta steps one is claimed.
+    other = approved("offboard", systems=["okta"], okta_id=fake_registry.add_user("00u2", "b@x.io"))
+    third = approved("offboard", systems=["okta"], okta_id=fake_registry.add_user("00u3", "c@x.io"))
+    fourth = approved(
+        "offboard", systems=["okta"], okta_id=fake_registry.add_user("00u4", "d@x.io")
+    )
+    queue.run_starts()
+    ids = [steps(r)["okta.suspend"].pk for r in (other, third, fourth)]
+    claimed = steps_claim(step_ids=ids, owner=lambda: "w-5")
+    assert [claimed[pk] if claimed[pk] == FULL else "claimed" for pk in ids] == [
+        "claimed",
+        FULL,
+        FULL,
+    ]
+    left = StepRun.objects.filter(pk__in=ids[1:])
+    assert {(s.status, s.attempts, s.waiting_for_slot) for s in left} == {(S.READY, 0, False)}
+
+
 def test_a_late_result_from_a_lost_lease_is_recorded_stale_and_not_applied(
     approved, queue, steps, fake_registry
 ):
