@@ -133,23 +133,42 @@ def advance(
     changed = True
     while changed:
         changed = False
+        # The steps decided alike move in one UPDATE (an Okta suspend makes six steps ready at once).
+        decided: dict[tuple[str, str], list[StepRun]] = {}
         for step in steps:
-            if step.status != S.WAITING:
-                continue
-            verdict = _dependency_verdict(step, by_key)
-            if verdict is None:
-                continue
-            status, words = verdict
+            if step.status == S.WAITING:
+                verdict = _dependency_verdict(step, by_key)
+                if verdict is not None:
+                    decided.setdefault(verdict, []).append(step)
+        for (status, words), group in decided.items():
             fields = _verdict_fields(status, words, now, followed)
-            if StepRun.objects.filter(pk=step.pk).transition(
-                to=status, fence=S.WAITING, at=now, **fields
-            ):
+            for step in _moved_from_waiting(group, status, now, fields):
                 for name, value in {"status": status, "updated_at": now, **fields}.items():
                     setattr(step, name, value)
                 changed = True
                 if status == S.READY:
                     ready.append(step.pk)
     return ready
+
+
+def _moved_from_waiting(
+    group: list[StepRun], status: str, now: datetime, fields: dict[str, Any]
+) -> list[StepRun]:
+    """Move these waiting steps to `status` in one fenced UPDATE; the ones it moved."""
+    ids = [s.pk for s in group]
+    moved = StepRun.objects.filter(pk__in=ids).transition(
+        to=status, fence=S.WAITING, at=now, **fields
+    )
+    if moved == len(ids):
+        return group
+    # Another writer moved some first (the request's row lock makes this unexpected): the rows
+    # this UPDATE moved are the ones in `status` stamped with its time.
+    mine = set(
+        StepRun.objects.filter(pk__in=ids, status=status, updated_at=now).values_list(
+            "pk", flat=True
+        )
+    )
+    return [s for s in group if s.pk in mine]
 
 
 def derive_state(statuses: list[tuple[str, str]]) -> str | None:

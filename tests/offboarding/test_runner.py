@@ -284,6 +284,27 @@ def test_several_steps_are_claimed_at_once_within_each_systems_limit(
     assert {(s.status, s.attempts, s.waiting_for_slot) for s in left} == {(S.READY, 0, False)}
 
 
+def test_a_lock_steps_followers_are_made_ready_in_one_update(approved, queue, steps):
+    """Deciding a request's next steps costs one UPDATE per kind of decision, not one per step."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    req = approved("offboard", systems=["okta"])
+    queue.run_starts()
+    suspend = steps(req)["okta.suspend"]
+    StepRun.objects.filter(pk=suspend.pk).transition(
+        to=S.RUNNING, fence=S.READY, attempts=1, lease_owner="w"
+    )
+    StepRun.objects.filter(pk=suspend.pk).transition(to=S.SUCCEEDED, fence=S.RUNNING)
+    with CaptureQueriesContext(connection) as ctx:
+        ready = progress.advance(req.pk, timezone.now())
+    updates = [q for q in ctx.captured_queries if q["sql"].startswith("UPDATE")]
+    assert len(updates) == 1
+    followers = {k: s for k, s in steps(req).items() if k not in ("okta.suspend", "okta.verify")}
+    assert sorted(ready) == sorted(s.pk for s in followers.values())
+    assert {s.status for s in followers.values()} == {S.READY}
+
+
 def test_a_late_result_from_a_lost_lease_is_recorded_stale_and_not_applied(
     approved, queue, steps, fake_registry
 ):
