@@ -94,7 +94,7 @@ def step_run_claim(
         return _take(step, owner, now)
 
 
-FULL = "full"  # steps_claim: the step's system had no free slot (nothing was changed)
+FULL = "full"  # steps_claim: not claimed now (no free slot, or the claim failed); nothing changed
 
 
 def steps_claim(
@@ -106,8 +106,9 @@ def steps_claim(
     ~10 ms a claim on a busy worker, so the last began ~100 ms after the first).
 
     Each id maps to its claimed row (claimed as `owner()`), FULL when its system had no free slot
-    (nothing changed; the caller waits for one), or None (not claimable, not due, taken by another
-    worker meanwhile, or deferred for the API's rate limit)."""
+    or its transaction failed (nothing changed; the caller tries again, waiting for a slot), or None
+    (not claimable, not due, taken by another worker meanwhile, or deferred for the API's rate
+    limit)."""
     now = now or timezone.now()
     rows = StepRun.objects.select_related("action_request").filter(pk__in=step_ids)
     found = {s.pk: s for s in rows}
@@ -118,21 +119,35 @@ def steps_claim(
         if step is not None and _may_claim(step, now):
             by_system.setdefault(step.system, []).append(step)
     for system, steps in by_system.items():
-        paused = rate_paused_until(system)
-        if paused is not None:
-            for step in steps:
-                _defer_for_rate_limit(step.pk, paused, now)
-            continue
-        limit = concurrency_limit(system)
-        with claim_transaction(system):
-            free = limit - _running(system, now)
-            for step in steps:
-                if free <= 0:
-                    claimed[step.pk] = FULL
-                    continue
-                taken = _take(step, owner(), now)
-                claimed[step.pk] = taken
-                free -= taken is not None
+        try:
+            claimed.update(_claim_system_steps(system, steps, owner, now))
+        except (
+            Exception
+        ):  # rolled back: nothing of this system's was claimed; the caller tries again
+            logger.exception("%s: claiming %d steps together failed", system, len(steps))
+            claimed.update(dict.fromkeys((s.pk for s in steps), FULL))
+    return claimed
+
+
+def _claim_system_steps(
+    system: str, steps: list[StepRun], owner: Callable[[], str], now: datetime
+) -> dict[int, StepRun | str | None]:
+    paused = rate_paused_until(system)
+    if paused is not None:
+        for step in steps:
+            _defer_for_rate_limit(step.pk, paused, now)
+        return dict.fromkeys((s.pk for s in steps), None)
+    limit = concurrency_limit(system)
+    claimed: dict[int, StepRun | str | None] = {}
+    with claim_transaction(system):
+        free = limit - _running(system, now)
+        for step in steps:
+            if free <= 0:
+                claimed[step.pk] = FULL
+                continue
+            taken = _take(step, owner(), now)
+            claimed[step.pk] = taken
+            free -= taken is not None
     return claimed
 
 

@@ -284,6 +284,27 @@ def test_several_steps_are_claimed_at_once_within_each_systems_limit(
     assert {(s.status, s.attempts, s.waiting_for_slot) for s in left} == {(S.READY, 0, False)}
 
 
+def test_a_system_whose_claim_fails_is_left_to_try_again_and_the_others_are_claimed(
+    approved, queue, steps, monkeypatch
+):
+    from offboarding.runner import claim
+
+    req = approved("offboard", systems=["okta", "zoom"])
+    queue.run_starts()
+    okta, zoom = steps(req)["okta.suspend"].pk, steps(req)["zoom.deactivate"].pk
+    counted = claim._running
+
+    def running(system, now):
+        if system == "okta":
+            raise RuntimeError("database went away")
+        return counted(system, now)
+
+    monkeypatch.setattr(claim, "_running", running)
+    claimed = claim.steps_claim(step_ids=[okta, zoom], owner=lambda: "w")
+    assert claimed[okta] == claim.FULL and claimed[zoom].lease_owner == "w"
+    assert (steps(req)["okta.suspend"].status, steps(req)["okta.suspend"].attempts) == (S.READY, 0)
+
+
 def test_a_lock_steps_followers_are_made_ready_in_one_update(approved, queue, steps):
     """Deciding a request's next steps costs one UPDATE per kind of decision, not one per step."""
     from django.db import connection
