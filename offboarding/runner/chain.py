@@ -4,11 +4,12 @@ A start makes a request's first steps ready (one per system); an offboard's lock
 suspend) then makes several revoke steps ready that wait only for it. Queuing each of them costs a
 broker hop and a free worker per step; running them here, each on its own thread (the work is
 waiting on the network), starts them the moment they are recorded as ready. This task claims them
-itself, one after another on its open connection, longest first, handing each to its thread as soon
-as it is claimed (`steps_run_here`). Every step still goes
-through claim → call → fenced complete, so the concurrency limit, leases, probes and the audit trail
-are exactly those of a queued step. The steps are ready rows with `enqueued_at` set: if this task
-dies before running them, the sweeper queues them again (`OFFBOARDING_REQUEUE_AFTER`).
+itself on its open connection, longest first: the first alone, the others together (one
+transaction per system) as threads are free for them, handing each to its thread once claimed
+(`steps_run_here`). Every step still goes through claim → call → fenced complete, so the
+concurrency limit, leases, probes and the audit trail are exactly those of a queued step. The steps
+are ready rows with `enqueued_at` set and `followed` true: if this task dies before running them,
+the sweeper queues them again (`OFFBOARDING_FOLLOW_REQUEUE_AFTER`).
 """
 
 from __future__ import annotations
@@ -75,10 +76,10 @@ def steps_run_here(step_ids: list[int]) -> None:
         for step_id in step_ids:
             _follow(step_id)
         return
-    # The steps are claimed here, one after another on this thread's open connection (threads
-    # claiming at once each open a connection, ~3.5 ms on PostgreSQL, and contend for the
-    # interpreter), in the order given (callers put the longest first, timings.longest_first),
-    # and each is handed to a thread the moment it is claimed: the longest chain starts first.
+    # The steps are claimed here, on this thread's open connection (threads claiming at once each
+    # open a connection, ~3.5 ms on PostgreSQL, and contend for the interpreter), in the order
+    # given (callers put the longest first, timings.longest_first): the first alone, so the
+    # longest chain starts first, then the others together (claim.steps_claim).
     # A step is claimed only once a thread is free to run it: claimed, it would wait in the
     # pool's queue while an idle worker could have taken its offer (a set of 11 followers on 8
     # threads had three 1-call steps finish at twice their call time).
