@@ -93,13 +93,17 @@ def steps_run_here(step_ids: list[int]) -> None:
 
     with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="step") as pool:
         runs = []
-        first, rest = step_ids[0], list(step_ids[1:])
+
+        def hand_over(batch: list[int]) -> None:
+            for step_id, taken in _claim_several_here(batch):
+                if taken is False:
+                    free.release()
+                else:
+                    runs.append(pool.submit(run, step_id, taken))
+
+        rest = list(step_ids[1:])
         free.acquire()
-        claimed = _claim_here(first)
-        if claimed is False:
-            free.release()
-        else:
-            runs.append(pool.submit(run, first, claimed))
+        hand_over(step_ids[:1])
         if offer:
             # An idle worker of another process takes an offer from Redis within a millisecond
             # or two, and claims the step on its own connection with its own interpreter (this
@@ -116,11 +120,7 @@ def steps_run_here(step_ids: list[int]) -> None:
             batch = [rest.pop(0)]
             while rest and free.acquire(blocking=False):
                 batch.append(rest.pop(0))
-            for step_id, taken in _claim_several_here(batch):
-                if taken is False:
-                    free.release()
-                else:
-                    runs.append(pool.submit(run, step_id, taken))
+            hand_over(batch)
         for done in runs:
             done.result()
 
@@ -175,7 +175,7 @@ def _claim_several_here(step_ids: list[int]) -> list[tuple[int, Claimed | None |
         row = rows.get(step_id)
         if row == FULL:
             result.append((step_id, None))
-        elif isinstance(row, StepRun) and row.lease_owner:
+        elif isinstance(row, StepRun):
             result.append((step_id, Claimed(step=row, owner=row.lease_owner)))
         else:
             result.append((step_id, False))
