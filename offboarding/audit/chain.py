@@ -366,7 +366,9 @@ def audit_record(
     key = audit_key()
     if connection.vendor == "postgresql" and _append_alone(event, key):
         return event
-    with transaction.atomic():
+    # Inside the caller's transaction no savepoint of its own (two round trips per event): an
+    # append that fails fails the caller's transaction with it, as the caller's own writes would.
+    with transaction.atomic(savepoint=False):
         claimed = _claim_head(wait=False)
         if claimed is not None:
             seq, prev, waiting = claimed
