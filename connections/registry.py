@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import logging
 import re
 import threading
 import time
@@ -25,6 +26,8 @@ from connections.types import AccountState, ConnectorError, OperationResult, Sys
 transport: httpx.BaseTransport | None = None
 _clients: dict[tuple[Any, ...], ProviderClient] = {}
 _clients_lock = threading.Lock()
+logger = logging.getLogger(__name__)
+WARM_DEADLINE = 5.0  # seconds warm_tokens waits for the token requests before going on
 
 
 def client_config(connection: Connection) -> ClientConfig:
@@ -62,6 +65,44 @@ def reset_clients() -> None:
         for client in _clients.values():
             client.close()
         _clients.clear()
+
+
+def warm_tokens(deadline: float = WARM_DEADLINE) -> list[str]:
+    """Fetch every enabled connection's access token now, side by side, into this process's token
+    cache, then close the clients, so no socket outlives this into a forked child. The worker
+    cluster calls this before it forks its workers: they inherit the tokens (and the signing keys
+    loaded to ask for them), so no worker's first step of a system waits for a token request.
+
+    Returns the systems not warmed within `deadline` seconds (a refusal, a timeout, a secret that
+    cannot be read: their first call asks for a token, as before). Never raises."""
+    try:
+        connections = selectors.connection_enabled_list()
+    except Exception:  # the database is not there yet: the workers' first calls fetch them
+        logger.warning("access tokens not fetched ahead: the connections could not be read")
+        return []
+    warmed: set[str] = set()
+
+    def warm(connection: Connection) -> None:
+        try:
+            client_for(connection).warm()
+            warmed.add(connection.system)
+        except Exception as exc:  # ConnectorError's words and SecretUnavailable's carry no secret
+            logger.warning("%s: access token not fetched ahead (%s)", connection.system, exc)
+
+    threads = [threading.Thread(target=warm, args=(c,), daemon=True) for c in connections]
+    for thread in threads:
+        thread.start()
+    ends = time.monotonic() + deadline
+    for thread in threads:
+        thread.join(max(0.0, ends - time.monotonic()))
+    reset_clients()
+    return [c.system for c in connections if c.system not in warmed]
+
+
+def cached_clients() -> int:
+    """How many clients this process keeps (tests; 0 after warm_tokens)."""
+    with _clients_lock:
+        return len(_clients)
 
 
 def _enabled_client(system: System) -> tuple[Connection, ProviderClient]:

@@ -86,6 +86,11 @@ class ProviderClient(FanOut):
         """Whether calls carry an access token from the token URL (on a 401, fetch a new one)."""
         return True
 
+    def warm(self) -> None:
+        """Fetch the access token now, ahead of the first call (ConnectorError as a call's)."""
+        if self.uses_token_cache:
+            self._authorization()
+
     def get_user(self, key: str) -> dict[str, Any]:
         """One user by the provider's own key; ConnectorError (404) when absent."""
         raise NotImplementedError

@@ -35,6 +35,7 @@ from django import db
 from django.conf import settings
 from django_q.cluster import Cluster, get_mp_context
 
+from connections import registry
 from connections.providers.transport import shared_ssl_context
 from offboarding.runner import shutdown
 from offboarding.runner.execute import step_run_execute
@@ -114,8 +115,12 @@ class PortalCluster(Cluster):
         """django-q2's start, with the watched sentinel and fresh shared flags."""
         self.drain_flag = shutdown.install_drain_flag()
         self.wedged = install_wedge_flag()
-        db.connections.close_all()  # the sentinel and workers are forked: share no connection
         shared_ssl_context()  # made once here, inherited by every worker (each made its own)
+        # Access tokens fetched once here, inherited by every worker (each asked for its own on
+        # its first step of a system: a token request, and for Google and Microsoft 365 a signed
+        # assertion); the clients are closed again, so no socket is shared with a worker.
+        registry.warm_tokens()
+        db.connections.close_all()  # the sentinel and workers are forked: share no connection
         self.stop_event = multiprocessing.Event()
         self.start_event = multiprocessing.Event()
         self.sentinel = get_mp_context().Process(

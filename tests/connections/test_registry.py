@@ -317,3 +317,33 @@ def test_the_live_check_of_a_missing_user_raises_the_users_404(okta, use_router)
     with pytest.raises(ConnectorError) as info:
         registry.okta_user_and_groups(user_id)
     assert info.value.status == 404
+
+
+def test_warm_tokens_fetches_each_token_once_ahead_and_keeps_no_client(use_router, okta):
+    """The cluster calls this before forking its workers: a token-based connection's token is
+    in the cache (the first call asks for none), an SSWS one needs none, and no client (with its
+    open sockets) is kept for the children to share."""
+    make_connection(
+        System.ZOOM, {"account_id": "acc", "client_id": "cid"}, {"client_secret": CANARY}
+    )
+    token = use_router.post("https://zoom.us/oauth/token").mock(return_value=token_response())
+    assert registry.warm_tokens() == []
+    assert token.call_count == 1
+    assert registry.cached_clients() == 0
+    use_router.delete("https://api.zoom.us/v2/users/ann@acme.com/token").mock(
+        return_value=httpx.Response(204)
+    )
+    registry.run_operation(System.ZOOM, "revoke_token", target=TARGET)
+    assert token.call_count == 1, "the call used the token fetched ahead"
+
+
+def test_warm_tokens_names_a_refusing_system_and_goes_on(use_router, caplog):
+    make_connection(
+        System.ZOOM, {"account_id": "acc", "client_id": "cid"}, {"client_secret": CANARY}
+    )
+    use_router.post("https://zoom.us/oauth/token").mock(
+        return_value=httpx.Response(401, json={"reason": "Invalid client_id or client_secret"})
+    )
+    assert registry.warm_tokens() == ["zoom"]
+    assert "zoom: access token not fetched ahead" in caplog.text
+    assert CANARY not in caplog.text
