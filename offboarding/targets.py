@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -18,7 +18,7 @@ from connections.types import SYSTEM_LABELS, ConnectorError, System, Target
 from offboarding import playbooks
 from offboarding.audit_display import state_words
 from offboarding.exceptions import OutOfScope, ProtectedTarget, TargetLookupFailed
-from offboarding.models import ActionRequest, Delegation, ProtectedGroup
+from offboarding.models import Delegation, ProtectedGroup
 
 logger = logging.getLogger(__name__)
 
@@ -89,30 +89,6 @@ def live_check_record(target: TargetInfo, *, at: datetime, fingerprint: str) -> 
         "status": target.status,
         "groups": dict(target.groups),
     }
-
-
-def live_check_reuse(req: ActionRequest, *, now: datetime, max_age: float) -> TargetInfo | None:
-    """The target as the request's stored live check saw it, if that check is recent enough
-    (no older than `max_age` seconds, not from the future) and was made on the request as it
-    stands (same fingerprint); None means: read Okta again."""
-    check = req.live_check or {}
-    try:
-        at = datetime.fromisoformat(str(check["at"]))
-        fresh = timedelta(0) <= now - at <= timedelta(seconds=max_age)
-        same = check["fingerprint"] == req.fingerprint and check["okta_id"] == req.target_okta_id
-        if not (fresh and same):
-            return None
-        return TargetInfo(
-            okta_id=str(check["okta_id"]),
-            login=str(check["login"]),
-            email=req.target_email,
-            name=req.target_name,
-            status=str(check["status"]),
-            profile={},
-            groups={str(k): str(v) for k, v in dict(check["groups"]).items()},
-        )
-    except (KeyError, TypeError, ValueError):
-        return None
 
 
 def protection_check(target: TargetInfo) -> None:

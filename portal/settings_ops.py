@@ -33,7 +33,8 @@ if 0 < OFFBOARDING_SWEEP_SECONDS < 1:
 # On SIGTERM a cluster releases queued work and exits within this many seconds, killing the
 # workers whose calls are still in flight (their leases bring the steps back).
 OFFBOARDING_SHUTDOWN_SECONDS = env_float("OFFBOARDING_SHUTDOWN_SECONDS", 8.0, minimum=2, maximum=60)
-# The start reuses the approval's live Okta check when it is this recent and the request unchanged.
+# An approval whose live Okta check is younger than this starts the request in its own transaction;
+# 0: never (the start task reads Okta again).
 OFFBOARDING_CHECK_REUSE_SECONDS = env_int(
     "OFFBOARDING_CHECK_REUSE_SECONDS", 30, minimum=0, maximum=300
 )

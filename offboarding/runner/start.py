@@ -7,7 +7,6 @@ import functools
 import logging
 from datetime import datetime
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -20,7 +19,7 @@ from offboarding.runner.chain import steps_run_here
 from offboarding.runner.locks import request_transaction
 from offboarding.runner.timings import longest_first
 from offboarding.selectors import open_twin
-from offboarding.targets import live_check_reuse, scope_check, target_lookup
+from offboarding.targets import TargetInfo, scope_check, target_lookup
 
 logger = logging.getLogger(__name__)
 
@@ -28,21 +27,25 @@ RS = ActionRequest.State
 _STARTABLE = (RS.APPROVED, RS.SCHEDULED)
 
 
-def _refusal_for(req: ActionRequest, now: datetime) -> str | None:
+def _refusal_for(req: ActionRequest) -> str | None:
     """None when the request may run now; otherwise why not, in words. Raises when Okta is down.
 
-    The approval that just moved the request read Okta live; within a short window, and only
-    for the request exactly as approved, its reading is reused instead of read again. Scope and
-    protection are always checked again, against the portal's current rules.
+    A start task reads Okta live: an approval with a fresh reading starts the request itself
+    (`action_request_start_now`), so a request that comes here was approved on an older reading,
+    released by a bulk batch, scheduled, or brought back by the sweeper. Scope and protection are
+    checked against the portal's current rules.
     """
-    target = live_check_reuse(req, now=now, max_age=settings.OFFBOARDING_CHECK_REUSE_SECONDS)
-    if target is None:
-        try:
-            target = target_lookup(req.target_okta_id)
-        except TargetLookupFailed as exc:
-            if exc.retryable:
-                raise
-            return exc.message
+    try:
+        target = target_lookup(req.target_okta_id)
+    except TargetLookupFailed as exc:
+        if exc.retryable:
+            raise
+        return exc.message
+    return _scope_refusal(req, target)
+
+
+def _scope_refusal(req: ActionRequest, target: TargetInfo) -> str | None:
+    """None when the request's requester may act on this person now; otherwise why not."""
     try:
         scope_check(user=req.requester, kind=req.kind, target=target)
     except NotAllowed as exc:
@@ -68,29 +71,57 @@ def action_request_start(
     if _waits_for_twin(req, now):
         return False
     try:
-        refusal = _refusal_for(req, now)
+        refusal = _refusal_for(req)
     except TargetLookupFailed as exc:
         logger.warning("request %s not started yet: %s", req.pk, exc.message)
         return False
     with request_transaction(action_request_id):
-        req = ActionRequest.objects.get(pk=action_request_id)
-        if req.state not in _STARTABLE:
-            return False
-        if refusal:
-            _refuse(req, refusal, now)
-            return False
-        if _waits_for_twin(req, now) or not _to_running(req, now):
-            return False
-        audit_record(action=AuditEvent.Action.REQUEST_STARTED, obj=req, target=req.target_login)
-        seen: list[StepRun] = []
-        ready = longest_first(advance(req.pk, now, seen=seen, followed=run_here), seen)
-        if not run_here:
-            enqueue_steps_on_commit(ready)
-        if not ready:  # nothing could run (every step skipped or cancelled): it ends here
-            finish_if_done(req.pk, now)
+        ready = _start_locked(action_request_id, refusal, now, run_here=run_here)
+    if ready is None:
+        return False
     if run_here:
         steps_run_here(ready)
     return True
+
+
+def action_request_start_now(
+    *, req: ActionRequest, target: TargetInfo, now: datetime, scope_checked: bool = False
+) -> bool:
+    """Approved → running inside the caller's transaction, which holds the request (its row
+    lock, or it made the request) and read the person live moments ago (`target`): the approval
+    starts the request itself instead of queuing a start task that would check the same reading
+    again (issue 10). Scope and protection are checked against the portal's rules as they are
+    now, in this transaction (unless the caller did, `scope_checked`); a refusal ends the request
+    failed, saying why, as a start task's would. The first steps are queued on commit, one task
+    each, for the idle workers to claim side by side. Returns True when the request started."""
+    refusal = None if scope_checked else _scope_refusal(req, target)
+    if _start_locked(req.pk, refusal, now, run_here=False) is None:
+        return False
+    req.state, req.started_at, req.state_note = RS.RUNNING, now, ""
+    return True
+
+
+def _start_locked(
+    action_request_id: int, refusal: str | None, now: datetime, *, run_here: bool
+) -> list[int] | None:
+    """The start itself, under the request's lock: the ids of the first steps made ready (queued
+    on commit unless `run_here`), or None when the request did not start."""
+    req = ActionRequest.objects.get(pk=action_request_id)
+    if req.state not in _STARTABLE:
+        return None
+    if refusal:
+        _refuse(req, refusal, now)
+        return None
+    if _waits_for_twin(req, now) or not _to_running(req, now):
+        return None
+    audit_record(action=AuditEvent.Action.REQUEST_STARTED, obj=req, target=req.target_login)
+    seen: list[StepRun] = []
+    ready = longest_first(advance(req.pk, now, seen=seen, followed=run_here), seen)
+    if not run_here:
+        enqueue_steps_on_commit(ready)
+    if not ready:  # nothing could run (every step skipped or cancelled): it ends here
+        finish_if_done(req.pk, now)
+    return ready
 
 
 def _waits_for_twin(req: ActionRequest, now: datetime) -> bool:
@@ -109,11 +140,18 @@ def _waits_for_twin(req: ActionRequest, now: datetime) -> bool:
 
 def _to_running(req: ActionRequest, now: datetime) -> bool:
     """Approved/scheduled → running; False when a twin submitted this instant holds the open slot."""
+
+    def move() -> None:
+        ActionRequest.objects.filter(pk=req.pk).transition(
+            to=RS.RUNNING, fence=req.state, at=now, started_at=now, state_note=""
+        )
+
+    if req.state == RS.APPROVED:  # approved holds the open slot already: no twin can meet it
+        move()
+        return True
     try:
         with transaction.atomic():
-            ActionRequest.objects.filter(pk=req.pk).transition(
-                to=RS.RUNNING, fence=req.state, at=now, started_at=now, state_note=""
-            )
+            move()
     except IntegrityError:
         logger.info("request %s waits: another open request for the same person", req.pk)
         return False

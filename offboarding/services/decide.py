@@ -1,6 +1,8 @@
 """Deciding on a request: approve (four-eyes, N distinct approvers) or reject.
 
-Approval creates the step rows in the same transaction and queues the start on commit.
+Approval creates the step rows in the same transaction and, with the live check it made moments
+before, starts the request there too (its first steps are queued on commit); otherwise it queues the
+start on commit.
 """
 
 from __future__ import annotations
@@ -8,6 +10,7 @@ from __future__ import annotations
 import functools
 from datetime import datetime
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
@@ -19,6 +22,7 @@ from offboarding.models import ActionRequest, Approval, AuditEvent, StepRun
 from offboarding.offboard_history import reinstate_step_options
 from offboarding.progress import enqueue_start
 from offboarding.runner import action_request_expire
+from offboarding.runner.start import action_request_start_now
 from offboarding.services.guards import ensure_mfa
 from offboarding.targets import TargetInfo, live_check_record, scope_check, target_lookup
 
@@ -54,11 +58,18 @@ def approve_now(
     now: datetime,
     checked: TargetInfo | None = None,
     checked_at: datetime | None = None,
+    *,
+    scope_checked: bool = False,
 ) -> None:
-    """Pending → approved (or scheduled): create the steps and queue the start, on commit.
+    """Pending → approved (or scheduled): create the steps, and start the request.
 
-    `checked` is the target as a live check begun at `checked_at` (default `now`) saw it; it is
-    stored so the start can reuse it instead of reading Okta again moments later.
+    `checked` is the target as a live check begun at `checked_at` (default `now`) saw it. When it
+    is younger than OFFBOARDING_CHECK_REUSE_SECONDS, an approved request starts in this transaction
+    (`runner.start.action_request_start_now`: scope and protection checked again, the first steps
+    queued on commit); otherwise the start task is queued on commit and reads Okta again. The
+    check is stored on the request either way (`ActionRequest.live_check`). `scope_checked`: the
+    caller checked scope and protection against `checked` in this transaction (the start need
+    not again).
     """
     state = RS.SCHEDULED if req.scheduled_for and req.scheduled_for > now else RS.APPROVED
     check = (
@@ -75,11 +86,23 @@ def approve_now(
     req.state, req.approved_at = state, now
     step_runs_create(req)
     if state == RS.APPROVED:
-        transaction.on_commit(functools.partial(enqueue_start, req.pk))
+        if checked is not None and _fresh(checked_at or now, now):
+            # The live check was just made: start here, in this transaction, and queue the first
+            # steps on commit (no start task that would only check the same reading again).
+            action_request_start_now(req=req, target=checked, now=now, scope_checked=scope_checked)
+        else:
+            transaction.on_commit(functools.partial(enqueue_start, req.pk))
     if req.origin != ActionRequest.Origin.BREAK_GLASS:
         # A responder's break-glass run was approved by nobody (approvers review it afterwards):
         # they are not told "approved"; they hear when it ends, like any requester.
         transaction.on_commit(functools.partial(notifications.notify_requester, req.pk, "approved"))
+
+
+def _fresh(checked_at: datetime, now: datetime) -> bool:
+    """A live check recent enough for the approval to start the request on it (younger than
+    OFFBOARDING_CHECK_REUSE_SECONDS; 0 turns starting at approval off)."""
+    age = (now - checked_at).total_seconds()
+    return 0 <= age < settings.OFFBOARDING_CHECK_REUSE_SECONDS
 
 
 def approvals_counted(req: ActionRequest) -> int:
@@ -131,16 +154,18 @@ def action_request_approve(
     _check_decider(req, approver, now)
     _check_fingerprint(req, fingerprint)
     target = target_lookup(req.target_okta_id)
-    scope_check(user=req.requester, kind=req.kind, target=target)
     with transaction.atomic():
         req = ActionRequest.objects.select_for_update().get(pk=action_request_id)
         _check_decider(req, approver, timezone.now())
         _check_fingerprint(req, fingerprint)
+        # Scope and protection against the live reading, in the transaction that may start the
+        # request: nothing can change in between, so the start need not check them again.
+        scope_check(user=req.requester, kind=req.kind, target=target)
         if req.approvals.filter(approver=approver, fingerprint=req.fingerprint).exists():
             raise NotAllowed("You have already approved this request; one person counts once.")
         count = _record_approval(req, approver, comment=comment.strip(), ip=ip)
         if count >= req.approvals_needed:
-            approve_now(req, now, checked=target)
+            approve_now(req, now, checked=target, scope_checked=True)
     req.refresh_from_db()
     return req
 

@@ -122,7 +122,7 @@ def test_a_created_request_waits_for_a_person_and_says_it_came_from_the_api(
     assert page.status_code == 200 and b"api:hr-system" in page.content
     approve(req, approver)
     seen = api.get(f"/api/v1/requests/{req.pk}").json()
-    assert seen["state"] == "approved" and seen["approvals_given"] == 1
+    assert seen["state"] == "running" and seen["approvals_given"] == 1  # approved and started
     assert {s["key"] for s in seen["steps"]} == set(
         StepRun.objects.filter(action_request=req).values_list("key", flat=True)
     )
@@ -324,7 +324,7 @@ def test_a_delegation_that_runs_reset_sessions_at_once_does_so_for_the_api_too(
     delegation.reset_sessions_without_approval = True
     delegation.save()
     body = api.post("/api/v1/requests", request_body(kind="reset_sessions")).json()
-    assert body["state"] == "approved" and body["steps"]
+    assert body["state"] == "running" and body["steps"]  # approved and started at once
     offboard = api.post("/api/v1/requests", request_body(kind="offboard")).json()
     assert offboard["state"] == "pending_approval"  # an offboard never runs without a person
 

@@ -369,13 +369,24 @@ def approve(django_capture_on_commit_callbacks):
 
 @pytest.fixture
 def approved(make_request, approve, approver, queue):
-    """Make and approve a request; its start task is queued, not yet run."""
+    """Make and approve a request: it starts at once (the approval's live check is fresh), its
+    first steps queued, none run."""
 
     def make(kind: str = "offboard", **kwargs: Any) -> ActionRequest:
         req = make_request(kind, **kwargs)
         return approve(req, approver)
 
     return make
+
+
+@pytest.fixture
+def approved_to_start(approved, settings):
+    """`approved` with OFFBOARDING_CHECK_REUSE_SECONDS=0: the approval does not start the request
+    on its live check; its start task is queued, not yet run, and reads Okta again (as for a
+    request approved on an older reading, released by a bulk batch or brought back by the
+    sweeper)."""
+    settings.OFFBOARDING_CHECK_REUSE_SECONDS = 0
+    return approved
 
 
 @pytest.fixture

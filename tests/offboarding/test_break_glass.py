@@ -23,7 +23,7 @@ from offboarding.exceptions import (
     OutOfScope,
     ProtectedTarget,
 )
-from offboarding.models import ActionRequest, AfterTheFactReview, AuditEvent
+from offboarding.models import ActionRequest, AfterTheFactReview, AuditEvent, StepRun
 from offboarding.roles import Role
 from offboarding.services import SignInTooOld
 from tests.conftest import _make_user
@@ -43,7 +43,7 @@ def test_reset_sessions_runs_at_once_audited_and_waits_for_review(
     settings.PORTAL_REVIEW_WINDOW_HOURS = 4
     before = timezone.now()
     req = run("reset_sessions")
-    assert req.state == RS.APPROVED and req.origin == ActionRequest.Origin.BREAK_GLASS
+    assert req.state == RS.RUNNING and req.origin == ActionRequest.Origin.BREAK_GLASS
     assert not req.approvals.exists()
     assert (
         set(steps(req))
@@ -55,7 +55,9 @@ def test_reset_sessions_runs_at_once_audited_and_waits_for_review(
         }
         | VERIFY_STEPS
     )
-    assert queue.sent == [("offboarding.tasks.start_request", (req.pk,))]
+    # Started at once, in the same transaction: each system's revoke step is queued.
+    first = {s.pk for s in steps(req).values() if s.status == StepRun.Status.READY}
+    assert len(first) == 4 and set(queue.step_ids()) == first and len(queue.sent) == 4
     review = AfterTheFactReview.objects.get(action_request=req)
     assert review.is_pending and "responder" in review.why
     assert before + timedelta(hours=4) <= review.due_at <= timezone.now() + timedelta(hours=4)
@@ -115,7 +117,7 @@ def test_a_sign_in_within_the_last_five_minutes_is_required(run, minutes_ago):
 
 
 def test_a_sign_in_four_minutes_ago_is_recent_enough(run):
-    assert run(authenticated_at=timezone.now() - timedelta(minutes=4)).state == RS.APPROVED
+    assert run(authenticated_at=timezone.now() - timedelta(minutes=4)).state == RS.RUNNING
 
 
 def test_totp_must_be_enrolled(run, responder):
@@ -137,7 +139,7 @@ def test_the_responder_acts_only_within_their_teams_delegation(run, responder, t
     delegation.save()
     with pytest.raises(OutOfScope):
         run("offboard")
-    assert run("reset_sessions").state == RS.APPROVED
+    assert run("reset_sessions").state == RS.RUNNING
     responder.groups.remove(team)
     with pytest.raises(OutOfScope):
         run("reset_sessions", target_okta_id="00u1")

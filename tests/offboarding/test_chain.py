@@ -30,16 +30,16 @@ OKTA_FOLLOWERS = {
 }
 
 
-def _started(approved, queue, **kwargs) -> ActionRequest:
+def _started(approved_to_start, queue, **kwargs) -> ActionRequest:
     """Approved and started, its first steps ready and not run (the start queued them)."""
-    req = approved("offboard", **kwargs)
+    req = approved_to_start("offboard", **kwargs)
     assert runner.action_request_start(action_request_id=req.pk)
     queue.sent.clear()
     return req
 
 
-def test_the_start_task_runs_the_first_steps_and_their_chains(approved, queue, steps):
-    req = approved("offboard")
+def test_the_start_task_runs_the_first_steps_and_their_chains(approved_to_start, queue, steps):
+    req = approved_to_start("offboard")
     queue.sent.clear()
     assert tasks.start_request(req.pk) is True
     assert queue.sent == []
@@ -48,8 +48,10 @@ def test_the_start_task_runs_the_first_steps_and_their_chains(approved, queue, s
     assert req.state == RS.SUCCEEDED
 
 
-def test_the_lock_task_runs_its_systems_revokes_without_queuing_them(approved, queue, steps):
-    req = _started(approved, queue, systems=["okta"])
+def test_the_lock_task_runs_its_systems_revokes_without_queuing_them(
+    approved_to_start, queue, steps
+):
+    req = _started(approved_to_start, queue, systems=["okta"])
     queue.sent.clear()  # the worker took the suspend's task: no other task waits
     assert tasks.run_step(steps(req)["okta.suspend"].pk) == "applied"
     done = steps(req)
@@ -61,9 +63,11 @@ def test_the_lock_task_runs_its_systems_revokes_without_queuing_them(approved, q
     assert req.state == RS.SUCCEEDED
 
 
-def test_a_chain_stops_at_a_lock_step_that_will_be_retried(approved, queue, steps, fake_registry):
+def test_a_chain_stops_at_a_lock_step_that_will_be_retried(
+    approved_to_start, queue, steps, fake_registry
+):
     fake_registry.fail("okta", "suspend", ConnectorError("Okta: busy", retryable=True, status=503))
-    req = _started(approved, queue, systems=["okta"])
+    req = _started(approved_to_start, queue, systems=["okta"])
     tasks.run_step(steps(req)["okta.suspend"].pk)
     done = steps(req)
     assert done["okta.suspend"].status == S.RETRYING
@@ -73,10 +77,10 @@ def test_a_chain_stops_at_a_lock_step_that_will_be_retried(approved, queue, step
 
 
 def test_a_failed_lock_step_still_lets_its_revokes_run_in_the_chain(
-    approved, queue, steps, fake_registry
+    approved_to_start, queue, steps, fake_registry
 ):
     fake_registry.fail("okta", "suspend", Fault(ConnectorError("Okta: forbidden", status=403)))
-    req = _started(approved, queue, systems=["okta"])
+    req = _started(approved_to_start, queue, systems=["okta"])
     tasks.run_step(steps(req)["okta.suspend"].pk)
     done = steps(req)
     assert done["okta.suspend"].status == S.FAILED
@@ -87,11 +91,13 @@ def test_a_failed_lock_step_still_lets_its_revokes_run_in_the_chain(
 
 
 def test_a_step_of_another_system_made_ready_runs_in_the_chain_that_decided_it(
-    approved, queue, steps
+    approved_to_start, queue, steps
 ):
     """The steps of one request complete side by side, so the one that decides a step may be
     another system's: whichever it is runs it at once, with no trip through the broker."""
-    req = _started(approved, queue, systems=["okta", "zoom"], options={"okta_deactivate": True})
+    req = _started(
+        approved_to_start, queue, systems=["okta", "zoom"], options={"okta_deactivate": True}
+    )
     ids = steps(req)
     tasks.run_step(ids["okta.suspend"].pk)
     assert steps(req)["okta.deactivate"].status == S.WAITING  # zoom still to run
@@ -103,7 +109,7 @@ def test_a_step_of_another_system_made_ready_runs_in_the_chain_that_decided_it(
     assert req.state == RS.SUCCEEDED
 
 
-def test_followers_run_at_once_on_threads(approved, queue, steps, fake_registry, settings):
+def test_followers_run_at_once_on_threads(approved_to_start, queue, steps, fake_registry, settings):
     settings.OFFBOARDING_STEP_THREADS = len(OKTA_FOLLOWERS)
     together = threading.Barrier(len(OKTA_FOLLOWERS), timeout=10)
 
@@ -112,7 +118,7 @@ def test_followers_run_at_once_on_threads(approved, queue, steps, fake_registry,
             together.wait()  # raises (the step is retried) unless all six calls are in flight
 
     fake_registry.on_call = meet
-    req = _started(approved, queue, systems=["okta"])
+    req = _started(approved_to_start, queue, systems=["okta"])
     queue.sent.clear()  # the worker took the suspend's task: no other task waits
     assert tasks.run_step(steps(req)["okta.suspend"].pk) == "applied"
     done = steps(req)
@@ -121,12 +127,12 @@ def test_followers_run_at_once_on_threads(approved, queue, steps, fake_registry,
 
 
 def test_a_task_claims_a_step_only_when_a_thread_is_free_to_run_it(
-    approved, queue, steps, fake_registry, settings
+    approved_to_start, queue, steps, fake_registry, settings
 ):
     """Claimed steps waiting for a thread would be lost to the idle workers their offers reach;
     with 2 threads for 6 followers, no more than 2 are claimed at any moment."""
     settings.OFFBOARDING_STEP_THREADS = 2
-    req = _started(approved, queue, systems=["okta"])
+    req = _started(approved_to_start, queue, systems=["okta"])
     suspend = steps(req)["okta.suspend"].pk
     claimed: list[int] = []
 
@@ -144,7 +150,7 @@ def test_a_task_claims_a_step_only_when_a_thread_is_free_to_run_it(
 
 
 def test_a_device_lock_with_nothing_to_lock_lately_still_starts_before_one_call_steps(
-    approved, queue, steps, monkeypatch
+    approved_to_start, queue, steps, monkeypatch
 ):
     """The moving average is a person's, not the operation's: after people with no device, Okta's
     device lock (list, suspend, deactivate) is still expected to take its three calls."""
@@ -154,19 +160,21 @@ def test_a_device_lock_with_nothing_to_lock_lately_still_starts_before_one_call_
     monkeypatch.setattr(timings, "_call_ms", [150.0])
     for key in OKTA_FOLLOWERS:
         timings.note_operation_time("okta", key.split(".")[1], 160.0)  # one call each, lately
-    req = _started(approved, queue, systems=["okta"])
+    req = _started(approved_to_start, queue, systems=["okta"])
     followers = [steps(req)[key].pk for key in sorted(OKTA_FOLLOWERS)]
     rows = StepRun.objects.filter(pk__in=followers)
     ordered = [StepRun.objects.get(pk=pk).key for pk in timings.longest_first(followers, rows)]
     assert ordered[:3] == ["okta.lock_devices", "okta.remove_from_groups", "okta.unassign_apps"]
 
 
-def test_with_redis_a_task_offers_its_other_steps_to_idle_workers(approved, queue, steps, settings):
+def test_with_redis_a_task_offers_its_other_steps_to_idle_workers(
+    approved_to_start, queue, steps, settings
+):
     """Redis hands a task out at once: all but the task's first step are also queued, and
     whichever worker claims a step first runs it (the other finds it taken)."""
     settings.OFFBOARDING_SPREAD_STEPS = True
     settings.Q_CLUSTER = {**settings.Q_CLUSTER, "redis": "redis://127.0.0.1:1/0"}
-    req = approved("reset_sessions")
+    req = approved_to_start("reset_sessions")
     queue.sent.clear()
     first = {s.pk for s in steps(req).values() if not s.depends_on}
     assert len(first) == 4
@@ -181,12 +189,12 @@ def test_with_redis_a_task_offers_its_other_steps_to_idle_workers(approved, queu
 
 
 def test_a_task_claims_its_own_first_step_before_it_offers_the_others(
-    approved, queue, steps, settings, monkeypatch
+    approved_to_start, queue, steps, settings, monkeypatch
 ):
     """The offers take a moment each; the first (longest) step does not wait for them."""
     settings.OFFBOARDING_SPREAD_STEPS = True
     settings.Q_CLUSTER = {**settings.Q_CLUSTER, "redis": "redis://127.0.0.1:1/0"}
-    req = approved("reset_sessions")
+    req = approved_to_start("reset_sessions")
     queue.sent.clear()
     first = [s.pk for s in steps(req).values() if not s.depends_on]
     claimed_at_offer: list[int] = []
@@ -231,19 +239,19 @@ def test_tasks_are_handed_to_one_broker_client_per_process(monkeypatch):
 
 
 def test_with_the_orm_broker_a_task_runs_its_steps_without_offering_them(
-    approved, queue, steps, settings
+    approved_to_start, queue, steps, settings
 ):
     settings.OFFBOARDING_SPREAD_STEPS = True
     settings.Q_CLUSTER = {k: v for k, v in settings.Q_CLUSTER.items() if k != "redis"}
-    req = approved("reset_sessions")
+    req = approved_to_start("reset_sessions")
     queue.sent.clear()
     assert tasks.start_request(req.pk) is True
     assert queue.sent == []
     assert {s.status for s in steps(req).values()} == {S.SUCCEEDED}
 
 
-def test_an_idle_worker_takes_an_offered_step_and_runs_its_chain(approved, queue, steps):
-    req = _started(approved, queue, systems=["okta"])
+def test_an_idle_worker_takes_an_offered_step_and_runs_its_chain(approved_to_start, queue, steps):
+    req = _started(approved_to_start, queue, systems=["okta"])
     suspend = steps(req)["okta.suspend"]
     assert tasks.take_step(suspend.pk) == "applied"
     assert {s.status for s in steps(req).values()} == {S.SUCCEEDED}, "its followers ran too"
@@ -251,14 +259,14 @@ def test_an_idle_worker_takes_an_offered_step_and_runs_its_chain(approved, queue
 
 
 def test_an_offer_whose_system_is_full_leaves_the_step_to_the_task_that_offered_it(
-    approved, queue, steps, fake_registry
+    approved_to_start, queue, steps, fake_registry
 ):
     fake_registry.limits["okta"] = 1
     fake_registry.add_user("00u2", "sam.other@example.com")
-    req = _started(approved, queue, systems=["okta"])
+    req = _started(approved_to_start, queue, systems=["okta"])
     suspend = steps(req)["okta.suspend"]
     # Another request's Okta step holds the only slot.
-    other = approved("offboard", systems=["okta"], okta_id="00u2")
+    other = approved_to_start("offboard", systems=["okta"], okta_id="00u2")
     assert runner.action_request_start(action_request_id=other.pk)
     holder = steps(other)["okta.suspend"]
     assert runner.step_run_claim(step_id=holder.pk, owner="w-holder") is not None
@@ -268,7 +276,7 @@ def test_an_offer_whose_system_is_full_leaves_the_step_to_the_task_that_offered_
 
 
 def test_a_chain_keeps_to_the_systems_concurrency_limit(
-    approved, queue, steps, fake_registry, monkeypatch
+    approved_to_start, queue, steps, fake_registry, monkeypatch
 ):
     from connections import registry
 
@@ -288,7 +296,7 @@ def test_a_chain_keeps_to_the_systems_concurrency_limit(
                 in_flight[0] -= 1
 
     monkeypatch.setattr(registry, "run_operation", counted)
-    req = _started(approved, queue, systems=["okta"])
+    req = _started(approved_to_start, queue, systems=["okta"])
     tasks.run_step(steps(req)["okta.suspend"].pk)
     assert peak[0] == 1
     # Followers that found no free slot waited in their threads for one: none was deferred to
@@ -298,14 +306,16 @@ def test_a_chain_keeps_to_the_systems_concurrency_limit(
     assert queue.step_ids() == []
 
 
-def test_the_steps_a_task_runs_are_claimed_longest_first(approved, queue, steps, monkeypatch):
+def test_the_steps_a_task_runs_are_claimed_longest_first(
+    approved_to_start, queue, steps, monkeypatch
+):
     """The operation that took longest lately starts first (Okta's device locks: three calls in a
     row), so the request's longest chain is not the last to be claimed."""
     from offboarding.runner import timings
 
     monkeypatch.setattr(timings, "_operation_ms", {})
     monkeypatch.setattr(timings, "_call_ms", [150.0])
-    req = _started(approved, queue, systems=["okta"])
+    req = _started(approved_to_start, queue, systems=["okta"])
     followers = [steps(req)[key].pk for key in sorted(OKTA_FOLLOWERS)]
     rows = StepRun.objects.filter(pk__in=followers)
     took = {"lock_devices": 460.0, "unassign_apps": 300.0, "clear_sessions": 150.0}
@@ -319,7 +329,7 @@ def test_the_steps_a_task_runs_are_claimed_longest_first(approved, queue, steps,
 
 
 def test_before_a_worker_has_timed_an_operation_its_calls_in_a_row_set_the_order(
-    approved, queue, steps, monkeypatch
+    approved_to_start, queue, steps, monkeypatch
 ):
     """A cold worker (no operation timed yet) still starts Okta's device locks (list, suspend,
     deactivate: 3 calls in a row) first, then the list-then-remove steps, then the one-call ones
@@ -328,7 +338,7 @@ def test_before_a_worker_has_timed_an_operation_its_calls_in_a_row_set_the_order
 
     monkeypatch.setattr(timings, "_operation_ms", {})
     monkeypatch.setattr(timings, "_call_ms", [0.0])
-    req = _started(approved, queue, systems=["okta"])
+    req = _started(approved_to_start, queue, systems=["okta"])
     followers = [steps(req)[key].pk for key in sorted(OKTA_FOLLOWERS)]
     rows = StepRun.objects.filter(pk__in=followers)
     ordered = [StepRun.objects.get(pk=pk).key for pk in timings.longest_first(followers, rows)]

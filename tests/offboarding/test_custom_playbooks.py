@@ -65,7 +65,7 @@ def test_a_delegation_offers_a_version_and_its_request_goes_through_approval_and
     assert req.state == ActionRequest.State.PENDING_APPROVAL
     assert req.get_kind_display() == f"{NAME} (v1)"
     req = approve(req, approver)
-    assert req.state == ActionRequest.State.APPROVED
+    assert req.state == ActionRequest.State.RUNNING  # approved, and started at once
     rows = steps(req)
     assert set(rows) == {"okta.suspend", "okta.clear_sessions"}
     assert rows["okta.clear_sessions"].depends_on == ["okta.suspend"]

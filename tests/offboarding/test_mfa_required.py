@@ -68,7 +68,7 @@ def test_with_totp_enrolled_the_approver_approves(
     response = client.post(approve_url(req), {"fingerprint": req.fingerprint})
     assert response.status_code == 302 and response["Location"] == detail_url(req)
     req.refresh_from_db()
-    assert req.state == RS.APPROVED
+    assert req.state == RS.RUNNING  # approved, and started at once
 
 
 def test_roles_not_named_act_as_before_and_account_pages_stay_open(
@@ -116,4 +116,4 @@ def test_without_the_setting_nothing_changes(client, make_request, approver, que
     assert 'data-testid="mfa-required"' not in client.get(detail_url(req)).content.decode()
     client.post(approve_url(req), {"fingerprint": req.fingerprint})
     req.refresh_from_db()
-    assert req.state == RS.APPROVED
+    assert req.state == RS.RUNNING  # approved, and started at once

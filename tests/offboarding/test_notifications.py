@@ -34,7 +34,8 @@ def test_the_requester_hears_of_the_decision(make_request, approve, approver, ma
     mailoutbox.clear()
     approve(req, approver)
     assert [m.to for m in mailoutbox] == [["helpdesk@portal.test"]]
-    assert "approved" in mailoutbox[0].subject.lower()
+    assert mailoutbox[0].subject.lower().endswith(": approved and started")
+    assert "is now: approved and started." in mailoutbox[0].body
 
 
 def test_the_requester_hears_of_a_rejection(

@@ -154,7 +154,7 @@ def test_a_retry_that_would_open_a_twin_is_refused_naming_it(
     first = run(queue, approved("offboard", systems=["okta", "google"]))
     assert first.state == RS.PARTIALLY_FAILED
     twin = approved("offboard", systems=["okta", "google"], reason="Again", confirm_repeat=True)
-    with pytest.raises(InvalidTransition, match=rf"Request #{twin.pk} \(offboard .*\) is approved"):
+    with pytest.raises(InvalidTransition, match=rf"Request #{twin.pk} \(offboard .*\) is running"):
         svc.action_request_retry_system(action_request_id=first.pk, actor=helpdesk, system="google")
     first.refresh_from_db()
     assert first.state == RS.PARTIALLY_FAILED

@@ -144,10 +144,10 @@ def test_a_starting_cluster_requeues_ready_steps_at_once(approved, queue, steps)
 
 
 @pytest.mark.django_db
-def test_a_starting_cluster_starts_approved_requests_at_once(approved, queue):
+def test_a_starting_cluster_starts_approved_requests_at_once(approved_to_start, queue):
     """A killed cluster's start tasks are gone (the ORM broker hands them out again only after
     Q_RETRY): the sweep a cluster makes when it starts does not wait OFFBOARDING_REQUEUE_AFTER."""
-    req = approved("reset_sessions")
+    req = approved_to_start("reset_sessions")
     queue.sent.clear()
     assert queue.sweep().started == 0, "a periodic pass leaves a fresh start task to the broker"
     assert queue.sweep(requeue_after=0).started == 1
@@ -164,9 +164,9 @@ def drain_flag(monkeypatch):
 
 @pytest.mark.django_db
 def test_a_draining_worker_hands_its_tasks_back_unstarted(
-    approved, queue, steps, fake_registry, drain_flag
+    approved_to_start, queue, steps, fake_registry, drain_flag
 ):
-    req = approved("reset_sessions", systems=["okta"])
+    req = approved_to_start("reset_sessions", systems=["okta"])
     drain_flag.set()
     assert tasks.start_request(req.pk) == "released: shutting down"
     req.refresh_from_db()
@@ -217,6 +217,35 @@ def test_descendants_finds_the_whole_process_tree():
             os.kill(pid, 9)
         parent.kill()
         parent.wait()
+
+
+def test_the_cluster_fetches_access_tokens_before_it_forks_its_workers(monkeypatch, settings):
+    """Every worker inherits the tokens (no first step of a system waits for a token request),
+    and the database connection is closed after the fetch, before the fork."""
+    settings.OFFBOARDING_SWEEP_SECONDS = 0
+    order: list[str] = []
+    monkeypatch.setattr(cluster.registry, "warm_tokens", lambda: order.append("tokens") or [])
+    monkeypatch.setattr(
+        cluster.db.connections, "close_all", lambda: order.append("connections closed")
+    )
+
+    class Forked:
+        def __init__(self, *, target, name, args):
+            self.start_event = args[1]
+
+        def start(self) -> None:
+            order.append("forked")
+            self.start_event.set()
+
+        def is_alive(self) -> bool:
+            return True
+
+    class Context:
+        Process = Forked
+
+    monkeypatch.setattr(cluster, "get_mp_context", Context)
+    cluster.PortalCluster().start()
+    assert order == ["tokens", "connections closed", "forked"]
 
 
 def test_the_portal_qcluster_command_replaces_django_q2s():

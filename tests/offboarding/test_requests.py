@@ -116,8 +116,9 @@ def test_reset_sessions_runs_without_approval_when_the_delegation_allows_it(
     delegation.reset_sessions_without_approval = True
     delegation.save()
     req = make_request("reset_sessions")
-    assert req.state == RS.APPROVED
-    assert "without approval" in req.state_note
+    assert req.state == RS.RUNNING  # approved and started at once: its live check was just made
+    submitted = AuditEvent.objects.get(action=AuditEvent.Action.REQUEST_SUBMITTED)
+    assert submitted.details["without_approval"] is True
     assert set(steps(req)) == {
         "okta.clear_sessions",
         "google.sign_out",
@@ -128,7 +129,9 @@ def test_reset_sessions_runs_without_approval_when_the_delegation_allows_it(
         "zoom.verify",
         "msgraph.verify",
     }
-    assert queue.sent == [("offboarding.tasks.start_request", (req.pk,))]
+    first = {s.pk for s in steps(req).values() if s.status == StepRun.Status.READY}
+    assert {args[0] for _, args in queue.sent} == first and len(queue.sent) == 4
+    assert {func for func, _ in queue.sent} == {"offboarding.tasks.run_step"}
 
 
 def test_offboard_never_runs_without_approval(make_request, delegation):
@@ -168,9 +171,13 @@ def test_an_approver_outside_the_approver_group_cannot_approve(
 
 def test_one_approval_is_enough_when_one_is_needed(make_request, approve, approver, queue, steps):
     req = approve(make_request("offboard"), approver)
-    assert req.state == RS.APPROVED and req.approved_at
-    assert all(s.status == StepRun.Status.WAITING for s in steps(req).values())
-    assert ("offboarding.tasks.start_request", (req.pk,)) in queue.sent
+    # Approved and, with the live check the approval just made, started in the same transaction:
+    # the first step of each system is queued, the others wait for it.
+    assert req.state == RS.RUNNING and req.approved_at and req.started_at == req.approved_at
+    ready = {k for k, s in steps(req).items() if s.status == StepRun.Status.READY}
+    assert ready == {"okta.suspend", "google.suspend", "msgraph.disable", "zoom.deactivate"}
+    assert sorted(queue.step_ids()) == sorted(s.pk for k, s in steps(req).items() if k in ready)
+    assert not [func for func, _ in queue.sent if func.endswith("start_request")]
 
 
 def test_n_of_m_needs_n_distinct_people(
@@ -185,7 +192,7 @@ def test_n_of_m_needs_n_distinct_people(
         approve(req, approver)
     assert svc.approvals_counted(req) == 1
     req = approve(req, other_approver)
-    assert req.state == RS.APPROVED
+    assert req.state == RS.RUNNING  # approved by the second person, and started
 
 
 def test_expired_requests_cannot_be_approved(make_request, approve, approver):
@@ -201,7 +208,7 @@ def test_an_approval_is_bound_to_what_the_approver_saw(make_request, approve, ap
     req = make_request("offboard")
     with pytest.raises(StaleApproval):
         approve(req, approver, fingerprint="0" * 64)
-    assert approve(req, approver, fingerprint=req.fingerprint).state == RS.APPROVED
+    assert approve(req, approver, fingerprint=req.fingerprint).state == RS.RUNNING
 
 
 def test_a_change_after_an_approval_voids_it(
@@ -217,7 +224,7 @@ def test_a_change_after_an_approval_voids_it(
     req.refresh_from_db()
     assert svc.approvals_counted(req) == 0
     assert approve(req, other_approver).state == RS.PENDING_APPROVAL
-    assert approve(req, approver).state == RS.APPROVED
+    assert approve(req, approver).state == RS.RUNNING
     changed = AuditEvent.objects.get(action=AuditEvent.Action.REQUEST_CHANGED)
     assert changed.details["approvals_voided"] == 1
 

@@ -444,8 +444,8 @@ def test_a_crash_between_a_result_and_moving_its_request_on_is_repaired_by_the_s
     assert req.state == RS.SUCCEEDED
 
 
-def test_the_sweeper_restarts_an_approved_request_whose_start_was_lost(approved, queue):
-    req = approved("reset_sessions")
+def test_the_sweeper_restarts_an_approved_request_whose_start_was_lost(approved_to_start, queue):
+    req = approved_to_start("reset_sessions")
     queue.sent.clear()
     with time_machine.travel(
         timezone.now() + timedelta(seconds=settings.OFFBOARDING_REQUEUE_AFTER + 1)
@@ -457,11 +457,11 @@ def test_the_sweeper_restarts_an_approved_request_whose_start_was_lost(approved,
 
 
 def test_steps_a_dead_task_was_to_run_itself_are_queued_after_the_short_follow_grace(
-    approved, queue, monkeypatch
+    approved_to_start, queue, monkeypatch
 ):
     """The start task made the first steps ready to run them on its threads, then died: they are
     queued OFFBOARDING_FOLLOW_REQUEUE_AFTER later, not OFFBOARDING_REQUEUE_AFTER."""
-    req = approved("reset_sessions")
+    req = approved_to_start("reset_sessions")
     queue.sent.clear()
     monkeypatch.setattr("offboarding.runner.start.steps_run_here", lambda ids: None)
     assert runner.action_request_start(action_request_id=req.pk, run_here=True)
@@ -564,18 +564,12 @@ def test_retry_a_system_reruns_its_failed_steps_and_what_waited_on_them(
     assert steps(req)["okta.deactivate"].status == S.SUCCEEDED
 
 
-def _after_check_window():
-    return timezone.now() + timedelta(seconds=settings.OFFBOARDING_CHECK_REUSE_SECONDS + 1)
-
-
 def test_a_target_moved_into_a_protected_group_before_the_run_is_refused(
-    approved, queue, fake_registry, protected, steps, mailoutbox
+    approved_to_start, queue, fake_registry, protected, steps, mailoutbox
 ):
-    req = approved("offboard")
+    req = approved_to_start("offboard")
     fake_registry.move_into_group("00u1", "00gAdmins", "Admins")
-    # Past the window in which the start reuses the approval's own reading of Okta.
-    with time_machine.travel(_after_check_window()):
-        req = run(queue, req)
+    req = run(queue, req)  # the start task reads Okta again
     assert req.state == RS.FAILED
     assert req.state_note.startswith("Refused before the first step:")
     assert "Okta administrators" in req.state_note
@@ -585,12 +579,11 @@ def test_a_target_moved_into_a_protected_group_before_the_run_is_refused(
 
 
 def test_okta_unreachable_at_start_leaves_the_request_for_the_sweeper(
-    approved, queue, fake_registry
+    approved_to_start, queue, fake_registry
 ):
-    req = approved("reset_sessions")
+    req = approved_to_start("reset_sessions")
     fake_registry.okta_down = ConnectorError("Okta: unavailable", retryable=True, status=503)
-    with time_machine.travel(_after_check_window()):
-        req = run(queue, req)
+    req = run(queue, req)
     assert req.state == RS.APPROVED
     fake_registry.okta_down = None
     with time_machine.travel(

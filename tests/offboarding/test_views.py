@@ -63,7 +63,7 @@ def test_an_approver_approves_from_the_page(client, make_request, approver, queu
     )
     assert response.status_code == 302
     req.refresh_from_db()
-    assert req.state == ActionRequest.State.APPROVED
+    assert req.state == ActionRequest.State.RUNNING  # approved, and started at once
 
 
 def test_the_requester_sees_no_approve_button_and_cannot_post_one(client, make_request, approver):

@@ -65,7 +65,7 @@ def test_a_fresh_sign_in_runs_it_and_shows_the_review_banner(
     assert response.status_code == 302 and response["Location"] == reverse(
         "offboarding:request-detail", kwargs={"pk": req.pk}
     )
-    assert req.origin == "break_glass" and req.state == ActionRequest.State.APPROVED
+    assert req.origin == "break_glass" and req.state == ActionRequest.State.RUNNING
     page = client.get(response["Location"]).content.decode()
     assert 'data-testid="review-banner"' in page and "Awaiting review" in page
     assert "Break-glass: ran without approval; IT managers review it afterwards" in page

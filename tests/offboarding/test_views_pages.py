@@ -319,7 +319,7 @@ def test_approving_from_the_approvals_page_leads_to_the_status_page(
     )
     assert response.status_code == 302 and response["Location"] == detail_url(req)
     req.refresh_from_db()
-    assert req.state == ActionRequest.State.APPROVED
+    assert req.state == ActionRequest.State.RUNNING  # approved, and started at once
 
 
 # --- request status and its live fragment -------------------------------------------------------
