@@ -320,19 +320,23 @@ def _move_on(step: StepRun, now: datetime, follow: list[int] | None) -> None:
     with request_transaction(step.action_request_id):
         seen: list[StepRun] = []
         ready = advance(step.action_request_id, now, seen=seen, followed=follow is not None)
-        enqueue_steps_on_commit(_keep_followers(longest_first(ready, seen), follow))
+        if follow is None:
+            enqueue_steps_on_commit(longest_first(ready, seen))
+        else:
+            follow.extend(longest_first(_followers(step, seen), seen))
         if all(s.status in StepRun.TERMINAL for s in seen):
             finish_if_done(step.action_request_id, now)
 
 
-def _keep_followers(ready: list[int], follow: list[int] | None) -> list[int]:
-    """The ready ids to queue; when `follow` is a list they go to it instead, for the caller to
-    run. Any system's: with the steps completing side by side, the transaction that decides a
-    step may be another system's (it saw that system's results first)."""
-    if follow is None:
-        return ready
-    follow.extend(ready)
-    return []
+def _followers(step: StepRun, seen: list[StepRun]) -> list[int]:
+    """The ready steps behind this one, for its task to run: those that depend on it, whichever
+    transaction made them ready. With the steps completing side by side, another step's
+    completion may decide this one's dependents first (it saw this result committed before this
+    completion took the request's lock); its task leaves them, and this completion, which comes
+    next, takes them. A step made ready that depends on none of those it was decided by is
+    always taken so: the completion of its last dependency to commit follows the one that
+    decided it. A dependent taken twice is claimed once (the claim is fenced)."""
+    return [s.pk for s in seen if s.status == S.READY and s.followed and step.key in s.depends_on]
 
 
 @dataclass(frozen=True)

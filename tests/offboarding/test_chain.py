@@ -93,8 +93,8 @@ def test_a_failed_lock_step_still_lets_its_revokes_run_in_the_chain(
 def test_a_step_of_another_system_made_ready_runs_in_the_chain_that_decided_it(
     approved_to_start, queue, steps
 ):
-    """The steps of one request complete side by side, so the one that decides a step may be
-    another system's: whichever it is runs it at once, with no trip through the broker."""
+    """Okta's final deactivate waits for every other step: the completion that decides it (the
+    last to commit, here Zoom's) runs it at once, with no trip through the broker."""
     req = _started(
         approved_to_start, queue, systems=["okta", "zoom"], options={"okta_deactivate": True}
     )
@@ -107,6 +107,44 @@ def test_a_step_of_another_system_made_ready_runs_in_the_chain_that_decided_it(
     assert steps(req)["okta.deactivate"].status == S.SUCCEEDED
     req.refresh_from_db()
     assert req.state == RS.SUCCEEDED
+
+
+def test_a_step_made_ready_by_another_systems_completion_runs_in_its_own_systems_chain(
+    approved_to_start, queue, steps, monkeypatch
+):
+    """Zoom's result commits; before Zoom's completion takes the request's lock, Okta's does and,
+    seeing Zoom's result, makes Zoom's read-back ready too. Okta's chain runs only Okta's
+    read-back; Zoom's completion, which comes next, takes Zoom's (no thread or offer of Okta's
+    process waits on a step Zoom's idle worker is about to run)."""
+    from connections.types import OperationResult, Outcome
+    from offboarding.runner import execute
+    from offboarding.runner.lease import new_lease_owner
+
+    req = approved_to_start("reset_sessions", systems=["okta", "zoom"])
+    assert runner.action_request_start(action_request_id=req.pk)
+    ids = steps(req)
+    claimed = {}
+    for key in ("okta.clear_sessions", "zoom.revoke_token"):
+        owner = new_lease_owner()
+        claimed[key] = (runner.step_run_claim(step_id=ids[key].pk, owner=owner), owner)
+    real_move_on, later = execute._move_on, []
+    monkeypatch.setattr(execute, "_move_on", lambda *args: later.append(args))
+    done = OperationResult(Outcome.DONE, "done")
+    zoom_follow: list[int] = []
+    step, owner = claimed["zoom.revoke_token"]
+    execute.step_run_complete(
+        step=step, owner=owner, result=done, error=None, calls=[], follow=zoom_follow
+    )
+    monkeypatch.setattr(execute, "_move_on", real_move_on)
+    okta_follow: list[int] = []
+    step, owner = claimed["okta.clear_sessions"]
+    execute.step_run_complete(
+        step=step, owner=owner, result=done, error=None, calls=[], follow=okta_follow
+    )
+    assert steps(req)["zoom.verify"].status == S.READY  # decided by Okta's completion
+    assert okta_follow == [ids["okta.verify"].pk]
+    real_move_on(*later[0])  # Zoom's completion takes the request's lock now
+    assert zoom_follow == [ids["zoom.verify"].pk]
 
 
 def test_followers_run_at_once_on_threads(approved_to_start, queue, steps, fake_registry, settings):
