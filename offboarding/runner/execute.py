@@ -330,12 +330,11 @@ def _move_on(step: StepRun, now: datetime, follow: list[int] | None) -> None:
 
 def _followers(step: StepRun, seen: list[StepRun]) -> list[int]:
     """The ready steps behind this one, for its task to run: those that depend on it, whichever
-    transaction made them ready. With the steps completing side by side, another step's
-    completion may decide this one's dependents first (it saw this result committed before this
-    completion took the request's lock); its task leaves them, and this completion, which comes
-    next, takes them. A step made ready that depends on none of those it was decided by is
-    always taken so: the completion of its last dependency to commit follows the one that
-    decided it. A dependent taken twice is claimed once (the claim is fenced)."""
+    transaction made them ready. The steps complete side by side, so another step's completion
+    may take the request's lock first and, seeing this result committed, decide this one's
+    dependents; that completion leaves them, and this one, which comes next, takes them. Every
+    dependent is so taken: the completion of its last dependency to commit either decides it
+    itself or follows the one that did. One taken twice (it depends on both) is claimed once."""
     return [s.pk for s in seen if s.status == S.READY and s.followed and step.key in s.depends_on]
 
 
