@@ -18,8 +18,9 @@ def _manage(*args: str) -> list[str]:
     return [sys.executable, str(BASE_DIR / "manage.py"), *args]
 
 
-def _test_connections_when_sandbox_is_up() -> None:
-    """Wait for the sandbox, then run "Test connection" on every enabled connection."""
+def _wait_for_sandbox() -> None:
+    """Until the sandbox answers (30 s at most): the worker cluster fetches the connections'
+    access tokens from it as it starts (`registry.warm_tokens`)."""
     import httpx
 
     url = SANDBOX_URL + "/_sandbox/health"
@@ -27,11 +28,10 @@ def _test_connections_when_sandbox_is_up() -> None:
     while time.monotonic() < deadline:
         try:
             if httpx.get(url, timeout=1).status_code == 200:
-                break
+                return
         except httpx.HTTPError:
             pass
         time.sleep(0.3)
-    subprocess.run(_manage("test_connections"), cwd=BASE_DIR, check=False)  # noqa: S603
 
 
 def _register_okta_hook(base_url: str) -> None:
@@ -54,19 +54,22 @@ def _register_okta_hook(base_url: str) -> None:
 def main() -> int:
     host = os.environ.get("PORTAL_HOST", "127.0.0.1")
     port = os.environ.get("PORTAL_PORT", "8000")
-    commands = {"web": _manage("runserver", f"{host}:{port}", "--noreload")}
-    # The portal's qcluster also sweeps every OFFBOARDING_SWEEP_SECONDS (due retries, lost leases).
-    commands["worker"] = _manage("qcluster")
     sandbox_port = str(urlsplit(SANDBOX_URL).port or 8100)
     users = os.environ.get("PORTAL_SANDBOX_USERS", "500")
-    commands["sandbox"] = _manage(
-        "sandbox", "--port", sandbox_port, "--users", users, "--seed", "1"
-    )
+    # The sandbox first: the worker cluster asks it for access tokens as it starts.
+    commands = {
+        "sandbox": _manage("sandbox", "--port", sandbox_port, "--users", users, "--seed", "1"),
+        "web": _manage("runserver", f"{host}:{port}", "--noreload"),
+        # The portal's qcluster also sweeps every OFFBOARDING_SWEEP_SECONDS (due retries, leases).
+        "worker": _manage("qcluster"),
+    }
     processes: dict[str, subprocess.Popen] = {}
     for name, command in commands.items():
         processes[name] = subprocess.Popen(command, cwd=BASE_DIR)  # noqa: S603 (our own manage.py)
         print(f"started {name} (pid {processes[name].pid})", flush=True)
-    _test_connections_when_sandbox_is_up()
+        if name == "sandbox":
+            _wait_for_sandbox()
+    subprocess.run(_manage("test_connections"), cwd=BASE_DIR, check=False)  # noqa: S603
     _register_okta_hook(f"http://{host}:{port}")
     print(f"\nPortal: http://{host}:{port}/  (Ctrl-C stops everything)\n", flush=True)
     stopping = False
