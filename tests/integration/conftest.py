@@ -120,7 +120,7 @@ class Flow:
     def approved(
         self, kind: str, email: str, *, systems=ALL_SYSTEMS, options=None
     ) -> ActionRequest:
-        """Submitted and approved: the start task is queued, nothing has run."""
+        """Submitted and approved: started by the approval, its first steps queued, none run."""
         with self.capture(execute=True):
             req = request_services.action_request_submit(
                 requester=self.requester,
