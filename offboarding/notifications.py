@@ -71,11 +71,9 @@ def notify_requester(action_request_id: int, event: str) -> int:
     if req.batch_id is not None:
         return 0  # a bulk batch's requests do not mail one by one: the batch's page follows them
     steps = list(req.steps.all()) if event in ("succeeded", "partially_failed", "failed") else []
-    now = req.get_state_display().lower()
-    # An approval on a fresh live check starts the request in the same transaction.
-    words = (
-        "approved and started" if event == "approved" and req.state == req.State.RUNNING else now
-    )
+    words = req.get_state_display().lower()
+    if event == "approved" and req.state == req.State.RUNNING:
+        words = "approved and started"  # an approval on a fresh live check starts the request
     context = {"req": req, "url": _request_url(req), "event": event, "steps": steps, "words": words}
     return _send("request_update", [req.requester.email], context)
 

@@ -76,7 +76,8 @@ def action_request_start(
         logger.warning("request %s not started yet: %s", req.pk, exc.message)
         return False
     with request_transaction(action_request_id):
-        ready = _start_locked(action_request_id, refusal, now, run_here=run_here)
+        req = ActionRequest.objects.get(pk=action_request_id)  # as it is under the lock
+        ready = _start_locked(req, refusal, now, run_here=run_here)
     if ready is None:
         return False
     if run_here:
@@ -95,18 +96,17 @@ def action_request_start_now(
     failed, saying why, as a start task's would. The first steps are queued on commit, one task
     each, for the idle workers to claim side by side. Returns True when the request started."""
     refusal = None if scope_checked else _scope_refusal(req, target)
-    if _start_locked(req.pk, refusal, now, run_here=False) is None:
+    if _start_locked(req, refusal, now, run_here=False) is None:
         return False
     req.state, req.started_at, req.state_note = RS.RUNNING, now, ""
     return True
 
 
 def _start_locked(
-    action_request_id: int, refusal: str | None, now: datetime, *, run_here: bool
+    req: ActionRequest, refusal: str | None, now: datetime, *, run_here: bool
 ) -> list[int] | None:
-    """The start itself, under the request's lock: the ids of the first steps made ready (queued
-    on commit unless `run_here`), or None when the request did not start."""
-    req = ActionRequest.objects.get(pk=action_request_id)
+    """The start itself, under the request's lock (`req` as read under it): the ids of the first
+    steps made ready (queued on commit unless `run_here`), or None when it did not start."""
     if req.state not in _STARTABLE:
         return None
     if refusal:
@@ -140,18 +140,12 @@ def _waits_for_twin(req: ActionRequest, now: datetime) -> bool:
 
 def _to_running(req: ActionRequest, now: datetime) -> bool:
     """Approved/scheduled → running; False when a twin submitted this instant holds the open slot."""
-
-    def move() -> None:
-        ActionRequest.objects.filter(pk=req.pk).transition(
-            to=RS.RUNNING, fence=req.state, at=now, started_at=now, state_note=""
-        )
-
-    if req.state == RS.APPROVED:  # approved holds the open slot already: no twin can meet it
-        move()
-        return True
     try:
-        with transaction.atomic():
-            move()
+        # An approved request holds the open slot already: no twin can meet it, so no savepoint.
+        with transaction.atomic(savepoint=req.state != RS.APPROVED):
+            ActionRequest.objects.filter(pk=req.pk).transition(
+                to=RS.RUNNING, fence=req.state, at=now, started_at=now, state_note=""
+            )
     except IntegrityError:
         logger.info("request %s waits: another open request for the same person", req.pk)
         return False
