@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import multiprocessing
 import re
 import threading
 import time
@@ -19,6 +20,7 @@ from connections.providers import provider_for
 from connections.providers.http import ClientConfig, ProviderClient
 from connections.providers.okta import events as okta_events
 from connections.providers.okta.client import OktaClient
+from connections.providers.tokens import TOKEN_CACHE
 from connections.signals import connection_changed
 from connections.types import AccountState, ConnectorError, OperationResult, System, Target
 
@@ -68,26 +70,73 @@ def reset_clients() -> None:
 
 
 def warm_tokens(deadline: float = WARM_DEADLINE) -> list[str]:
-    """Fetch every enabled connection's access token now, side by side, into this process's token
-    cache, then close the clients, so no socket outlives this into a forked child. The worker
-    cluster calls this before it forks its workers: they inherit the tokens (and the signing keys
-    loaded to ask for them), so no worker's first step of a system waits for a token request.
+    """Fetch every enabled connection's access token now, into this process's token cache. The
+    worker cluster calls this before it forks its workers: they inherit the tokens, so no
+    worker's first step of a system waits for a token request (and, for Google and Microsoft 365,
+    a signed assertion).
+
+    The requests are made side by side in a short-lived child process, which hands the tokens
+    back through a pipe and exits; this process runs no thread and opens no socket for them. A
+    process that forks while one of its threads is in, or leaving, OpenSSL (a TLS handshake, a
+    signature, a thread's exit handler) gives its children a lock no one will release: a
+    worker's first signature then hung for good, holding the interpreter lock (seen in one run in
+    fifteen of the bulk journey under load, with the threads once run here). A child that hangs
+    so is killed at the deadline, and nothing else is touched.
 
     Returns the systems not warmed within `deadline` seconds (a refusal, a timeout, a secret that
-    cannot be read: their first call asks for a token, as before). Never raises."""
+    cannot be read: their first call asks for a token, as before). Never raises. The child never
+    touches the database (it is handed the connections already read)."""
     try:
         connections = selectors.connection_enabled_list()
     except Exception:  # the database is not there yet: the workers' first calls fetch them
         logger.warning("access tokens not fetched ahead: the connections could not be read")
         return []
+    if not connections:
+        return []
+    context = multiprocessing.get_context("fork")
+    receiving, sending = context.Pipe(duplex=False)
+    child = context.Process(
+        target=_warm_in_child,
+        args=(connections, sending, deadline),
+        name="access-token-warm",
+        daemon=True,
+    )
+    child.start()
+    sending.close()
+    warmed: list[str] = []
+    why: dict[str, str] = {}
+    try:
+        if receiving.poll(deadline + 1.0):
+            warmed, why, tokens = receiving.recv()
+            TOKEN_CACHE.adopt(tokens)
+    except (EOFError, OSError, ValueError):  # the child died before it answered
+        pass
+    finally:
+        receiving.close()
+        child.join(1.0)
+        if child.is_alive():
+            child.kill()
+            child.join()
+    missing = [c.system for c in connections if c.system not in warmed]
+    for system in missing:
+        words = why.get(system) or f"no token within {deadline:g} s"
+        logger.warning("%s: access token not fetched ahead (%s)", system, words)
+    return missing
+
+
+def _warm_in_child(connections: list[Connection], sending: Any, deadline: float) -> None:
+    """In the child: each connection's token side by side, then (systems warmed, why the others
+    were not, the tokens) to the pipe. The words are a ConnectorError's or SecretUnavailable's,
+    which carry no secret."""
     warmed: set[str] = set()
+    why: dict[str, str] = {}
 
     def warm(connection: Connection) -> None:
         try:
             client_for(connection).warm()
             warmed.add(connection.system)
-        except Exception as exc:  # ConnectorError's words and SecretUnavailable's carry no secret
-            logger.warning("%s: access token not fetched ahead (%s)", connection.system, exc)
+        except Exception as exc:
+            why[connection.system] = str(exc)
 
     threads = [threading.Thread(target=warm, args=(c,), daemon=True) for c in connections]
     for thread in threads:
@@ -95,12 +144,12 @@ def warm_tokens(deadline: float = WARM_DEADLINE) -> list[str]:
     ends = time.monotonic() + deadline
     for thread in threads:
         thread.join(max(0.0, ends - time.monotonic()))
-    reset_clients()
-    return [c.system for c in connections if c.system not in warmed]
+    sending.send((sorted(warmed), dict(why), TOKEN_CACHE.export()))
+    sending.close()
 
 
 def cached_clients() -> int:
-    """How many clients this process keeps (tests; 0 after warm_tokens)."""
+    """How many clients this process keeps (tests; warm_tokens makes none here)."""
     with _clients_lock:
         return len(_clients)
 

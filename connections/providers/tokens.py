@@ -56,6 +56,20 @@ class TokenCache:
                 self.put(key, token, expires_in)
             return token
 
+    def export(self) -> list[tuple[tuple[str, str, int], str, float]]:
+        """The live tokens as (key, token, seconds until dropped), to hand to another process."""
+        now = time.monotonic()
+        with self._lock:
+            return [(k, t, until - now) for k, (t, until) in self._tokens.items() if until > now]
+
+    def adopt(self, entries: list[tuple[tuple[str, str, int], str, float]]) -> None:
+        """Keep tokens another process fetched (`export`), each until the moment it would drop it."""
+        now = time.monotonic()
+        with self._lock:
+            for key, token, seconds in entries:
+                if seconds > 0:
+                    self._tokens[key] = (token, now + seconds)
+
     def drop(self, key: tuple[str, str, int]) -> None:
         with self._lock:
             self._tokens.pop(key, None)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import time
 from types import SimpleNamespace
 
 import httpx
@@ -319,22 +321,60 @@ def test_the_live_check_of_a_missing_user_raises_the_users_404(okta, use_router)
     assert info.value.status == 404
 
 
-def test_warm_tokens_fetches_each_token_once_ahead_and_keeps_no_client(use_router, okta):
+def test_warm_tokens_hands_this_process_each_token_without_a_thread_or_client_here(
+    use_router, okta, monkeypatch
+):
     """The cluster calls this before forking its workers: a token-based connection's token is
-    in the cache (the first call asks for none), an SSWS one needs none, and no client (with its
-    open sockets) is kept for the children to share."""
+    in this process's cache (the first call asks for none, and sends that token), an SSWS one
+    needs none. The requests are made in a child process: no thread starts here and no client
+    (with its open sockets) is kept here, so the workers forked next inherit no lock or socket
+    a warm-up thread held (a worker's first signature hung on such a lock)."""
     make_connection(
         System.ZOOM, {"account_id": "acc", "client_id": "cid"}, {"client_secret": CANARY}
     )
-    token = use_router.post("https://zoom.us/oauth/token").mock(return_value=token_response())
+    use_router.post("https://zoom.us/oauth/token").mock(
+        return_value=token_response("fetched-ahead")
+    )
+    started_here: list[str] = []
+    real_start = registry.threading.Thread.start
+
+    def start(thread):
+        started_here.append(thread.name)  # in the child, recorded in the child's memory only
+        real_start(thread)
+
+    monkeypatch.setattr(registry.threading.Thread, "start", start)
     assert registry.warm_tokens() == []
-    assert token.call_count == 1
-    assert registry.cached_clients() == 0
-    use_router.delete("https://api.zoom.us/v2/users/ann@acme.com/token").mock(
+    assert started_here == [] and registry.cached_clients() == 0
+    token = use_router.post("https://zoom.us/oauth/token").mock(return_value=token_response())
+    revoke = use_router.delete("https://api.zoom.us/v2/users/ann@acme.com/token").mock(
         return_value=httpx.Response(204)
     )
     registry.run_operation(System.ZOOM, "revoke_token", target=TARGET)
-    assert token.call_count == 1, "the call used the token fetched ahead"
+    assert token.call_count == 0, "the call used the token fetched ahead"
+    assert revoke.calls.last.request.headers["Authorization"] == "Bearer fetched-ahead"
+
+
+def test_warm_tokens_gives_up_on_a_hanging_token_request_at_its_deadline(use_router):
+    """A token endpoint that never answers (or a child stuck on an inherited lock) holds the
+    cluster's start up to the deadline, not longer; the child is killed and nothing is kept."""
+    make_connection(
+        System.ZOOM, {"account_id": "acc", "client_id": "cid"}, {"client_secret": CANARY}
+    )
+
+    def hang(request):
+        time.sleep(60)
+
+    use_router.post("https://zoom.us/oauth/token").mock(side_effect=hang)
+    began = time.monotonic()
+    assert registry.warm_tokens(deadline=0.5) == ["zoom"]
+    assert time.monotonic() - began < 10
+    assert not [c for c in multiprocessing.active_children() if c.name == "access-token-warm"]
+    revoke = use_router.delete("https://api.zoom.us/v2/users/ann@acme.com/token").mock(
+        return_value=httpx.Response(204)
+    )
+    use_router.post("https://zoom.us/oauth/token").mock(return_value=token_response())
+    registry.run_operation(System.ZOOM, "revoke_token", target=TARGET)
+    assert revoke.called, "the first call asked for its own token"
 
 
 def test_warm_tokens_names_a_refusing_system_and_goes_on(use_router, caplog):
