@@ -85,6 +85,7 @@ class Progress:
     finished: int = 0
     unreleased: int = 0  # found rows whose request the release task has not made yet
     seconds_left: float | None = None
+    open_requests: int = 0  # requests not ended yet (scheduled, approved, running)
 
     @property
     def percent(self) -> int:
@@ -98,12 +99,23 @@ class Progress:
 
     @property
     def done(self) -> bool:
-        return self.unreleased == 0 and self.finished == self.total
+        """Every row released, every step ended and every request ended (the page stops polling
+        when this turns true, so it must never be true early)."""
+        return self.unreleased == 0 and self.finished == self.total and self.open_requests == 0
 
 
 def batch_progress(batch: Batch, *, now: datetime | None = None) -> Progress:
     """Steps per system and bucket, requests per state, and an estimate of the time left."""
     now = now or timezone.now()
+    # Read in this order, each query on its own snapshot: the rows still to release first, then
+    # the steps, then the requests. A release makes its requests and their steps in one
+    # transaction, and steps and requests only move towards their end, so a release or a finish
+    # that commits between two reads can only make the page say less is done, never more. Read
+    # the other way round, a release committed between the step count (none yet) and the row
+    # count (none left) made an untouched batch read "100%, finished" and stop updating.
+    unreleased = batch.rows.filter(
+        verdict=BatchRow.Verdict.FOUND, action_request__isnull=True
+    ).count()
     steps = StepRun.objects.filter(action_request__batch=batch)
     rows = steps.values("system", "status", "waiting_for_slot", "last_error").annotate(
         n=Count("id")
@@ -118,10 +130,7 @@ def batch_progress(batch: Batch, *, now: datetime | None = None) -> Progress:
         )
         counts = per_system.setdefault(r["system"], dict.fromkeys(BUCKETS, 0))
         counts[_bucket(r["status"], limited)] += r["n"]
-    progress = Progress(overall=dict.fromkeys(BUCKETS, 0))
-    progress.unreleased = batch.rows.filter(
-        verdict=BatchRow.Verdict.FOUND, action_request__isnull=True
-    ).count()
+    progress = Progress(overall=dict.fromkeys(BUCKETS, 0), unreleased=unreleased)
     for system, counts in sorted(per_system.items()):
         for key, n in counts.items():
             progress.overall[key] += n
@@ -141,6 +150,9 @@ def batch_progress(batch: Batch, *, now: datetime | None = None) -> Progress:
         .values_list("state")
         .annotate(n=Count("id"))
         .values_list("state", "n")
+    )
+    progress.open_requests = sum(
+        n for state, n in progress.requests.items() if state not in ActionRequest.FINAL_STATES
     )
     progress.seconds_left = _seconds_left(batch, progress, now, paused)
     return progress

@@ -102,7 +102,8 @@ def bulk_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 def bulk_live(request: HttpRequest, pk: int) -> HttpResponse:
-    """The progress fragment; HTTP 286 tells htmx to stop polling once every step has ended."""
+    """The progress fragment; HTTP 286 tells htmx to stop polling once the batch is done
+    (every row released, every step and request ended)."""
     batch = selectors_bulk.batch_for_user(request.user, pk)
     context = _live_context(request, batch)
     response = render(request, "offboarding/bulk/_progress.html", context)

@@ -9,6 +9,8 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.contrib.auth.models import Group
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from connections.sandbox import data
@@ -325,3 +327,46 @@ def test_two_approvals_needed_means_two_different_approvers(flow, connected, oth
     release(flow)
     (req,) = ActionRequest.objects.filter(batch=batch)
     assert {a.approver_id for a in req.approvals.all()} == {flow.approver.pk, other_approver.pk}
+
+
+def test_progress_never_reads_finished_while_a_release_commits_between_its_reads(
+    flow, connected
+):
+    """The batch page stops updating once it reads "finished": a release that commits between
+    any two of its reads must not make an untouched batch read 100 % finished (it did when the
+    steps were counted before the rows still to release)."""
+    batch = _preview(flow, [ALICE, BOB, CAROL])
+    bulk.batch_submit(batch_id=batch.pk, actor=flow.requester)
+    bulk_decide.batch_approve(
+        batch_id=batch.pk, approver=flow.approver, fingerprint=batch.fingerprint
+    )
+    with CaptureQueriesContext(connection) as reads:
+        assert not batch_progress(batch).done
+    for at in range(len(reads) + 1):
+        seen: list[str] = []
+
+        def release_at(execute, sql, params, many, context, at=at, seen=seen):
+            if len(seen) == at and "released" not in seen:
+                seen.append("released")
+                bulk_decide.batch_release(batch_id=batch.pk)  # its own queries pass here too
+            seen.append(sql)
+            return execute(sql, params, many, context)
+
+        undo = transaction.savepoint()
+        with connection.execute_wrapper(release_at):
+            progress = batch_progress(batch)
+        assert "released" in seen or at == len(reads)
+        assert not progress.done, f"read as finished with the release before read {at}"
+        transaction.savepoint_rollback(undo)
+
+
+def test_progress_is_finished_only_once_every_request_has_ended(flow, connected):
+    batch = _approved_batch(flow, [ALICE, BOB])
+    StepRun.objects.filter(action_request__batch=batch).update(status=StepRun.Status.SUCCEEDED)
+    first, second = ActionRequest.objects.filter(batch=batch).order_by("pk")
+    ActionRequest.objects.filter(pk=first.pk).update(state=ActionRequest.State.SUCCEEDED)
+    ActionRequest.objects.filter(pk=second.pk).update(state=ActionRequest.State.RUNNING)
+    progress = batch_progress(batch)
+    assert progress.percent == 100 and not progress.done
+    ActionRequest.objects.filter(pk=second.pk).update(state=ActionRequest.State.SUCCEEDED)
+    assert batch_progress(batch).done
