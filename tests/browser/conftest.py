@@ -29,6 +29,21 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.browser)
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed journey shows what its worker cluster logged (the log is otherwise in a temporary
+    directory): the last 200 lines, under "qcluster log" in the report."""
+    outcome = yield
+    report = outcome.get_result()
+    proc = item.funcargs.get("qcluster_process") if hasattr(item, "funcargs") else None
+    if report.failed and proc is not None and getattr(proc, "log_path", None):
+        try:
+            lines = Path(proc.log_path).read_text(errors="replace").splitlines()[-200:]
+        except OSError as exc:
+            lines = [f"(could not read {proc.log_path}: {exc})"]
+        report.sections.append(("qcluster log", "\n".join(lines)))
+
+
 @pytest.fixture(scope="session")
 def chromium():
     if not shutil.which("chromium") and not Path(CHROMIUM).exists():
@@ -198,6 +213,7 @@ def qcluster_process(django_db_setup, django_db_blocker, tmp_path_factory):
             stdout=log,
             stderr=subprocess.STDOUT,
         )
+        proc.log_path = log_path  # type: ignore[attr-defined]  # shown when a journey fails
         try:
             yield proc
         finally:
