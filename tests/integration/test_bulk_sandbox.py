@@ -329,9 +329,7 @@ def test_two_approvals_needed_means_two_different_approvers(flow, connected, oth
     assert {a.approver_id for a in req.approvals.all()} == {flow.approver.pk, other_approver.pk}
 
 
-def test_progress_never_reads_finished_while_a_release_commits_between_its_reads(
-    flow, connected
-):
+def test_progress_never_reads_finished_while_a_release_commits_between_its_reads(flow, connected):
     """The batch page stops updating once it reads "finished": a release that commits between
     any two of its reads must not make an untouched batch read 100 % finished (it did when the
     steps were counted before the rows still to release)."""
