@@ -72,8 +72,54 @@ def _resume(step_id: int) -> None:
         db.connection.close()
 
 
+_resuming: list[threading.Thread] = []  # this process's threads resuming steps (main thread only)
+THREAD_EXIT_WAIT = 1.0  # seconds a joined thread is given to leave the OS
+
+
 def _resume_in_thread(step_id: int) -> None:
-    threading.Thread(target=_resume, args=(step_id,), name=f"resume-{step_id}", daemon=True).start()
+    thread = threading.Thread(
+        target=_resume, args=(step_id,), name=f"resume-{step_id}", daemon=True
+    )
+    _resuming[:] = [t for t in _resuming if t.is_alive()]
+    _resuming.append(thread)
+    thread.start()
+
+
+def _quiet_before_fork(timeout: float | None = None) -> None:
+    """Wait for this process's step-resuming threads to end (at most `timeout` s, by default the
+    three calls a step may make), and for their OS threads to be gone, before the cluster forks
+    its sentinel and workers.
+
+    A child forked while another thread is inside, or leaving, OpenSSL (a TLS read, a DPoP
+    signature, the exit handler that runs after Python's `join` has returned) inherits a lock no
+    one will release: its first signature on a new thread hangs for good, holding the interpreter
+    lock, and django-q2's replacement workers, forked from the same sentinel, hang alike. Only a
+    restart after a wedged queue can meet such threads (the first start has none)."""
+    if timeout is None:
+        timeout = 3 * settings.PORTAL_HTTP_TIMEOUT
+    ends = time.monotonic() + timeout
+    for thread in list(_resuming):
+        thread.join(max(0.0, ends - time.monotonic()))
+    _resuming[:] = [t for t in _resuming if t.is_alive()]
+    if _resuming:
+        logger.warning(
+            "forking with %d step(s) still resuming in this process after %.0f s: a new worker "
+            "may hang on a lock one of them holds",
+            len(_resuming),
+            timeout,
+        )
+        return
+    gone = time.monotonic() + THREAD_EXIT_WAIT
+    while _os_threads() > threading.active_count() and time.monotonic() < gone:
+        time.sleep(0.005)  # a joined thread still leaving (its OpenSSL exit handler)
+
+
+def _os_threads() -> int:
+    """This process's threads as the kernel counts them (Linux), or Python's count elsewhere."""
+    try:
+        return len(os.listdir("/proc/self/task"))
+    except OSError:
+        return threading.active_count()
 
 
 def _sweep_once(**kwargs: Any) -> None:
@@ -121,6 +167,7 @@ class PortalCluster(Cluster):
         # assertion); the clients are closed again, so no socket is shared with a worker.
         registry.warm_tokens()
         db.connections.close_all()  # the sentinel and workers are forked: share no connection
+        _quiet_before_fork()  # ... and inherit no lock a thread of this process holds
         self.stop_event = multiprocessing.Event()
         self.start_event = multiprocessing.Event()
         self.sentinel = get_mp_context().Process(

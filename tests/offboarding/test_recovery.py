@@ -219,6 +219,45 @@ def test_descendants_finds_the_whole_process_tree():
         parent.wait()
 
 
+def test_a_restarting_cluster_forks_only_once_its_resuming_threads_have_ended(
+    monkeypatch, settings
+):
+    """A step taken back from a dead worker runs on a thread of the cluster's main process; a
+    restart (a wedged queue) that forked its new sentinel while such a thread was in, or leaving,
+    OpenSSL would hand every new worker a lock no one releases. The fork waits for the thread."""
+    settings.OFFBOARDING_SWEEP_SECONDS = 0
+    monkeypatch.setattr(cluster.registry, "warm_tokens", lambda: [])
+    monkeypatch.setattr(cluster.db.connections, "close_all", lambda: None)
+    ended = threading.Event()
+
+    def slow_resume(step_id: int) -> None:
+        time.sleep(0.3)
+        ended.set()
+
+    monkeypatch.setattr(cluster, "_resume", slow_resume)
+    seen_at_fork: list[bool] = []
+
+    class Forked:
+        def __init__(self, *, target, name, args):
+            self.start_event = args[1]
+
+        def start(self) -> None:
+            seen_at_fork.append(ended.is_set())
+            self.start_event.set()
+
+        def is_alive(self) -> bool:
+            return True
+
+    class Context:
+        Process = Forked
+
+    monkeypatch.setattr(cluster, "get_mp_context", Context)
+    cluster._resume_in_thread(1)
+    cluster.PortalCluster().start()
+    assert seen_at_fork == [True]
+    assert cluster._resuming == []
+
+
 def test_the_cluster_fetches_access_tokens_before_it_forks_its_workers(monkeypatch, settings):
     """Every worker inherits the tokens (no first step of a system waits for a token request),
     and the database connection is closed after the fetch, before the fork."""
