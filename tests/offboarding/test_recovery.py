@@ -219,6 +219,27 @@ def test_descendants_finds_the_whole_process_tree():
         parent.wait()
 
 
+def _fork_calls(monkeypatch, on_fork) -> None:
+    """The cluster's sentinel is not forked: `on_fork()` is called where it would be, and the
+    sentinel reports itself started and alive."""
+
+    class Forked:
+        def __init__(self, *, target, name, args):
+            self.start_event = args[1]
+
+        def start(self) -> None:
+            on_fork()
+            self.start_event.set()
+
+        def is_alive(self) -> bool:
+            return True
+
+    class Context:
+        Process = Forked
+
+    monkeypatch.setattr(cluster, "get_mp_context", Context)
+
+
 def test_a_restarting_cluster_forks_only_once_its_resuming_threads_have_ended(
     monkeypatch, settings
 ):
@@ -236,22 +257,7 @@ def test_a_restarting_cluster_forks_only_once_its_resuming_threads_have_ended(
 
     monkeypatch.setattr(cluster, "_resume", slow_resume)
     seen_at_fork: list[bool] = []
-
-    class Forked:
-        def __init__(self, *, target, name, args):
-            self.start_event = args[1]
-
-        def start(self) -> None:
-            seen_at_fork.append(ended.is_set())
-            self.start_event.set()
-
-        def is_alive(self) -> bool:
-            return True
-
-    class Context:
-        Process = Forked
-
-    monkeypatch.setattr(cluster, "get_mp_context", Context)
+    _fork_calls(monkeypatch, lambda: seen_at_fork.append(ended.is_set()))
     cluster._resume_in_thread(1)
     cluster.PortalCluster().start()
     assert seen_at_fork == [True]
@@ -267,22 +273,7 @@ def test_the_cluster_fetches_access_tokens_before_it_forks_its_workers(monkeypat
     monkeypatch.setattr(
         cluster.db.connections, "close_all", lambda: order.append("connections closed")
     )
-
-    class Forked:
-        def __init__(self, *, target, name, args):
-            self.start_event = args[1]
-
-        def start(self) -> None:
-            order.append("forked")
-            self.start_event.set()
-
-        def is_alive(self) -> bool:
-            return True
-
-    class Context:
-        Process = Forked
-
-    monkeypatch.setattr(cluster, "get_mp_context", Context)
+    _fork_calls(monkeypatch, lambda: order.append("forked"))
     cluster.PortalCluster().start()
     assert order == ["tokens", "connections closed", "forked"]
 
