@@ -85,7 +85,6 @@ class Progress:
     finished: int = 0
     unreleased: int = 0  # found rows whose request the release task has not made yet
     seconds_left: float | None = None
-    open_requests: int = 0  # requests not ended yet (scheduled, approved, running)
 
     @property
     def percent(self) -> int:
@@ -101,7 +100,8 @@ class Progress:
     def done(self) -> bool:
         """Every row released, every step ended and every request ended (the page stops polling
         when this turns true, so it must never be true early)."""
-        return self.unreleased == 0 and self.finished == self.total and self.open_requests == 0
+        ended = all(state in ActionRequest.FINAL_STATES for state in self.requests)
+        return self.unreleased == 0 and self.finished == self.total and ended
 
 
 def batch_progress(batch: Batch, *, now: datetime | None = None) -> Progress:
@@ -150,9 +150,6 @@ def batch_progress(batch: Batch, *, now: datetime | None = None) -> Progress:
         .values_list("state")
         .annotate(n=Count("id"))
         .values_list("state", "n")
-    )
-    progress.open_requests = sum(
-        n for state, n in progress.requests.items() if state not in ActionRequest.FINAL_STATES
     )
     progress.seconds_left = _seconds_left(batch, progress, now, paused)
     return progress

@@ -162,9 +162,9 @@ class PortalCluster(Cluster):
         self.drain_flag = shutdown.install_drain_flag()
         self.wedged = install_wedge_flag()
         shared_ssl_context()  # made once here, inherited by every worker (each made its own)
-        # Access tokens fetched once here, inherited by every worker (each asked for its own on
-        # its first step of a system: a token request, and for Google and Microsoft 365 a signed
-        # assertion); the clients are closed again, so no socket is shared with a worker.
+        # Access tokens fetched once (in a child process) and kept here, inherited by every worker
+        # (each asked for its own on its first step of a system: a token request, and for Google
+        # and Microsoft 365 a signed assertion).
         registry.warm_tokens()
         db.connections.close_all()  # the sentinel and workers are forked: share no connection
         _quiet_before_fork()  # ... and inherit no lock a thread of this process holds
